@@ -1,0 +1,64 @@
+"""What every API request passes first: the Bearer key, then the key's rate limit.
+
+Spec/getting-started.txt: "Every request needs a Bearer token"; "Limits are per API
+key, evaluated per minute ... A 429 response includes a Retry-After header in seconds".
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+
+from qbtsuite.server.errors import ApiError
+from qbtsuite.server.keys import Account
+from qbtsuite.server.parts import Parts, parts_of
+
+__all__ = ["admit", "authenticate", "ensure_funds"]
+
+_BEARER = re.compile(r"Bearer ([A-Za-z0-9_\-]+)", re.IGNORECASE)
+
+
+def _invalid_key(message: str) -> ApiError:
+    return ApiError(401, "invalid_api_key", message)
+
+
+def authenticate(request: Request, parts: Parts) -> Account:
+    """The account of a well-formed, known ``Authorization: Bearer`` key, else 401.
+
+    Keys anywhere else (query string, other headers) are not credentials.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        raise _invalid_key("Missing API key: send 'Authorization: Bearer qbt_<key>'")
+    match = _BEARER.fullmatch(header)
+    if match is None:
+        raise _invalid_key("Malformed Authorization header: expected 'Bearer qbt_<key>'")
+    account = parts.keys.get(match.group(1))
+    if account is None:
+        raise _invalid_key("Invalid API key")
+    return account
+
+
+def admit(request: Request) -> Account:
+    """Authenticate, then count the request against the key's per-minute limit."""
+    parts = parts_of(request)
+    account = authenticate(request, parts)
+    client = request.client.host if request.client else "unknown"
+    decision = parts.limiter.check(account.key, account.rpm, client)
+    if not decision.admitted:
+        raise ApiError(
+            429,
+            "rate_limit_exceeded",
+            f"Rate limit reached: {account.rpm} requests per minute for this key",
+            headers=parts.retry_after(decision.retry_after),
+        )
+    return account
+
+
+def ensure_funds(account: Account) -> None:
+    """402 once the account's credit is exhausted ("Account credit exhausted")."""
+    if account.balance <= 0:
+        raise ApiError(
+            402, "insufficient_funds", "Account credit exhausted: add credit to continue"
+        )

@@ -1,0 +1,130 @@
+"""API keys: who may call, with what per-minute limit and what balance.
+
+Keys come from a TOML file or, by default, a freshly generated set with one key per
+role the suite needs: ``main``, ``second``, ``zero_balance`` and ``low_limit``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_ROLES",
+    "Account",
+    "KeyStore",
+    "KeysFileError",
+    "Pricing",
+    "generate_key",
+]
+
+DEFAULT_ROLES: Mapping[str, tuple[int, float]] = {
+    # role: (requests per minute, balance in credits)
+    "main": (100_000, 1e12),
+    "second": (100_000, 1e12),
+    "zero_balance": (600, 0.0),
+    "low_limit": (30, 1e12),
+}
+
+
+class KeysFileError(ValueError):
+    """The keys file is missing, not TOML, or has a bad entry."""
+
+
+def generate_key() -> str:
+    """A fresh key in the documented ``qbt_`` form; never a real one."""
+    return "qbt_test_" + secrets.token_hex(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """Credits charged per metered unit (the spec's "Pricing" sections)."""
+
+    token: float = 1.0  # completions/chat: input + output tokens
+    embedding_token: float = 1.0  # embeddings: input tokens only
+    image: float = 1000.0  # per generated image
+    audio_second: float = 10.0  # per second of audio
+
+
+@dataclass(slots=True)
+class Account:
+    """One key's state. ``balance`` changes as requests are metered."""
+
+    key: str
+    role: str
+    rpm: int
+    balance: float
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def charge(self, credits: float) -> None:
+        """Deduct ``credits`` (may leave the balance below zero by one request)."""
+        with self._lock:
+            self.balance -= credits
+
+
+class KeyStore:
+    """Lookup of accounts by key."""
+
+    def __init__(self, accounts: Iterable[Account], pricing: Pricing) -> None:
+        self._by_key = {a.key: a for a in accounts}
+        self.pricing = pricing
+
+    @classmethod
+    def default(cls) -> KeyStore:
+        """One generated key per role in :data:`DEFAULT_ROLES`."""
+        return cls(
+            (Account(generate_key(), role, rpm, bal) for role, (rpm, bal) in DEFAULT_ROLES.items()),
+            Pricing(),
+        )
+
+    @classmethod
+    def from_toml(cls, path: Path) -> KeyStore:
+        """Load ``[[keys]]`` entries (role, key, rpm, balance) and ``[pricing]``."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise KeysFileError(f"cannot read keys file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise KeysFileError(f"keys file {path} is not valid TOML: {exc}") from None
+        accounts = [_account(entry, i) for i, entry in enumerate(data.get("keys", []))]
+        if not accounts:
+            raise KeysFileError(f"keys file {path} defines no [[keys]]")
+        try:
+            pricing = Pricing(**data.get("pricing", {}))
+        except TypeError as exc:
+            raise KeysFileError(f"keys file {path}: bad [pricing]: {exc}") from None
+        return cls(accounts, pricing)
+
+    def get(self, key: str) -> Account | None:
+        """The account for ``key``, or None when unknown."""
+        return self._by_key.get(key)
+
+    def accounts(self) -> list[Account]:
+        """All accounts, in file order."""
+        return list(self._by_key.values())
+
+    def by_role(self) -> dict[str, str]:
+        """Role → key, first key of each role (for the server info file)."""
+        roles: dict[str, str] = {}
+        for account in self._by_key.values():
+            roles.setdefault(account.role, account.key)
+        return roles
+
+
+def _account(entry: Any, index: int) -> Account:
+    if not isinstance(entry, dict):
+        raise KeysFileError(f"keys[{index}] must be a table")
+    key = entry.get("key") or generate_key()
+    if not isinstance(key, str) or not key.startswith("qbt_"):
+        raise KeysFileError(f"keys[{index}].key must be a string starting with 'qbt_'")
+    rpm, balance = entry.get("rpm", 600), entry.get("balance", 1e9)
+    if not isinstance(rpm, int) or rpm < 1:
+        raise KeysFileError(f"keys[{index}].rpm must be a positive integer")
+    if not isinstance(balance, int | float):
+        raise KeysFileError(f"keys[{index}].balance must be a number")
+    return Account(key, str(entry.get("role", f"key{index}")), rpm, float(balance))

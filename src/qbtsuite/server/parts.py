@@ -1,0 +1,70 @@
+"""The replaceable parts of a server instance.
+
+Endpoints do their work through these parts; a fault (``faults/``) swaps one part for
+a deviant one or wraps the ASGI app, so no endpoint carries fault flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from qbtsuite.modelcatalog import MODELS, Category, ModelInfo
+from qbtsuite.server.keys import KeyStore
+from qbtsuite.server.ratelimit import Limiter, SlidingLogLimiter, retry_after_header
+from qbtsuite.server.settings import ServerSettings
+from qbtsuite.server.sse import SSEFramer
+from qbtsuite.server.textgen import TextGenerator
+from qbtsuite.server.vectors import Embedder
+
+__all__ = ["Parts", "build_parts", "parts_of", "usage_block"]
+
+
+def usage_block(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    """OpenAI ``CompletionUsage``: total is the sum of the two counts."""
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _retry_after(seconds: float) -> dict[str, str]:
+    return {"Retry-After": retry_after_header(seconds)}
+
+
+@dataclass(slots=True)
+class Parts:
+    """Everything endpoints use besides the request itself."""
+
+    settings: ServerSettings
+    keys: KeyStore
+    limiter: Limiter
+    retry_after: Callable[[float], dict[str, str]] = _retry_after
+    textgen: TextGenerator = field(default_factory=TextGenerator)
+    usage: Callable[[int, int], dict[str, int]] = usage_block
+    framer: SSEFramer = field(default_factory=SSEFramer)
+    embedder: Embedder = field(default_factory=Embedder)
+    models: tuple[ModelInfo, ...] = MODELS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model(self, model_id: str) -> ModelInfo | None:
+        """The documented model ``model_id``, or None."""
+        return next((m for m in self.models if m.id == model_id), None)
+
+    def models_in(self, category: Category) -> tuple[ModelInfo, ...]:
+        return tuple(m for m in self.models if m.category is category)
+
+
+def build_parts(settings: ServerSettings, keys: KeyStore) -> Parts:
+    """The clean parts for ``settings``."""
+    return Parts(settings, keys, SlidingLogLimiter(settings.rate_window))
+
+
+def parts_of(request: Request) -> Parts:
+    """The parts of the app serving ``request``."""
+    parts: Parts = request.app.state.parts
+    return parts

@@ -1,0 +1,136 @@
+"""Run the server: an HTTPS listener and a plain-HTTP redirect listener on loopback.
+
+Both uvicorn servers share one event loop. Sockets are bound before start-up so that
+port 0 means "a free port" and the real ports are known before anything is served.
+Once both listen, the base URLs, CA path and keys go to stdout and to ``server.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from qbtsuite.server.app import create_app, create_http_app
+from qbtsuite.server.faults import select
+from qbtsuite.server.keys import KeyStore
+from qbtsuite.server.parts import build_parts
+from qbtsuite.server.settings import ServerSettings
+from qbtsuite.server.tls import make_tls_files
+
+__all__ = ["ServerInfo", "bind", "run", "serve"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What a client needs to reach a running server (also ``server.json``)."""
+
+    https_url: str
+    http_url: str
+    ca: str
+    keys: dict[str, str]
+    faults: list[str]
+    pid: int
+    rate_window: float
+    upload_cap: int
+    latency: dict[str, float]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (0 = any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _uvicorn_config(app: Any, **extra: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        loop="uvloop" if os.name != "nt" else "asyncio",
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=30,
+        **extra,
+    )
+
+
+async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
+    """Serve until cancelled or interrupted."""
+    keys = KeyStore.from_toml(settings.keys_file) if settings.keys_file else KeyStore.default()
+    faults = select(settings.faults)
+    tls = make_tls_files(settings.state_dir)
+    https_sock = bind(settings.host, settings.https_port)
+    http_sock = bind(settings.host, settings.http_port)
+    https_port = https_sock.getsockname()[1]
+    http_port = http_sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    info = ServerInfo(
+        https_url=f"https://{host}:{https_port}/v1",
+        http_url=f"http://{host}:{http_port}/v1",
+        ca=str(tls.ca.resolve()),
+        keys=keys.by_role(),
+        faults=list(settings.faults),
+        pid=os.getpid(),
+        rate_window=settings.rate_window,
+        upload_cap=settings.upload_cap,
+        latency={"ttft": settings.latency.ttft, "itl": settings.latency.itl},
+    )
+    parts = build_parts(settings, keys)
+    https = uvicorn.Server(
+        _uvicorn_config(
+            create_app(parts, faults),
+            ssl_certfile=str(tls.cert),
+            ssl_keyfile=str(tls.key),
+        )
+    )
+    plain = uvicorn.Server(_uvicorn_config(create_http_app(https_port, faults)))
+    tasks = [
+        asyncio.create_task(https.serve(sockets=[https_sock])),
+        asyncio.create_task(plain.serve(sockets=[http_sock])),
+    ]
+    while not (https.started and plain.started):
+        if any(t.done() for t in tasks):
+            break
+        await asyncio.sleep(0.01)
+    _announce(info, settings.state_dir, quiet)
+    await asyncio.gather(*tasks)
+
+
+def _announce(info: ServerInfo, state_dir: Path, quiet: bool) -> None:
+    target = state_dir / "server.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(info.to_json(), encoding="utf-8")
+    tmp.replace(target)  # atomic: readers never see half a file
+    if quiet:
+        return
+    print(f"HTTPS base URL : {info.https_url}")
+    print(f"HTTP base URL  : {info.http_url}  (redirects to HTTPS)")
+    print(f"CA certificate : {info.ca}")
+    for role, key in info.keys.items():
+        print(f"key {role:<11}: {key}")
+    if info.faults:
+        print(f"faults         : {', '.join(info.faults)}")
+    print(f"server info    : {target.resolve()}", flush=True)
+
+
+def run(settings: ServerSettings, *, quiet: bool = False) -> None:
+    """Blocking entry point for ``qbtsuite serve``."""
+    try:
+        asyncio.run(serve(settings, quiet=quiet))
+    except KeyboardInterrupt:
+        pass

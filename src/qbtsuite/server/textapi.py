@@ -1,0 +1,179 @@
+"""What /v1/completions and /v1/chat/completions share: options, generation, streaming."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from qbtsuite.modelcatalog import Category
+from qbtsuite.server.bodies import Body, invalid, resolve_model
+from qbtsuite.server.gate import ensure_funds
+from qbtsuite.server.keys import Account
+from qbtsuite.server.pacing import Pacer
+from qbtsuite.server.parts import Parts, parts_of
+from qbtsuite.server.sse import SSE_HEADERS
+from qbtsuite.server.textgen import Generation
+
+__all__ = [
+    "TextOptions",
+    "TextReply",
+    "generate",
+    "identity",
+    "paced_steps",
+    "read_options",
+    "respond",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TextOptions:
+    """The validated options both text endpoints accept."""
+
+    model: str
+    n: int
+    max_tokens: int | None
+    stop: list[str]
+    stream: bool
+    include_usage: bool
+
+
+def read_options(request: Request, body: Body, default_max: int | None) -> TextOptions:
+    """Validate the shared fields ("max_tokens, temperature, top_p, stop, etc.")."""
+    model = body.required_str("model")
+    n = body.optional_int("n", 1, 1, 128)
+    max_tokens = body.optional_int("max_tokens", default_max, 0)
+    if body.has("max_completion_tokens"):
+        max_tokens = body.optional_int("max_completion_tokens", default_max, 0)
+    body.optional_number("temperature", 0.0, 2.0)
+    body.optional_number("top_p", 0.0, 1.0)
+    body.optional_number("presence_penalty", -2.0, 2.0)
+    body.optional_number("frequency_penalty", -2.0, 2.0)
+    body.optional_int("seed", None, -(2**63), 2**63 - 1)
+    body.optional_str("user")
+    stop = body.stop_sequences()
+    stream = body.optional_bool("stream")
+    options = body.optional_object("stream_options")
+    include_usage = options.get("include_usage", False)
+    if not isinstance(include_usage, bool):
+        raise invalid(
+            "Invalid type for 'stream_options.include_usage': expected a boolean",
+            "stream_options.include_usage",
+        )
+    if options and not stream:
+        raise invalid("'stream_options' is only allowed when 'stream' is true",
+                      "stream_options")
+    resolve_model(request, model, Category.TEXT)
+    assert n is not None
+    return TextOptions(model, n, max_tokens, stop, stream, include_usage)
+
+
+@dataclass(frozen=True, slots=True)
+class TextReply:
+    """Generated choices for one request, with the identity every chunk repeats."""
+
+    id: str
+    created: int
+    model: str
+    prompt_tokens: int
+    choices: list[Generation]
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(len(c.pieces) for c in self.choices)
+
+
+def generate(
+    parts: Parts, options: TextOptions, prompts: list[str], prompt_tokens: int,
+    id_prefix: str,
+) -> TextReply:
+    """Choices for every prompt × ``n``, in OpenAI's index order."""
+    choices = [
+        parts.textgen.generate(options.model, prompt, i, options.max_tokens, options.stop)
+        for prompt in prompts
+        for i in range(options.n)
+    ]
+    return TextReply(
+        f"{id_prefix}-{secrets.token_hex(12)}", int(time.time()), options.model,
+        prompt_tokens, choices,
+    )
+
+
+def charge(parts: Parts, account: Account, reply: TextReply) -> None:
+    """Meter input + output tokens ("Metered per token (input + output)")."""
+    tokens = reply.prompt_tokens + reply.completion_tokens
+    account.charge(tokens * parts.keys.pricing.token)
+
+
+async def respond(
+    request: Request, account: Account, options: TextOptions, reply: TextReply,
+    *,
+    whole: Callable[[TextReply], dict[str, Any]],
+    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
+    chunk_object: str,
+) -> Response:
+    """The JSON reply, or the SSE stream when ``stream`` is true."""
+    parts = parts_of(request)
+    ensure_funds(account)
+    if options.stream:
+        return stream_reply(parts, account, options, reply, pieces, chunk_object)
+    await Pacer(parts.settings.latency).whole(
+        max((len(c.pieces) for c in reply.choices), default=0)
+    )
+    charge(parts, account, reply)
+    body = whole(reply)
+    body["usage"] = parts.usage(reply.prompt_tokens, reply.completion_tokens)
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def stream_reply(
+    parts: Parts, account: Account, options: TextOptions, reply: TextReply,
+    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
+    chunk_object: str,
+) -> StreamingResponse:
+    """Data-only SSE: the chunks, the optional usage chunk, then ``[DONE]``."""
+    framer = parts.framer
+
+    async def events() -> AsyncIterator[bytes]:
+        async for chunk in pieces(reply):
+            if options.include_usage:
+                chunk["usage"] = None
+            yield framer.event(orjson.dumps(chunk))
+        charge(parts, account, reply)
+        if options.include_usage:
+            usage = parts.usage(reply.prompt_tokens, reply.completion_tokens)
+            final = {**identity(reply, chunk_object), "choices": [], "usage": usage}
+            yield framer.event(orjson.dumps(final))
+        yield framer.done()
+
+    return StreamingResponse(events(), media_type=framer.media_type, headers=SSE_HEADERS)
+
+
+def identity(reply: TextReply, obj: str) -> dict[str, Any]:
+    """The fields every object of one reply repeats: id, object, created, model."""
+    return {"id": reply.id, "object": obj, "created": reply.created, "model": reply.model}
+
+
+async def paced_steps(
+    parts: Parts, reply: TextReply
+) -> AsyncIterator[tuple[int, int, str | None, str | None]]:
+    """Yield ``(choice, step, piece, finish_reason)`` as the latency model releases them.
+
+    All choices advance together: token ``step`` of every choice is due at
+    ``ttft + step * itl``. The finish marker follows a choice's last piece at once.
+    """
+    pacer = Pacer(parts.settings.latency)
+    longest = max((len(c.pieces) for c in reply.choices), default=0)
+    for step in range(max(longest, 1)):
+        await pacer.until_step(step)
+        for index, choice in enumerate(reply.choices):
+            if step < len(choice.pieces):
+                yield index, step, choice.pieces[step], None
+            if step == max(len(choice.pieces) - 1, 0):
+                yield index, step, None, choice.finish_reason

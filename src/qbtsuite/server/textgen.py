@@ -1,0 +1,76 @@
+"""Deterministic text generation and token counting for the text endpoints.
+
+Output depends only on (model, prompt, choice index), so runs are reproducible; token
+counts use one simple rule everywhere (a word or a punctuation mark is one token), so
+``usage`` can be checked against what was streamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Generation", "TextGenerator", "count_tokens"]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_VOCAB = (
+    "the", "gateway", "answers", "every", "request", "with", "a", "small", "and",
+    "deterministic", "reply", "so", "that", "tests", "can", "compare", "runs", "token",
+    "stream", "model", "quiet", "river", "carries", "light", "over", "stone", "bright",
+    "morning", "keeps", "its", "promise", "to", "measure", "time", "between", "words",
+)
+
+
+def count_tokens(text: str) -> int:
+    """Tokens in ``text``: each word and each punctuation mark counts one."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One choice's output: the text pieces as streamed, and why it ended."""
+
+    pieces: tuple[str, ...]
+    finish_reason: str  # "stop" | "length"
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+class TextGenerator:
+    """Produce a reply of 6–29 tokens ending in ".", cut by ``max_tokens`` or ``stop``."""
+
+    def generate(
+        self,
+        model: str,
+        prompt: str,
+        index: int,
+        max_tokens: int | None,
+        stop: Sequence[str] = (),
+    ) -> Generation:
+        digest = hashlib.sha256(f"{model}\x00{prompt}\x00{index}".encode()).digest()
+        natural = 5 + digest[0] % 24
+        words = [_VOCAB[b % len(_VOCAB)] for b in digest[1 : 1 + natural]]
+        pieces = [" " + w for w in words] + ["."]
+        return _cut(pieces, max_tokens, stop)
+
+
+def _cut(pieces: list[str], max_tokens: int | None, stop: Sequence[str]) -> Generation:
+    limit = len(pieces) if max_tokens is None else min(max_tokens, len(pieces))
+    kept: list[str] = []
+    text = ""
+    for piece in pieces[:limit]:
+        candidate = text + piece
+        hit = min((i for s in stop if s and (i := candidate.find(s)) >= 0), default=-1)
+        if hit >= 0:
+            rest = candidate[len(text) : hit]
+            if rest:
+                kept.append(rest)
+            return Generation(tuple(kept), "stop")
+        kept.append(piece)
+        text = candidate
+    reason = "length" if limit < len(pieces) else "stop"
+    return Generation(tuple(kept), reason)
