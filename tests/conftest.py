@@ -1,0 +1,36 @@
+"""Shared fixtures for the project's own tests.
+
+``server`` is one clean reference server per test session (per xdist worker); tests
+that need a fault or other settings start their own with ``EmbeddedServer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from qbtsuite.embedded import EmbeddedServer, ServerTarget
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerTarget]:
+    """A clean reference server on loopback (HTTPS + plain-HTTP redirect)."""
+    with EmbeddedServer() as target:
+        yield target
+
+
+def client_for(target: ServerTarget, key: str | None = "main") -> httpx.Client:
+    """An httpx client for ``target`` trusting its CA, authenticated as ``key``'s role."""
+    headers = {} if key is None else {"Authorization": f"Bearer {target.keys[key]}"}
+    return httpx.Client(
+        base_url=target.https_url + "/", verify=target.ca, headers=headers, timeout=30.0
+    )
+
+
+@pytest.fixture
+def api(server: ServerTarget) -> Iterator[httpx.Client]:
+    """A client of the session server, authenticated with the main key."""
+    with client_for(server) as client:
+        yield client
