@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qbtsuite",
         description="Conformance and load-test suite for the Qubittron API",
     )
-    parser.add_argument("--version", action="version", version=f"qbtsuite {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"qbtsuite {__version__}"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"qbtsuite.cmd_{name}").register(sub)

@@ -72,8 +72,16 @@ class EmbeddedServer:
         self._state_dir.mkdir(parents=True, exist_ok=True)
         info = self._state_dir / "server.json"
         info.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "qbtsuite", "serve", "--quiet",
-                   "--state-dir", str(self._state_dir), *self._args]
+        command = [
+            sys.executable,
+            "-m",
+            "qbtsuite",
+            "serve",
+            "--quiet",
+            "--state-dir",
+            str(self._state_dir),
+            *self._args,
+        ]
         for name in self._faults:
             command += ["--fault", name]
         log = (self._state_dir / "server.log").open("wb")

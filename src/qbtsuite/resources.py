@@ -21,4 +21,6 @@ def data_dir(name: str) -> Path:
     checkout = _PACKAGE.parent.parent / name
     if checkout.is_dir():
         return checkout
-    raise FileNotFoundError(f"qbtsuite data folder {name!r} is missing from this install")
+    raise FileNotFoundError(
+        f"qbtsuite data folder {name!r} is missing from this install"
+    )

@@ -71,7 +71,10 @@ def resolve_model(request: Request, model_id: str, category: Category) -> ModelI
     model = parts_of(request).model(model_id)
     if model is None:
         raise ApiError(
-            400, "model_not_found", f"The model '{model_id}' does not exist", param="model"
+            400,
+            "model_not_found",
+            f"The model '{model_id}' does not exist",
+            param="model",
         )
     if model.category is not category:
         raise ApiError(
@@ -115,7 +118,9 @@ class Body:
         assert value is not None
         if value not in allowed:
             choices = ", ".join(repr(a) for a in allowed)
-            raise invalid(f"Invalid value for '{name}': expected one of {choices}", name)
+            raise invalid(
+                f"Invalid value for '{name}': expected one of {choices}", name
+            )
         return value
 
     def optional_bool(self, name: str, default: bool = False) -> bool:

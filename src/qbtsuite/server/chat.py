@@ -52,7 +52,9 @@ def _conversation(body: Body) -> tuple[str, int]:
     if messages is None:
         raise invalid("Missing required field 'messages'", "messages")
     if not isinstance(messages, list) or not messages:
-        raise invalid("Invalid type for 'messages': expected a non-empty array", "messages")
+        raise invalid(
+            "Invalid type for 'messages': expected a non-empty array", "messages"
+        )
     texts, tokens = [], 0
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
@@ -79,8 +81,13 @@ async def create_chat_completion(request: Request) -> Response:
     prompt, prompt_tokens = _conversation(body)
     reply = generate(parts_of(request), options, [prompt], prompt_tokens, "chatcmpl")
     return await respond(
-        request, account, options, reply,
-        whole=_whole, pieces=_stream_chunks(request), chunk_object="chat.completion.chunk",
+        request,
+        account,
+        options,
+        reply,
+        whole=_whole,
+        pieces=_stream_chunks(request),
+        chunk_object="chat.completion.chunk",
     )
 
 
@@ -103,9 +110,15 @@ def _stream_chunks(request: Request) -> Any:
     async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
         base = identity(reply, "chat.completion.chunk")
 
-        def chunk(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-            choice = {"index": index, "delta": delta, "logprobs": None,
-                      "finish_reason": finish}
+        def chunk(
+            index: int, delta: dict[str, Any], finish: str | None
+        ) -> dict[str, Any]:
+            choice = {
+                "index": index,
+                "delta": delta,
+                "logprobs": None,
+                "finish_reason": finish,
+            }
             return {**base, "choices": [choice]}
 
         async for index, step, piece, finish in paced_steps(parts, reply):

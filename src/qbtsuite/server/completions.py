@@ -52,8 +52,13 @@ async def create_completion(request: Request) -> Response:
     prompts, prompt_tokens = _prompts(body)
     reply = generate(parts_of(request), options, prompts, prompt_tokens, "cmpl")
     return await respond(
-        request, account, options, reply,
-        whole=_whole, pieces=_stream_chunks(request), chunk_object=_OBJECT,
+        request,
+        account,
+        options,
+        reply,
+        whole=_whole,
+        pieces=_stream_chunks(request),
+        chunk_object=_OBJECT,
     )
 
 
@@ -71,8 +76,12 @@ def _stream_chunks(request: Request) -> Any:
     async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
         base = identity(reply, _OBJECT)
         async for index, _step, piece, finish in paced_steps(parts, reply):
-            choice = {"text": piece or "", "index": index, "logprobs": None,
-                      "finish_reason": finish}
+            choice = {
+                "text": piece or "",
+                "index": index,
+                "logprobs": None,
+                "finish_reason": finish,
+            }
             yield {**base, "choices": [choice]}
 
     return chunks

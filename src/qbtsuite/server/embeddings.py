@@ -94,4 +94,6 @@ async def create_embedding(request: Request) -> Response:
         data.append({"object": "embedding", "embedding": embedding, "index": index})
     account.charge(tokens * parts.keys.pricing.embedding_token)
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-    return json_response({"object": "list", "data": data, "model": model.id, "usage": usage})
+    return json_response(
+        {"object": "list", "data": data, "model": model.id, "usage": usage}
+    )

@@ -33,7 +33,9 @@ def authenticate(request: Request, parts: Parts) -> Account:
         raise _invalid_key("Missing API key: send 'Authorization: Bearer qbt_<key>'")
     match = _BEARER.fullmatch(header)
     if match is None:
-        raise _invalid_key("Malformed Authorization header: expected 'Bearer qbt_<key>'")
+        raise _invalid_key(
+            "Malformed Authorization header: expected 'Bearer qbt_<key>'"
+        )
     account = parts.keys.get(match.group(1))
     if account is None:
         raise _invalid_key("Invalid API key")
@@ -53,12 +55,33 @@ def admit(request: Request) -> Account:
             f"Rate limit reached: {account.rpm} requests per minute for this key",
             headers=parts.retry_after(decision.retry_after),
         )
+    _simulated_failure(request)
     return account
+
+
+# Test hook of the reference server (not part of the API): a client may ask for the
+# upstream failures of the spec's table, to exercise its own handling and retries.
+_SIMULATED = {
+    "upstream_error": (502, "Upstream model unreachable or returned 5xx (simulated)"),
+    "service_unavailable": (
+        503,
+        "Internal limiter or balance check unavailable — retry (simulated)",
+    ),
+}
+
+
+def _simulated_failure(request: Request) -> None:
+    wanted = request.headers.get("x-qbtsuite-simulate")
+    if wanted in _SIMULATED:
+        status, message = _SIMULATED[wanted]
+        raise ApiError(status, wanted, message)
 
 
 def ensure_funds(account: Account) -> None:
     """402 once the account's credit is exhausted ("Account credit exhausted")."""
     if account.balance <= 0:
         raise ApiError(
-            402, "insufficient_funds", "Account credit exhausted: add credit to continue"
+            402,
+            "insufficient_funds",
+            "Account credit exhausted: add credit to continue",
         )

@@ -78,7 +78,10 @@ class KeyStore:
     def default(cls) -> KeyStore:
         """One generated key per role in :data:`DEFAULT_ROLES`."""
         return cls(
-            (Account(generate_key(), role, rpm, bal) for role, (rpm, bal) in DEFAULT_ROLES.items()),
+            (
+                Account(generate_key(), role, rpm, bal)
+                for role, (rpm, bal) in DEFAULT_ROLES.items()
+            ),
             Pricing(),
         )
 
@@ -88,7 +91,9 @@ class KeyStore:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise KeysFileError(f"cannot read keys file {path}: {exc.strerror}") from None
+            raise KeysFileError(
+                f"cannot read keys file {path}: {exc.strerror}"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise KeysFileError(f"keys file {path} is not valid TOML: {exc}") from None
         accounts = [_account(entry, i) for i, entry in enumerate(data.get("keys", []))]

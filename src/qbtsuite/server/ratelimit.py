@@ -35,7 +35,9 @@ class Limiter:
 class SlidingLogLimiter(Limiter):
     """At most ``rpm`` admitted requests per key in any ``window`` seconds."""
 
-    def __init__(self, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.window = window
         self.clock = clock
         self._logs: dict[str, deque[float]] = {}

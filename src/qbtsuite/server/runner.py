@@ -71,7 +71,11 @@ def _uvicorn_config(app: Any, **extra: Any) -> uvicorn.Config:
 
 async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
     """Serve until cancelled or interrupted."""
-    keys = KeyStore.from_toml(settings.keys_file) if settings.keys_file else KeyStore.default()
+    keys = (
+        KeyStore.from_toml(settings.keys_file)
+        if settings.keys_file
+        else KeyStore.default()
+    )
     faults = select(settings.faults)
     tls = make_tls_files(settings.state_dir)
     https_sock = bind(settings.host, settings.https_port)

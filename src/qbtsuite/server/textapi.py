@@ -67,8 +67,9 @@ def read_options(request: Request, body: Body, default_max: int | None) -> TextO
             "stream_options.include_usage",
         )
     if options and not stream:
-        raise invalid("'stream_options' is only allowed when 'stream' is true",
-                      "stream_options")
+        raise invalid(
+            "'stream_options' is only allowed when 'stream' is true", "stream_options"
+        )
     resolve_model(request, model, Category.TEXT)
     assert n is not None
     return TextOptions(model, n, max_tokens, stop, stream, include_usage)
@@ -90,18 +91,26 @@ class TextReply:
 
 
 def generate(
-    parts: Parts, options: TextOptions, prompts: list[str], prompt_tokens: int,
+    parts: Parts,
+    options: TextOptions,
+    prompts: list[str],
+    prompt_tokens: int,
     id_prefix: str,
 ) -> TextReply:
     """Choices for every prompt × ``n``, in OpenAI's index order."""
     choices = [
-        parts.textgen.generate(options.model, prompt, i, options.max_tokens, options.stop)
+        parts.textgen.generate(
+            options.model, prompt, i, options.max_tokens, options.stop
+        )
         for prompt in prompts
         for i in range(options.n)
     ]
     return TextReply(
-        f"{id_prefix}-{secrets.token_hex(12)}", int(time.time()), options.model,
-        prompt_tokens, choices,
+        f"{id_prefix}-{secrets.token_hex(12)}",
+        int(time.time()),
+        options.model,
+        prompt_tokens,
+        choices,
     )
 
 
@@ -112,7 +121,10 @@ def charge(parts: Parts, account: Account, reply: TextReply) -> None:
 
 
 async def respond(
-    request: Request, account: Account, options: TextOptions, reply: TextReply,
+    request: Request,
+    account: Account,
+    options: TextOptions,
+    reply: TextReply,
     *,
     whole: Callable[[TextReply], dict[str, Any]],
     pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
@@ -133,7 +145,10 @@ async def respond(
 
 
 def stream_reply(
-    parts: Parts, account: Account, options: TextOptions, reply: TextReply,
+    parts: Parts,
+    account: Account,
+    options: TextOptions,
+    reply: TextReply,
     pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
     chunk_object: str,
 ) -> StreamingResponse:
@@ -152,12 +167,19 @@ def stream_reply(
             yield framer.event(orjson.dumps(final))
         yield framer.done()
 
-    return StreamingResponse(events(), media_type=framer.media_type, headers=SSE_HEADERS)
+    return StreamingResponse(
+        events(), media_type=framer.media_type, headers=SSE_HEADERS
+    )
 
 
 def identity(reply: TextReply, obj: str) -> dict[str, Any]:
     """The fields every object of one reply repeats: id, object, created, model."""
-    return {"id": reply.id, "object": obj, "created": reply.created, "model": reply.model}
+    return {
+        "id": reply.id,
+        "object": obj,
+        "created": reply.created,
+        "model": reply.model,
+    }
 
 
 async def paced_steps(

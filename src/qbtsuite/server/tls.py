@@ -24,7 +24,9 @@ def make_tls_files(folder: Path) -> TLSFiles:
     folder.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="qbtsuite reference server CA")
     leaf = ca.issue_cert("127.0.0.1", "localhost", "::1")
-    files = TLSFiles(folder / "ca.pem", folder / "server-chain.pem", folder / "server-key.pem")
+    files = TLSFiles(
+        folder / "ca.pem", folder / "server-chain.pem", folder / "server-key.pem"
+    )
     ca.cert_pem.write_to_path(str(files.ca))
     leaf.private_key_pem.write_to_path(str(files.key))
     with files.cert.open("wb") as out:

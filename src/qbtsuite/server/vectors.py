@@ -17,8 +17,12 @@ class Embedder:
     ``dimensions``, so a short vector stays close to its full-width self.
     """
 
-    def embed(self, model: str, text: str, native: int, dimensions: int) -> npt.NDArray[np.float32]:
-        seed = int.from_bytes(hashlib.sha256(f"{model}\x00{text}".encode()).digest()[:8])
+    def embed(
+        self, model: str, text: str, native: int, dimensions: int
+    ) -> npt.NDArray[np.float32]:
+        seed = int.from_bytes(
+            hashlib.sha256(f"{model}\x00{text}".encode()).digest()[:8]
+        )
         full = np.random.default_rng(seed).standard_normal(native, dtype=np.float32)
         vector = full[:dimensions]
         norm = np.linalg.norm(vector)

@@ -1,0 +1,57 @@
+"""Outcomes of requirements (DESIGN.md §4) and the signals tests use to produce them.
+
+A conformance test declares what it checks with ``@pytest.mark.requirement(ids...)``.
+Its pytest result becomes the outcome of each id, unless the test narrowed it:
+
+- a :class:`~qbtsuite.errors.CheckFailure` with ``requirement=`` fails only that id;
+- :func:`unsupported` ends the test as "unsupported" (an optional capability the target
+  declines in the documented envelope) — never to be confused with "fail";
+- ``pytest.skip`` means "skipped" (not configured), with the reason shown;
+- any other exception is "error" (the suite or the network failed, not the target).
+
+A failed SHOULD requirement is reported as "warn".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pytest
+
+__all__ = ["Outcome", "Unsupported", "combine", "unsupported"]
+
+
+class Outcome(StrEnum):
+    """What happened to one requirement."""
+
+    PASS = "pass"
+    FAIL = "fail"  # a MUST requirement was violated
+    WARN = "warn"  # a SHOULD requirement was violated
+    UNSUPPORTED = "unsupported"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+# When several tests check one requirement, the worst outcome stands.
+_SEVERITY = {
+    Outcome.FAIL: 6,
+    Outcome.WARN: 5,
+    Outcome.ERROR: 4,
+    Outcome.PASS: 3,
+    Outcome.UNSUPPORTED: 2,
+    Outcome.SKIPPED: 1,
+}
+
+
+def combine(outcomes: list[Outcome]) -> Outcome:
+    """The outcome of a requirement checked by several tests."""
+    return max(outcomes, key=_SEVERITY.__getitem__, default=Outcome.SKIPPED)
+
+
+class Unsupported(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """Raised by :func:`unsupported`; pytest shows it as a skip."""
+
+
+def unsupported(reason: str) -> None:
+    """End the test: the target declines this optional capability, documentedly."""
+    raise Unsupported(f"unsupported: {reason}", _use_item_location=True)
