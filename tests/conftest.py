@@ -6,6 +6,7 @@ that need a fault or other settings start their own with ``EmbeddedServer``.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -25,7 +26,10 @@ def client_for(target: ServerTarget, key: str | None = "main") -> httpx.Client:
     """An httpx client for ``target`` trusting its CA, authenticated as ``key``'s role."""
     headers = {} if key is None else {"Authorization": f"Bearer {target.keys[key]}"}
     return httpx.Client(
-        base_url=target.https_url + "/", verify=target.ca, headers=headers, timeout=30.0
+        base_url=target.https_url + "/",
+        verify=ssl.create_default_context(cafile=target.ca),
+        headers=headers,
+        timeout=30.0,
     )
 
 
