@@ -96,14 +96,15 @@ class KeyStore:
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise KeysFileError(f"keys file {path} is not valid TOML: {exc}") from None
-        accounts = [_account(entry, i) for i, entry in enumerate(data.get("keys", []))]
+        entries = data.get("keys", [])
+        if not isinstance(entries, list):
+            raise KeysFileError(f"keys file {path}: 'keys' must be an array of tables")
+        accounts = [_account(entry, i) for i, entry in enumerate(entries)]
         if not accounts:
             raise KeysFileError(f"keys file {path} defines no [[keys]]")
-        try:
-            pricing = Pricing(**data.get("pricing", {}))
-        except TypeError as exc:
-            raise KeysFileError(f"keys file {path}: bad [pricing]: {exc}") from None
-        return cls(accounts, pricing)
+        if len({a.key for a in accounts}) < len(accounts):
+            raise KeysFileError(f"keys file {path} lists the same key twice")
+        return cls(accounts, _pricing(data.get("pricing", {}), path))
 
     def get(self, key: str) -> Account | None:
         """The account for ``key``, or None when unknown."""
@@ -128,8 +129,24 @@ def _account(entry: Any, index: int) -> Account:
     if not isinstance(key, str) or not key.startswith("qbt_"):
         raise KeysFileError(f"keys[{index}].key must be a string starting with 'qbt_'")
     rpm, balance = entry.get("rpm", 600), entry.get("balance", 1e9)
-    if not isinstance(rpm, int) or rpm < 1:
+    if isinstance(rpm, bool) or not isinstance(rpm, int) or rpm < 1:
         raise KeysFileError(f"keys[{index}].rpm must be a positive integer")
-    if not isinstance(balance, int | float):
+    if isinstance(balance, bool) or not isinstance(balance, int | float):
         raise KeysFileError(f"keys[{index}].balance must be a number")
     return Account(key, str(entry.get("role", f"key{index}")), rpm, float(balance))
+
+
+def _pricing(table: Any, path: Path) -> Pricing:
+    """``[pricing]``: known names only, each a number of credits."""
+    if not isinstance(table, dict):
+        raise KeysFileError(f"keys file {path}: [pricing] must be a table")
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise KeysFileError(f"keys file {path}: pricing.{name} must be a number")
+    try:
+        return Pricing(**{name: float(value) for name, value in table.items()})
+    except TypeError:
+        known = ", ".join(Pricing.__dataclass_fields__)
+        raise KeysFileError(
+            f"keys file {path}: unknown name in [pricing] (known: {known})"
+        ) from None

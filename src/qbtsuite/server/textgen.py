@@ -98,11 +98,22 @@ def _cut(pieces: list[str], max_tokens: int | None, stop: Sequence[str]) -> Gene
         candidate = text + piece
         hit = min((i for s in stop if s and (i := candidate.find(s)) >= 0), default=-1)
         if hit >= 0:
-            rest = candidate[len(text) : hit]
-            if rest:
-                kept.append(rest)
-            return Generation(tuple(kept), "stop")
+            # The text ends where the stop sequence begins, even when that is inside
+            # an earlier piece (a stop string spanning a piece boundary).
+            return Generation(_prefix([*kept, piece], hit), "stop")
         kept.append(piece)
         text = candidate
     reason = "length" if limit < len(pieces) else "stop"
     return Generation(tuple(kept), reason)
+
+
+def _prefix(pieces: list[str], end: int) -> tuple[str, ...]:
+    """The pieces covering the first ``end`` characters, the last one cut short."""
+    out: list[str] = []
+    pos = 0
+    for piece in pieces:
+        if pos >= end:
+            break
+        out.append(piece[: end - pos])
+        pos += len(piece)
+    return tuple(out)
