@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from qbtsuite.modelcatalog import MODELS, Category, ModelInfo
+from qbtsuite.server.imaging import ImageRenderer
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.ratelimit import Limiter, SlidingLogLimiter, retry_after_header
 from qbtsuite.server.settings import ServerSettings
@@ -48,6 +49,7 @@ class Parts:
     usage: Callable[[int, int], dict[str, int]] = usage_block
     framer: SSEFramer = field(default_factory=SSEFramer)
     embedder: Embedder = field(default_factory=Embedder)
+    images: ImageRenderer = field(default_factory=ImageRenderer)
     models: tuple[ModelInfo, ...] = MODELS
     extra: dict[str, Any] = field(default_factory=dict)
 
