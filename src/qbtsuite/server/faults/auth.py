@@ -1,0 +1,95 @@
+"""Authentication faults: keys accepted where they must not be, wrong status for 401."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qbtsuite.server.faults import Fault, fault
+from qbtsuite.server.faults._asgi import header, replace_header, rewrite_response
+from qbtsuite.server.parts import Parts
+
+__all__: list[str] = []
+
+
+def _with_authorization(scope: Scope, value: str) -> Scope:
+    headers = replace_header(list(scope["headers"]), b"authorization", value.encode())
+    return {**scope, "headers": headers}
+
+
+@fault(
+    "auth.forbidden_instead_of_401",
+    area="auth",
+    breaks=(),
+    description="Bad or missing keys get 403 (same envelope) instead of 401",
+)
+class ForbiddenInsteadOf401(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        return rewrite_response(
+            app, lambda s, status, h, b: (403 if status == 401 else status, h, b)
+        )
+
+
+@fault(
+    "auth.query_key_accepted",
+    area="auth",
+    breaks=(),
+    description="A key passed as ?api_key= in the URL is accepted",
+)
+class QueryKeyAccepted(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if (
+                scope["type"] == "http"
+                and header(scope["headers"], b"authorization") is None
+            ):
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                if "api_key" in query:
+                    scope = _with_authorization(scope, f"Bearer {query['api_key'][0]}")
+            await app(scope, receive, send)
+
+        return wrapped
+
+
+@fault(
+    "auth.any_scheme_accepted",
+    area="auth",
+    breaks=(),
+    description="The key is accepted after any scheme word (Basic, Token, …), not only Bearer",
+)
+class AnySchemeAccepted(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            value = header(scope.get("headers", []), b"authorization")
+            if value is not None and b" " in value.strip():
+                token = value.strip().split()[-1].decode("latin-1")
+                scope = _with_authorization(scope, f"Bearer {token}")
+            await app(scope, receive, send)
+
+        return wrapped
+
+
+@fault(
+    "auth.missing_key_is_guest",
+    area="auth",
+    breaks=(),
+    description="Requests without any Authorization header are served as a default account",
+)
+class MissingKeyIsGuest(Fault):
+    def __init__(self) -> None:
+        self._guest = ""
+
+    def apply(self, parts: Parts) -> None:
+        self._guest = parts.keys.accounts()[0].key
+
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if (
+                scope["type"] == "http"
+                and header(scope["headers"], b"authorization") is None
+            ):
+                scope = _with_authorization(scope, f"Bearer {self._guest}")
+            await app(scope, receive, send)
+
+        return wrapped

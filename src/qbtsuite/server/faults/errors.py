@@ -1,0 +1,165 @@
+"""Error-envelope faults: the right status with a wrong body, or a wrong status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Scope
+
+from qbtsuite.server.faults import Fault, fault
+from qbtsuite.server.faults._asgi import (
+    Headers,
+    json_rewrite,
+    replace_header,
+    rewrite_response,
+)
+
+__all__: list[str] = []
+
+
+def _on_error(transform: Any) -> Any:
+    def apply(scope: Scope, body: Any) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            return transform(body)
+        return body
+
+    return apply
+
+
+@fault(
+    "errors.plain_text_401",
+    area="errors",
+    breaks=(),
+    description="401 answers are a bare text/plain 'Unauthorized' instead of the envelope",
+)
+class PlainText401(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def rewrite(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if status != 401:
+                return status, h, b
+            return (
+                status,
+                replace_header(h, b"content-type", b"text/plain"),
+                b"Unauthorized",
+            )
+
+        return rewrite_response(app, rewrite)
+
+
+@fault(
+    "errors.envelope_without_code",
+    area="errors",
+    breaks=(),
+    description="Error envelopes carry message and type but no code",
+)
+class EnvelopeWithoutCode(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def drop(body: dict[str, Any]) -> dict[str, Any]:
+            body["error"].pop("code", None)
+            return body
+
+        return rewrite_response(app, json_rewrite(_on_error(drop)))
+
+
+@fault(
+    "errors.string_error",
+    area="errors",
+    breaks=(),
+    description='Errors are {"error": "<message>"}: a string where clients expect an object',
+)
+class StringError(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        return rewrite_response(
+            app, json_rewrite(_on_error(lambda b: {"error": b["error"]["message"]}))
+        )
+
+
+@fault(
+    "errors.wrong_error_type",
+    area="errors",
+    breaks=(),
+    description="Every error has type 'error', not the documented type for its status",
+)
+class WrongErrorType(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def retype(body: dict[str, Any]) -> dict[str, Any]:
+            body["error"]["type"] = "error"
+            return body
+
+        return rewrite_response(app, json_rewrite(_on_error(retype)))
+
+
+@fault(
+    "errors.no_param_field",
+    area="errors",
+    breaks=(),
+    description="Error envelopes omit OpenAI's 'param' key",
+)
+class NoParamField(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def drop(body: dict[str, Any]) -> dict[str, Any]:
+            body["error"].pop("param", None)
+            return body
+
+        return rewrite_response(app, json_rewrite(_on_error(drop)))
+
+
+@fault(
+    "errors.html_not_found",
+    area="errors",
+    breaks=(),
+    description="Unknown paths get an HTML 404 page from the web server, not the envelope",
+)
+class HtmlNotFound(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        page = b"<html><body><h1>404 Not Found</h1><hr>nginx</body></html>"
+
+        def rewrite(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if status != 404:
+                return status, h, b
+            return status, replace_header(h, b"content-type", b"text/html"), page
+
+        return rewrite_response(app, rewrite)
+
+
+@fault(
+    "errors.validation_as_500",
+    area="errors",
+    breaks=(),
+    description="Body validation failures surface as 500 api_error instead of 400",
+)
+class ValidationAs500(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def rewrite(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if status != 400 or b'"invalid_request"' not in b:
+                return status, h, b
+            body = json.loads(b)
+            body["error"].update(type="api_error", code="internal_error")
+            return 500, h, json.dumps(body).encode()
+
+        return rewrite_response(app, rewrite)
+
+
+@fault(
+    "errors.model_not_found_as_404",
+    area="errors",
+    breaks=(),
+    description="Unknown or unsupported models get 404 instead of 400 model_not_found",
+)
+class ModelNotFoundAs404(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def rewrite(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if status == 400 and b'"model_not_found"' in b:
+                return 404, h, b
+            return status, h, b
+
+        return rewrite_response(app, rewrite)

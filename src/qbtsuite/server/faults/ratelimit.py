@@ -1,0 +1,186 @@
+"""Limiter faults: the bugs real limiters ship with (load-metrics.md §4)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+
+from qbtsuite.server.faults import Fault, fault
+from qbtsuite.server.parts import Parts
+from qbtsuite.server.ratelimit import Decision, SlidingLogLimiter
+
+__all__: list[str] = []
+
+
+class _LimiterFault(Fault):
+    """Replaces the clean limiter with ``limiter(window)``."""
+
+    def limiter(self, window: float) -> SlidingLogLimiter:
+        raise NotImplementedError
+
+    def apply(self, parts: Parts) -> None:
+        parts.limiter = self.limiter(parts.settings.rate_window)
+
+
+class _RetryAfterFault(Fault):
+    """Replaces how Retry-After is written from the exact wait in seconds."""
+
+    def header(self, seconds: float) -> dict[str, str]:
+        raise NotImplementedError
+
+    def apply(self, parts: Parts) -> None:
+        parts.retry_after = self.header
+
+
+@fault(
+    "rate.no_retry_after",
+    area="rate-limits",
+    breaks=(),
+    description="429 answers carry no Retry-After header",
+)
+class NoRetryAfter(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {}
+
+
+@fault(
+    "rate.retry_after_http_date",
+    area="rate-limits",
+    breaks=(),
+    description="Retry-After is an HTTP-date instead of seconds",
+)
+class RetryAfterHttpDate(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": formatdate(time.time() + seconds, usegmt=True)}
+
+
+@fault(
+    "rate.retry_after_float",
+    area="rate-limits",
+    breaks=(),
+    description="Retry-After is a fractional number of seconds ('12.348')",
+)
+class RetryAfterFloat(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": f"{seconds + 0.001:.3f}"}
+
+
+@fault(
+    "rate.retry_after_too_short",
+    area="rate-limits",
+    breaks=(),
+    description="Retry-After announces a third of the real wait: retries are refused again",
+)
+class RetryAfterTooShort(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.floor(seconds / 3)))}
+
+
+@fault(
+    "rate.retry_after_too_long",
+    area="rate-limits",
+    breaks=(),
+    description="Retry-After announces three times the real wait",
+    invisible_because=(
+        "waiting longer than needed still succeeds: only the ratelimit load profile, "
+        "which retries just before the announced time, sees it"
+    ),
+)
+class RetryAfterTooLong(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": str(3 * max(1, math.ceil(seconds)))}
+
+
+class _NeverClears(SlidingLogLimiter):
+    def __init__(self, window: float) -> None:
+        super().__init__(window)
+        self._blocked: set[str] = set()
+
+    def check(self, key: str, rpm: int, client: str) -> Decision:
+        if key in self._blocked:
+            return Decision(False, self.window)
+        decision = super().check(key, rpm, client)
+        if not decision.admitted:
+            self._blocked.add(key)
+        return decision
+
+
+@fault(
+    "rate.never_clears",
+    area="rate-limits",
+    breaks=(),
+    description="Once a key is throttled it stays throttled: the window never clears",
+)
+class NeverClears(_LimiterFault):
+    def limiter(self, window: float) -> SlidingLogLimiter:
+        return _NeverClears(window)
+
+
+class _PerClient(SlidingLogLimiter):
+    def bucket(self, key: str, client: str) -> str:
+        return client
+
+
+@fault(
+    "rate.per_ip",
+    area="rate-limits",
+    breaks=(),
+    description="Requests are counted per client IP, not per key: keys throttle each other",
+)
+class PerIp(_LimiterFault):
+    def limiter(self, window: float) -> SlidingLogLimiter:
+        return _PerClient(window)
+
+
+class _Doubled(SlidingLogLimiter):
+    def limit(self, rpm: int) -> int:
+        return 2 * rpm
+
+
+@fault(
+    "rate.limit_doubled",
+    area="rate-limits",
+    breaks=(),
+    description="Twice the declared limit is admitted (two replicas, one counter each)",
+)
+class LimitDoubled(_LimiterFault):
+    def limiter(self, window: float) -> SlidingLogLimiter:
+        return _Doubled(window)
+
+
+class _FixedWindow(SlidingLogLimiter):
+    """Counts per calendar window: a burst at the end of one and the start of the next
+    admits twice the limit within one window's length."""
+
+    def __init__(self, window: float, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(window, clock)
+        self._counts: dict[str, tuple[float, int]] = {}
+
+    def check(self, key: str, rpm: int, client: str) -> Decision:
+        now = self.clock()
+        start = math.floor(now / self.window) * self.window
+        bucket = self.bucket(key, client)
+        window_start, count = self._counts.get(bucket, (start, 0))
+        if window_start != start:
+            count = 0
+        if count < self.limit(rpm):
+            self._counts[bucket] = (start, count + 1)
+            return Decision(True)
+        return Decision(False, start + self.window - now)
+
+
+@fault(
+    "rate.fixed_window_burst",
+    area="rate-limits",
+    breaks=(),
+    description="A fixed-window counter admits a 2x burst across a window boundary",
+    invisible_because=(
+        "only a burst timed on the window boundary shows it: the ratelimit load "
+        "profile probes it; the conformance suite's quick check cannot"
+    ),
+)
+class FixedWindowBurst(_LimiterFault):
+    def limiter(self, window: float) -> SlidingLogLimiter:
+        return _FixedWindow(window)
