@@ -1,0 +1,109 @@
+"""Transcription faults: formats wrapped, durations misread, multipart not enforced."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from qbtsuite.server.faults import Fault, fault
+from qbtsuite.server.faults._asgi import (
+    Headers,
+    header,
+    json_rewrite,
+    replace_header,
+    rewrite_response,
+)
+
+__all__: list[str] = []
+
+_PATH = "/v1/audio/transcriptions"
+
+
+@fault(
+    "transcriptions.text_as_json",
+    area="transcriptions",
+    breaks=(),
+    description='response_format=text comes back as JSON {"text": …} instead of plain text',
+)
+class TextAsJson(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def wrap(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            ctype = header(h, b"content-type") or b""
+            if (
+                s["path"] != _PATH
+                or status != 200
+                or not ctype.startswith(b"text/plain")
+            ):
+                return status, h, b
+            body = json.dumps({"text": b.decode("utf-8")}).encode()
+            return status, replace_header(h, b"content-type", b"application/json"), body
+
+        return rewrite_response(app, wrap)
+
+
+@fault(
+    "transcriptions.duration_10x",
+    area="transcriptions",
+    breaks=(),
+    description="verbose_json reports ten times the audio's duration (samples/ms mix-up)",
+)
+class Duration10x(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def scale(scope: Scope, body: Any) -> Any:
+            if scope["path"] == _PATH and isinstance(body.get("duration"), int | float):
+                body["duration"] *= 10
+                if isinstance(body.get("usage"), dict) and "seconds" in body["usage"]:
+                    body["usage"]["seconds"] *= 10
+            return body
+
+        return rewrite_response(app, json_rewrite(scale, only_status=200))
+
+
+@fault(
+    "transcriptions.language_missing",
+    area="transcriptions",
+    breaks=(),
+    description="The default json response has text but no language",
+)
+class LanguageMissing(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def drop(scope: Scope, body: Any) -> Any:
+            if scope["path"] == _PATH and "segments" not in body:
+                body.pop("language", None)
+            return body
+
+        return rewrite_response(app, json_rewrite(drop, only_status=200))
+
+
+@fault(
+    "transcriptions.json_body_accepted",
+    area="transcriptions",
+    breaks=(),
+    description="A non-multipart (JSON) request is answered 200 with an empty transcript",
+)
+class JsonBodyAccepted(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            ctype = header(scope.get("headers", []), b"content-type") or b""
+            if (
+                scope["type"] != "http"
+                or scope["path"] != _PATH
+                or ctype.startswith(b"multipart/")
+            ):
+                await app(scope, receive, send)
+                return
+            body = json.dumps({"text": "", "language": "en"}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        return wrapped
