@@ -1,0 +1,146 @@
+"""``qbtsuite requirements``: print the requirements catalogue.
+
+As a table sized to the terminal (the default), as Markdown (for READMEs and job
+summaries) or as JSON (for tools), filtered by area and level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from qbtsuite.errors import ConfigError
+from qbtsuite.requirements import AREAS, LEVELS, Catalogue, Requirement, load_catalogue
+
+__all__ = ["register", "render_markdown", "render_table", "run"]
+
+_FORMATS = ("table", "markdown", "json")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "requirements",
+        help="List the requirements the suite checks",
+        description="Print the requirements catalogue (conformance/requirements.toml).",
+    )
+    p.add_argument(
+        "--area",
+        action="append",
+        choices=sorted(AREAS),
+        default=[],
+        help="Only this area (repeatable)",
+    )
+    p.add_argument("--level", choices=LEVELS, help="Only MUST or only SHOULD")
+    p.add_argument("--format", choices=_FORMATS, default="table", help="Output format")
+    p.add_argument(
+        "--guidance",
+        action="store_true",
+        help="List the documented statements that are not requirements, and why",
+    )
+    p.add_argument(
+        "--catalogue",
+        type=Path,
+        help="Catalogue file to read (default: the bundled one)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        catalogue = load_catalogue(args.catalogue)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.guidance:
+        print(_render_guidance(catalogue, args.format))
+        return 0
+    selected = [
+        r
+        for r in catalogue
+        if (not args.area or r.area in args.area)
+        and (args.level is None or r.level == args.level)
+    ]
+    if args.format == "json":
+        payload = {
+            "digest": catalogue.digest,
+            "requirements": [dataclasses.asdict(r) for r in selected],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        print(render_markdown(selected))
+    else:
+        width = shutil.get_terminal_size(fallback=(120, 24)).columns
+        print(render_table(selected, width))
+        musts = sum(r.is_must for r in selected)
+        print(
+            f"\n{len(selected)} requirement(s): {musts} MUST, "
+            f"{len(selected) - musts} SHOULD; * optional (needs a configured "
+            f"key or capability); catalogue sha256 {catalogue.digest[:12]}"
+        )
+    return 0
+
+
+def render_table(requirements: Sequence[Requirement], width: int) -> str:
+    """Aligned columns; the statement is cut with "…" to fit ``width``."""
+    header = ("ID", "LEVEL", "AREA", "ENDPOINT", "STATEMENT")
+    rows = [
+        (r.id, r.level + ("*" if r.optional else ""), r.area, r.endpoint, r.statement)
+        for r in requirements
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    room = max(width - sum(widths) - 2 * len(widths), 20)
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]
+        lines.append("  ".join([*cells, _cut(row[4], room)]).rstrip())
+    return "\n".join(lines)
+
+
+def render_markdown(requirements: Sequence[Requirement]) -> str:
+    """A GitHub-flavoured Markdown table of the requirements."""
+    lines = [
+        "| id | level | area | endpoint | origin | optional | statement |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in requirements:
+        cells = (
+            r.id,
+            r.level,
+            r.area,
+            r.endpoint,
+            r.origin,
+            "yes" if r.optional else "no",
+            r.statement,
+        )
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _render_guidance(catalogue: Catalogue, fmt: str) -> str:
+    if fmt == "json":
+        items = [dataclasses.asdict(g) for g in catalogue.guidance]
+        return json.dumps({"guidance": items}, indent=2, ensure_ascii=False)
+    if fmt == "table":
+        return "\n\n".join(
+            f"{g.source}: {g.quote}\n  → {g.why_not_a_requirement}"
+            for g in catalogue.guidance
+        )
+    lines = ["| source | quote | why not a requirement |", "|---|---|---|"]
+    for g in catalogue.guidance:
+        cells = (g.source, g.quote, g.why_not_a_requirement)
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _cut(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def _md(text: str) -> str:
+    # A pipe inside a cell would end it; escape it as GitHub Markdown expects.
+    return text.replace("|", "\\|")
