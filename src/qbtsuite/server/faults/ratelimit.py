@@ -119,8 +119,17 @@ class NeverClears(_LimiterFault):
 
 
 class _PerClient(SlidingLogLimiter):
+    """Counts per client address, with the limit of the first key seen from it."""
+
+    def __init__(self, window: float) -> None:
+        super().__init__(window)
+        self._first_rpm: dict[str, int] = {}
+
     def bucket(self, key: str, client: str) -> str:
         return client
+
+    def check(self, key: str, rpm: int, client: str) -> Decision:
+        return super().check(key, self._first_rpm.setdefault(client, rpm), client)
 
 
 @fault(
