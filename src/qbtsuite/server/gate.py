@@ -16,7 +16,8 @@ from qbtsuite.server.parts import Parts, parts_of
 
 __all__ = ["admit", "authenticate", "ensure_funds"]
 
-_BEARER = re.compile(r"Bearer ([A-Za-z0-9_\-]+)", re.IGNORECASE)
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (scheme case-insensitive).
+_BEARER = re.compile(r"Bearer +([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
 
 def _invalid_key(message: str) -> ApiError:
