@@ -247,8 +247,8 @@ BROKEN: list[tuple[str, Any, str, str]] = [
     (
         "images_response",
         {"created": 1, "data": [{"b64_json": None, "url": None}]},
-        "$.data[0]",
-        "anyOf",
+        "$.data[0].b64_json",
+        "type",
     ),
     ("model_list", {**MODEL_LIST, "object": "models"}, "$.object", "const"),
     (
@@ -268,6 +268,18 @@ BROKEN: list[tuple[str, Any, str, str]] = [
         {"model": "m", "messages": [{"role": "robot", "content": "x"}]},
         "$.messages[0].role",
         "enum",
+    ),
+    (
+        "chat_completion_request",
+        {"model": "m", "messages": [{"role": "user", "content": [{"text": "x"}]}]},
+        "$.messages[0].content[0].type",
+        "required",
+    ),
+    (
+        "completion_request",
+        {"model": "m", "prompt": "p", "stop": ["a", "b", "c", "d", "e"]},
+        "$.stop",
+        "maxItems",
     ),
     (
         "chat_completion_request",
@@ -294,6 +306,17 @@ def test_every_violation_is_reported_not_only_the_first() -> None:
         "$.error.type",
     ]
     assert str(violations[0]) == "$.error.code: 'code' is a required property"
+
+
+def test_a_union_with_no_fitting_alternative_says_what_each_wanted() -> None:
+    chunk = {
+        **COMPLETION_CHUNK,
+        "choices": [{"text": "", "index": 0, "finish_reason": "done"}],
+    }
+    [violation] = validate("completion_chunk", chunk)
+    assert violation.path == "$.choices[0].finish_reason"
+    assert "is not one of ['stop', 'length', 'content_filter']" in violation.message
+    assert "is not of type 'null'" in violation.message
 
 
 def test_violation_messages_are_bounded_for_huge_instances() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
 
 BASE_URI = "https://qbtsuite.example/schemas/"
 _MAX_MESSAGE = 240  # messages quote the instance; an embedding can be kilobytes
+_MISMATCH = {"type", "const", "enum"}  # errors that rule an alternative out
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ def resolve(name: str, node: Mapping[str, Any]) -> Mapping[str, Any]:
 def validate(name: str, instance: Any) -> list[SchemaViolation]:
     """Every violation of schema ``name`` by ``instance``, ordered by path."""
     errors = validator(name).iter_errors(instance)
-    found = [_violation(error) for error in errors]
+    found = [_violation(error) for error in _explain(errors)]
     return sorted(found, key=lambda v: (v.path, v.schema_path, v.message))
 
 
@@ -146,6 +147,36 @@ def schema_digest() -> str:
     for path in _schema_files():
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _explain(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """Replace an anyOf/oneOf failure by the errors of the alternative that fits.
+
+    An alternative "fits" when its errors are not about the instance's own type or
+    value (a ``type``/``const``/``enum`` error right at the instance): for
+    ``content: [{}]`` the array alternative fits and the real problem is
+    ``$.content[0].type`` missing. When several fit, the one with the deepest error
+    wins (first in schema order on a tie); when none fits, the error stays as is.
+    """
+    for error in errors:
+        if not error.context:
+            yield error
+            continue
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [
+            subs
+            for subs in branches.values()
+            if not any(s.validator in _MISMATCH and not s.relative_path for s in subs)
+        ]
+        if not fitting:
+            # Say what each alternative wanted instead of "not valid under any".
+            error.message = "; ".join(dict.fromkeys(s.message for s in error.context))
+            yield error
+            continue
+        best = max(fitting, key=lambda subs: max(len(s.relative_path) for s in subs))
+        yield from _explain(best)
 
 
 def _violation(error: ValidationError) -> SchemaViolation:
