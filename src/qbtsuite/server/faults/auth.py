@@ -21,7 +21,7 @@ def _with_authorization(scope: Scope, value: str) -> Scope:
 @fault(
     "auth.forbidden_instead_of_401",
     area="auth",
-    breaks=(),
+    breaks=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005"),
     description="Bad or missing keys get 403 (same envelope) instead of 401",
 )
 class ForbiddenInsteadOf401(Fault):
@@ -34,7 +34,7 @@ class ForbiddenInsteadOf401(Fault):
 @fault(
     "auth.query_key_accepted",
     area="auth",
-    breaks=(),
+    breaks=("AUTH-006",),
     description="A key passed as ?api_key= in the URL is accepted",
 )
 class QueryKeyAccepted(Fault):
@@ -55,7 +55,7 @@ class QueryKeyAccepted(Fault):
 @fault(
     "auth.any_scheme_accepted",
     area="auth",
-    breaks=(),
+    breaks=("AUTH-003",),
     description="The key is accepted after any scheme word (Basic, Token, …), not only Bearer",
 )
 class AnySchemeAccepted(Fault):
@@ -73,7 +73,7 @@ class AnySchemeAccepted(Fault):
 @fault(
     "auth.missing_key_is_guest",
     area="auth",
-    breaks=(),
+    breaks=("AUTH-001", "AUTH-008"),
     description="Requests without any Authorization header are served as a default account",
 )
 class MissingKeyIsGuest(Fault):

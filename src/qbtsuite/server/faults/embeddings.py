@@ -31,7 +31,7 @@ def _on_embeddings(transform: Any) -> Any:
 @fault(
     "embeddings.off_by_one_dimension",
     area="embeddings",
-    breaks=(),
+    breaks=("EMB-003",),
     description="Float vectors lose their last component (1023 instead of 1024 for bge-m3)",
 )
 class OffByOneDimension(Fault):
@@ -50,7 +50,7 @@ class OffByOneDimension(Fault):
 @fault(
     "embeddings.reversed_order",
     area="embeddings",
-    breaks=(),
+    breaks=("EMB-002",),
     description="Batch results come back in reverse input order (index values too)",
 )
 class ReversedOrder(Fault):
@@ -69,7 +69,7 @@ class ReversedOrder(Fault):
 @fault(
     "embeddings.base64_ignored",
     area="embeddings",
-    breaks=(),
+    breaks=("EMB-011",),
     description="encoding_format is not forwarded: base64 requests get float arrays",
 )
 class Base64Ignored(Fault):
@@ -80,7 +80,7 @@ class Base64Ignored(Fault):
 @fault(
     "embeddings.dimensions_ignored",
     area="embeddings",
-    breaks=(),
+    breaks=("EMB-012",),
     description="dimensions is not forwarded: vectors keep the model's full width",
 )
 class DimensionsIgnored(Fault):

@@ -30,7 +30,7 @@ def _on_error(transform: Any) -> Any:
 @fault(
     "errors.plain_text_401",
     area="errors",
-    breaks=(),
+    breaks=("ERR-002",),
     description="401 answers are a bare text/plain 'Unauthorized' instead of the envelope",
 )
 class PlainText401(Fault):
@@ -52,7 +52,7 @@ class PlainText401(Fault):
 @fault(
     "errors.envelope_without_code",
     area="errors",
-    breaks=(),
+    breaks=("ERR-001",),
     description="Error envelopes carry message and type but no code",
 )
 class EnvelopeWithoutCode(Fault):
@@ -67,7 +67,7 @@ class EnvelopeWithoutCode(Fault):
 @fault(
     "errors.string_error",
     area="errors",
-    breaks=(),
+    breaks=("ERR-001",),
     description='Errors are {"error": "<message>"}: a string where clients expect an object',
 )
 class StringError(Fault):
@@ -80,7 +80,7 @@ class StringError(Fault):
 @fault(
     "errors.wrong_error_type",
     area="errors",
-    breaks=(),
+    breaks=("ERR-003",),
     description="Every error has type 'error', not the documented type for its status",
 )
 class WrongErrorType(Fault):
@@ -95,7 +95,7 @@ class WrongErrorType(Fault):
 @fault(
     "errors.no_param_field",
     area="errors",
-    breaks=(),
+    breaks=("ERR-006",),
     description="Error envelopes omit OpenAI's 'param' key",
 )
 class NoParamField(Fault):
@@ -110,7 +110,7 @@ class NoParamField(Fault):
 @fault(
     "errors.html_not_found",
     area="errors",
-    breaks=(),
+    breaks=("ERR-011",),
     description="Unknown paths get an HTML 404 page from the web server, not the envelope",
 )
 class HtmlNotFound(Fault):
@@ -130,7 +130,7 @@ class HtmlNotFound(Fault):
 @fault(
     "errors.validation_as_500",
     area="errors",
-    breaks=(),
+    breaks=("ERR-007",),
     description="Body validation failures surface as 500 api_error instead of 400",
 )
 class ValidationAs500(Fault):
@@ -150,7 +150,7 @@ class ValidationAs500(Fault):
 @fault(
     "errors.model_not_found_as_404",
     area="errors",
-    breaks=(),
+    breaks=("COMP-007", "CHAT-007", "EMB-009", "IMG-011", "AUD-012"),
     description="Unknown or unsupported models get 404 instead of 400 model_not_found",
 )
 class ModelNotFoundAs404(Fault):

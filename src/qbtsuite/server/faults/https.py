@@ -18,7 +18,7 @@ __all__: list[str] = []
 @fault(
     "https.plain_http_served",
     area="https",
-    breaks=(),
+    breaks=("HTTPS-002",),
     description="The plain-HTTP listener serves the API instead of redirecting",
 )
 class PlainHttpServed(Fault):
@@ -36,7 +36,7 @@ class PlainHttpServed(Fault):
 @fault(
     "https.redirect_302",
     area="https",
-    breaks=(),
+    breaks=("HTTPS-004",),
     description="Plain HTTP is redirected with 302, which clients follow as GET",
 )
 class Redirect302(Fault):
@@ -47,7 +47,7 @@ class Redirect302(Fault):
 @fault(
     "https.redirect_to_root",
     area="https",
-    breaks=(),
+    breaks=("HTTPS-001",),
     description="The redirect points at https://host/ and loses the path and query",
 )
 class RedirectToRoot(Fault):
@@ -65,7 +65,7 @@ class RedirectToRoot(Fault):
 @fault(
     "https.http_checks_key",
     area="https",
-    breaks=(),
+    breaks=("HTTPS-003",),
     description="The HTTP listener validates the cleartext key (401) before redirecting",
 )
 class HttpChecksKey(Fault):
@@ -94,7 +94,7 @@ class HttpChecksKey(Fault):
 @fault(
     "https.no_hsts",
     area="https",
-    breaks=(),
+    breaks=("HTTPS-006",),
     description="HTTPS responses carry no Strict-Transport-Security header",
 )
 class NoHsts(Fault):

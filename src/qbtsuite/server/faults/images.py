@@ -22,7 +22,7 @@ _PATH = ("/v1/images/generations",)
 @fault(
     "images.size_ignored",
     area="images",
-    breaks=(),
+    breaks=("IMG-006",),
     description="Every image is rendered at 512x512 whatever size was asked",
 )
 class SizeIgnored(Fault):
@@ -38,7 +38,7 @@ class SizeIgnored(Fault):
 @fault(
     "images.output_format_ignored",
     area="images",
-    breaks=(),
+    breaks=("IMG-007",),
     description="output_format is not forwarded: JPEG requests get PNG",
 )
 class OutputFormatIgnored(Fault):
@@ -49,7 +49,7 @@ class OutputFormatIgnored(Fault):
 @fault(
     "images.n_ignored",
     area="images",
-    breaks=(),
+    breaks=("IMG-002", "METER-008"),
     description="n is not forwarded: one image whatever n asks",
 )
 class ImagesNIgnored(Fault):
@@ -60,7 +60,7 @@ class ImagesNIgnored(Fault):
 @fault(
     "images.dead_urls",
     area="images",
-    breaks=(),
+    breaks=("IMG-004",),
     description="response_format=url returns URLs that answer 404",
 )
 class DeadUrls(Fault):

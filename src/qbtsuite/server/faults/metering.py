@@ -18,7 +18,7 @@ __all__: list[str] = []
 @fault(
     "metering.total_not_sum",
     area="metering",
-    breaks=(),
+    breaks=("METER-001", "METER-003"),
     description="usage.total_tokens is one more than prompt + completion tokens",
 )
 class TotalNotSum(Fault):
@@ -37,7 +37,7 @@ class TotalNotSum(Fault):
 @fault(
     "metering.usage_missing",
     area="metering",
-    breaks=(),
+    breaks=("METER-001", "METER-003"),
     description="Non-streamed completions and chat replies have no usage object",
 )
 class UsageMissing(Fault):
@@ -53,7 +53,7 @@ class UsageMissing(Fault):
 @fault(
     "metering.stream_usage_overcounts",
     area="metering",
-    breaks=(),
+    breaks=("METER-005",),
     description="The include_usage chunk bills two more completion tokens than were streamed",
 )
 class StreamUsageOvercounts(Fault):
@@ -74,7 +74,7 @@ class StreamUsageOvercounts(Fault):
 @fault(
     "metering.embedding_output_tokens",
     area="metering",
-    breaks=(),
+    breaks=("METER-006",),
     description="Embeddings bill output tokens: total_tokens exceeds prompt_tokens",
 )
 class EmbeddingOutputTokens(Fault):
@@ -92,7 +92,7 @@ class EmbeddingOutputTokens(Fault):
 @fault(
     "metering.zero_balance_served",
     area="metering",
-    breaks=(),
+    breaks=("AUTH-011",),
     description="Keys with no credit left are served anyway (no 402)",
 )
 class ZeroBalanceServed(Fault):

@@ -29,7 +29,7 @@ def _on_models_list(transform: Any) -> Any:
 @fault(
     "models.listing_omits_model",
     area="models",
-    breaks=(),
+    breaks=("MODEL-003",),
     description="GET /v1/models leaves out a documented model (bge-m3) that still works",
 )
 class ListingOmitsModel(Fault):
@@ -44,7 +44,7 @@ class ListingOmitsModel(Fault):
 @fault(
     "models.listing_wrong_shape",
     area="models",
-    breaks=(),
+    breaks=("MODEL-002",),
     description="The model list says object 'models' and its entries lack owned_by",
 )
 class ListingWrongShape(Fault):
@@ -61,7 +61,7 @@ class ListingWrongShape(Fault):
 @fault(
     "models.category_not_enforced",
     area="models",
-    breaks=(),
+    breaks=("EMB-010",),
     description="Embeddings accept any documented model, routing text models to bge-m3",
 )
 class CategoryNotEnforced(Fault):

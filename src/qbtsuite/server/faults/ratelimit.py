@@ -37,7 +37,7 @@ class _RetryAfterFault(Fault):
 @fault(
     "rate.no_retry_after",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-002",),
     description="429 answers carry no Retry-After header",
 )
 class NoRetryAfter(_RetryAfterFault):
@@ -48,7 +48,7 @@ class NoRetryAfter(_RetryAfterFault):
 @fault(
     "rate.retry_after_http_date",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-002",),
     description="Retry-After is an HTTP-date instead of seconds",
 )
 class RetryAfterHttpDate(_RetryAfterFault):
@@ -59,7 +59,7 @@ class RetryAfterHttpDate(_RetryAfterFault):
 @fault(
     "rate.retry_after_float",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-002",),
     description="Retry-After is a fractional number of seconds ('12.348')",
 )
 class RetryAfterFloat(_RetryAfterFault):
@@ -70,7 +70,7 @@ class RetryAfterFloat(_RetryAfterFault):
 @fault(
     "rate.retry_after_too_short",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-003",),
     description="Retry-After announces a third of the real wait: retries are refused again",
 )
 class RetryAfterTooShort(_RetryAfterFault):
@@ -81,7 +81,7 @@ class RetryAfterTooShort(_RetryAfterFault):
 @fault(
     "rate.retry_after_too_long",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-004",),
     description="Retry-After announces three times the real wait",
     invisible_because=(
         "waiting longer than needed still succeeds: only the ratelimit load profile, "
@@ -110,7 +110,7 @@ class _NeverClears(SlidingLogLimiter):
 @fault(
     "rate.never_clears",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-003",),
     description="Once a key is throttled it stays throttled: the window never clears",
 )
 class NeverClears(_LimiterFault):
@@ -135,7 +135,7 @@ class _PerClient(SlidingLogLimiter):
 @fault(
     "rate.per_ip",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-007",),
     description="Requests are counted per client IP, not per key: keys throttle each other",
 )
 class PerIp(_LimiterFault):
@@ -151,7 +151,7 @@ class _Doubled(SlidingLogLimiter):
 @fault(
     "rate.limit_doubled",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-006",),
     description="Twice the declared limit is admitted (two replicas, one counter each)",
 )
 class LimitDoubled(_LimiterFault):
@@ -183,7 +183,7 @@ class _FixedWindow(SlidingLogLimiter):
 @fault(
     "rate.fixed_window_burst",
     area="rate-limits",
-    breaks=(),
+    breaks=("RATE-006",),
     description="A fixed-window counter admits a 2x burst across a window boundary",
     invisible_because=(
         "only a burst timed on the window boundary shows it: the ratelimit load "

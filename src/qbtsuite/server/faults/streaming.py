@@ -29,7 +29,7 @@ class _ChunkEditingFramer(SSEFramer):
 @fault(
     "streaming.no_done",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-009",),
     description="Streams end without the data: [DONE] terminator",
 )
 class NoDone(Fault):
@@ -44,7 +44,7 @@ class NoDone(Fault):
 @fault(
     "streaming.double_done",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-009",),
     description="Streams end with data: [DONE] twice",
 )
 class DoubleDone(Fault):
@@ -59,7 +59,7 @@ class DoubleDone(Fault):
 @fault(
     "streaming.split_data_lines",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-003",),
     description="Each chunk's JSON is split across two data: lines of one event",
 )
 class SplitDataLines(Fault):
@@ -77,7 +77,7 @@ class SplitDataLines(Fault):
 @fault(
     "streaming.buffered",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-014",),
     description="A buffering proxy holds the whole stream and delivers it at once",
 )
 class Buffered(Fault):
@@ -88,7 +88,7 @@ class Buffered(Fault):
 @fault(
     "streaming.wrong_content_type",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-001",),
     description="Streams are sent as application/json instead of text/event-stream",
 )
 class WrongContentType(Fault):
@@ -102,7 +102,7 @@ class WrongContentType(Fault):
 @fault(
     "streaming.include_usage_ignored",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-011",),
     description="stream_options is not forwarded: no final usage chunk",
 )
 class IncludeUsageIgnored(Fault):
@@ -119,7 +119,7 @@ class IncludeUsageIgnored(Fault):
 @fault(
     "streaming.id_changes",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-006",),
     description="Each chunk of one stream carries a different id",
 )
 class IdChanges(Fault):
@@ -138,7 +138,7 @@ class IdChanges(Fault):
 @fault(
     "streaming.finish_reason_early",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-007",),
     description="Every streamed chunk already says finish_reason 'stop'",
 )
 class FinishReasonEarly(Fault):
@@ -155,7 +155,7 @@ class FinishReasonEarly(Fault):
 @fault(
     "streaming.ping_events",
     area="streaming",
-    breaks=(),
+    breaks=("SSE-002",),
     description="An 'event: ping' block without data precedes every chunk",
 )
 class PingEvents(Fault):

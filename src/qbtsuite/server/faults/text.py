@@ -22,7 +22,7 @@ _TEXT_PATHS = ("/v1/completions", "/v1/chat/completions")
 @fault(
     "completions.max_tokens_ignored",
     area="completions",
-    breaks=(),
+    breaks=("COMP-010", "METER-002"),
     description="max_tokens is not forwarded: replies run to their natural length",
 )
 class MaxTokensIgnored(Fault):
@@ -34,7 +34,7 @@ class MaxTokensIgnored(Fault):
 @fault(
     "completions.stop_ignored",
     area="completions",
-    breaks=(),
+    breaks=("COMP-011",),
     description="stop sequences are not forwarded: text runs past them",
 )
 class StopIgnored(Fault):
@@ -47,7 +47,7 @@ class StopIgnored(Fault):
 @fault(
     "completions.wrong_object",
     area="completions",
-    breaks=(),
+    breaks=("COMP-001",),
     description="Completions say object 'completion' instead of 'text_completion'",
 )
 class CompletionWrongObject(Fault):
@@ -66,7 +66,7 @@ class CompletionWrongObject(Fault):
 @fault(
     "chat.n_ignored",
     area="chat",
-    breaks=(),
+    breaks=("CHAT-012",),
     description="n is not forwarded: chat always returns one choice",
 )
 class ChatNIgnored(Fault):
@@ -79,7 +79,7 @@ class ChatNIgnored(Fault):
 @fault(
     "chat.message_without_role",
     area="chat",
-    breaks=(),
+    breaks=("CHAT-002",),
     description="Chat replies carry message.content but no message.role",
 )
 class MessageWithoutRole(Fault):
@@ -96,7 +96,7 @@ class MessageWithoutRole(Fault):
 @fault(
     "chat.messages_not_validated",
     area="chat",
-    breaks=(),
+    breaks=("CHAT-005",),
     description="A chat request without messages is answered instead of rejected",
 )
 class MessagesNotValidated(Fault):
@@ -112,7 +112,7 @@ class MessagesNotValidated(Fault):
 @fault(
     "chat.finish_reason_missing",
     area="chat",
-    breaks=(),
+    breaks=("CHAT-002",),
     description="Non-streamed chat choices have finish_reason null",
 )
 class FinishReasonMissing(Fault):

@@ -24,7 +24,7 @@ _PATH = "/v1/audio/transcriptions"
 @fault(
     "transcriptions.text_as_json",
     area="transcriptions",
-    breaks=(),
+    breaks=("AUD-003",),
     description='response_format=text comes back as JSON {"text": …} instead of plain text',
 )
 class TextAsJson(Fault):
@@ -48,7 +48,7 @@ class TextAsJson(Fault):
 @fault(
     "transcriptions.duration_10x",
     area="transcriptions",
-    breaks=(),
+    breaks=("AUD-005",),
     description="verbose_json reports ten times the audio's duration (samples/ms mix-up)",
 )
 class Duration10x(Fault):
@@ -66,7 +66,7 @@ class Duration10x(Fault):
 @fault(
     "transcriptions.language_missing",
     area="transcriptions",
-    breaks=(),
+    breaks=("AUD-002",),
     description="The default json response has text but no language",
 )
 class LanguageMissing(Fault):
@@ -82,7 +82,7 @@ class LanguageMissing(Fault):
 @fault(
     "transcriptions.json_body_accepted",
     area="transcriptions",
-    breaks=(),
+    breaks=("AUD-008",),
     description="A non-multipart (JSON) request is answered 200 with an empty transcript",
 )
 class JsonBodyAccepted(Fault):

@@ -17,7 +17,7 @@ __all__: list[str] = []
 @fault(
     "uploads.no_cap",
     area="uploads",
-    breaks=(),
+    breaks=("UPLOAD-002", "UPLOAD-003"),
     description="Bodies over 25 MB are accepted: the cap is not enforced at all",
 )
 class NoCap(Fault):
@@ -28,7 +28,7 @@ class NoCap(Fault):
 @fault(
     "uploads.read_before_413",
     area="uploads",
-    breaks=(),
+    breaks=("UPLOAD-004",),
     description="An oversize upload is read to its end before the 413 is sent",
 )
 class ReadBefore413(Fault):
@@ -64,7 +64,7 @@ class ReadBefore413(Fault):
 @fault(
     "uploads.cap_as_400",
     area="uploads",
-    breaks=(),
+    breaks=("UPLOAD-002", "UPLOAD-003"),
     description="Oversize uploads get 400 invalid_request instead of 413",
 )
 class CapAs400(Fault):
