@@ -38,5 +38,5 @@ def test_the_catalogue_holds_at_least_forty_faults() -> None:
 
 
 def test_selecting_an_unknown_fault_names_it() -> None:
-    with pytest.raises(UnknownFaultError, match="no.such.fault"):
+    with pytest.raises(UnknownFaultError, match=r"no\.such\.fault"):
         select(["no.such.fault"])
