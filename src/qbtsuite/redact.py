@@ -1,0 +1,71 @@
+"""Scrub API keys from any text before it is written or shown.
+
+Every writer (transcripts, records, results, reports, JUnit, Allure, terminal) passes
+its text through :func:`scrub`. Three nets, so one missed path does not leak a key:
+
+1. every value registered with :func:`register` (each :class:`~qbtsuite.config.Secret`
+   registers itself when created) is replaced wherever it appears;
+2. anything shaped like an ``Authorization`` credential (``Bearer <token>``);
+3. anything shaped like a Qubittron key (``qbt_…``) or an OpenAI-style ``sk-…`` key.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["REDACTED", "register", "registered_count", "scrub", "scrub_obj"]
+
+REDACTED = "[REDACTED]"
+
+# Shorter values would scrub ordinary words; real keys are far longer.
+_MIN_SECRET_LENGTH = 8
+
+_lock = threading.Lock()
+_known: set[str] = set()
+
+_BEARER = re.compile(r"(?i)\b(bearer)([ \t]+)(?!\[REDACTED\])[^\s\"',;]+")
+_KEY_SHAPES = re.compile(
+    r"\b(?:qbt_(?!\[REDACTED\])[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,})"
+)
+
+
+def register(value: str) -> None:
+    """Remember ``value`` as a secret: from now on :func:`scrub` removes it."""
+    if len(value) >= _MIN_SECRET_LENGTH:
+        with _lock:
+            _known.add(value)
+
+
+def registered_count() -> int:
+    """How many distinct secrets are known (for tests and diagnostics)."""
+    return len(_known)
+
+
+def scrub(text: str) -> str:
+    """Return ``text`` with every known secret and key-shaped token redacted."""
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for value in known:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _KEY_SHAPES.sub(_shape_replacement, text)
+
+
+def _shape_replacement(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return "qbt_" + REDACTED if token.startswith("qbt_") else "sk-" + REDACTED
+
+
+def scrub_obj(value: Any) -> Any:
+    """Scrub every string inside a JSON-like structure (dicts, lists, scalars)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {scrub(str(k)): scrub_obj(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [scrub_obj(v) for v in value]
+    return value

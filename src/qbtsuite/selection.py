@@ -1,0 +1,178 @@
+"""What each conformance test declares (markers), which tests a run selects, and the
+spend a selection plans (``--dry-run``).
+
+Markers:
+``requirement(*ids)`` the catalogue ids the test checks; ``area(name)``;
+``smoke`` part of the smoke profile; ``spends(key_role)`` uses up a key's rate budget
+(such tests share one pytest-xdist group, so parallel runs do not trip the limit);
+``spend(requests=, tokens=, images=, audio_seconds=)`` what one run of it costs;
+``capability(name)`` needs an optional capability of the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "MARKERS",
+    "PROFILES",
+    "SPEND_UNITS",
+    "TestInfo",
+    "info_for",
+    "select",
+    "spend_plan",
+]
+
+PROFILES = ("smoke", "full", "certify")
+SPEND_UNITS = ("requests", "tokens", "images", "audio_seconds")
+
+MARKERS = (
+    "requirement(*ids): requirement ids from conformance/requirements.toml that the test checks",
+    "area(name): the requirement area of a conformance test",
+    "smoke: part of the smoke profile (a handful of cheap requests, safe for production)",
+    "spends(key_role): the test uses up the rate budget of a key role (main, second, zero_balance, low_limit)",
+    "spend(requests=1, tokens=0, images=0, audio_seconds=0): the planned cost of one run of the test",
+    "capability(name): the test needs an optional capability of the target",
+    "slow: slower tests (wait for rate-limit windows, large uploads)",
+)
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    """The declarations of one conformance test, read once from its markers."""
+
+    __test__ = False  # not a pytest test class
+
+    requirements: tuple[str, ...]
+    area: str
+    endpoint: str
+    smoke: bool
+    spends: tuple[str, ...]
+    spend: Mapping[str, float]
+    spend_declared: bool
+    capabilities: tuple[str, ...]
+
+
+def requirement_ids(item: pytest.Item) -> list[str]:
+    """The ids of every ``requirement`` marker on ``item``, in order, once each."""
+    ids: list[str] = []
+    for mark in item.iter_markers("requirement"):
+        for rid in mark.args:
+            if rid not in ids:
+                ids.append(str(rid))
+    return ids
+
+
+def _module_area(item: pytest.Item) -> str:
+    stem = Path(str(item.path)).stem
+    return stem.removeprefix("test_").replace("_", "-")
+
+
+def info_for(item: pytest.Item, catalogue: Mapping[str, Mapping[str, Any]]) -> TestInfo:
+    """Read ``item``'s markers; area and endpoint default from the catalogue."""
+    ids = tuple(requirement_ids(item))
+    first = catalogue.get(ids[0], {}) if ids else {}
+    area_mark = item.get_closest_marker("area")
+    area = str(area_mark.args[0]) if area_mark and area_mark.args else ""
+    area = area or str(first.get("area", "")) or _module_area(item)
+    spend_mark = item.get_closest_marker("spend")
+    spend: dict[str, float] = dict.fromkeys(SPEND_UNITS, 0.0)
+    spend["requests"] = 1.0
+    if spend_mark is not None:
+        unknown = set(spend_mark.kwargs) - set(SPEND_UNITS)
+        if unknown:
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown spend unit(s) {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(SPEND_UNITS)})"
+            )
+        spend.update({k: float(v) for k, v in spend_mark.kwargs.items()})
+    return TestInfo(
+        requirements=ids,
+        area=area,
+        endpoint=str(first.get("endpoint", "")),
+        smoke=item.get_closest_marker("smoke") is not None,
+        spends=tuple(str(a) for m in item.iter_markers("spends") for a in m.args),
+        spend=spend,
+        spend_declared=spend_mark is not None,
+        capabilities=tuple(
+            str(a) for m in item.iter_markers("capability") for a in m.args
+        ),
+    )
+
+
+def _split(values: Iterable[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out += [v.strip() for v in value.split(",") if v.strip()]
+    return out
+
+
+def select(
+    items: list[pytest.Item],
+    infos: Mapping[pytest.Item, TestInfo],
+    *,
+    profile: str,
+    areas: Iterable[str] | None,
+    requirements: Iterable[str] | None,
+    known_areas: Iterable[str],
+    known_ids: Iterable[str],
+) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """Split ``items`` into (selected, deselected) by profile, areas and ids."""
+    wanted_areas = set(_split(areas))
+    wanted_ids = set(_split(requirements))
+    all_areas = set(known_areas) | {i.area for i in infos.values()}
+    bad_areas = wanted_areas - all_areas
+    if bad_areas:
+        raise pytest.UsageError(
+            f"unknown area(s): {', '.join(sorted(bad_areas))} "
+            f"(known: {', '.join(sorted(all_areas))})"
+        )
+    ids = set(known_ids)
+    bad_ids = wanted_ids - ids if ids else set()
+    if bad_ids:
+        raise pytest.UsageError(
+            f"unknown requirement id(s): {', '.join(sorted(bad_ids))}"
+        )
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        info = infos[item]
+        keep = (
+            (profile != "smoke" or info.smoke)
+            and (not wanted_areas or info.area in wanted_areas)
+            and (not wanted_ids or bool(wanted_ids & set(info.requirements)))
+        )
+        (selected if keep else deselected).append(item)
+    return selected, deselected
+
+
+def spend_plan(
+    items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]
+) -> dict[str, Any]:
+    """The planned spend of ``items``: per test, per area and in total."""
+    tests = []
+    areas: dict[str, dict[str, float]] = {}
+    totals = dict.fromkeys(SPEND_UNITS, 0.0)
+    undeclared = 0
+    for item in items:
+        info = infos[item]
+        tests.append({"nodeid": item.nodeid, "area": info.area, **info.spend})
+        area = areas.setdefault(
+            info.area, {"tests": 0, **dict.fromkeys(SPEND_UNITS, 0.0)}
+        )
+        area["tests"] += 1
+        for unit in SPEND_UNITS:
+            area[unit] += info.spend[unit]
+            totals[unit] += info.spend[unit]
+        undeclared += 0 if info.spend_declared else 1
+    return {
+        "tests": tests,
+        "areas": dict(sorted(areas.items())),
+        "totals": {"tests": len(items), **totals},
+        "undeclared": undeclared,
+    }

@@ -1,0 +1,87 @@
+"""Readable, size-limited, redacted request/response transcripts for reports.
+
+A transcript is what a gateway engineer needs to reproduce a failure: the request
+line, headers and a body excerpt, then the status, headers and a body excerpt. Keys
+never appear: ``Authorization`` keeps only its scheme, and the whole text goes through
+:func:`qbtsuite.redact.scrub`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import httpx
+
+from qbtsuite import redact
+
+__all__ = ["BODY_EXCERPT", "body_excerpt", "format_exchange", "header_lines"]
+
+BODY_EXCERPT = 2000  # characters of each body kept in a transcript
+_TEXTUAL = ("json", "text", "xml", "event-stream", "x-www-form-urlencoded")
+
+
+def _authorization(value: str) -> str:
+    scheme, _, rest = value.partition(" ")
+    if not rest.strip():
+        # an empty or single-word credential: show its shape, not its value
+        return f"{scheme[:10]}" if scheme.isalpha() else redact.REDACTED
+    return f"{scheme} {redact.REDACTED}"
+
+
+def header_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """``Name: value`` lines with credentials redacted."""
+    lines = []
+    for name, value in headers:
+        if name.lower() in {"authorization", "proxy-authorization", "x-api-key"}:
+            value = _authorization(value)
+        lines.append(f"{name}: {value}")
+    return lines
+
+
+def body_excerpt(body: bytes, content_type: str, limit: int = BODY_EXCERPT) -> str:
+    """The start of a body as text, or a one-line description of a binary body."""
+    if not body:
+        return ""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind and not any(t in kind for t in _TEXTUAL):
+        return f"<{len(body)} bytes of {kind}>"
+    text = body[: limit * 4].decode("utf-8", errors="replace")
+    if "json" in kind and len(body) <= limit:
+        try:
+            text = json.dumps(json.loads(body), ensure_ascii=False)
+        except ValueError:
+            pass
+    if len(text) > limit:
+        text = text[:limit] + f"… <{len(body)} bytes in all>"
+    return text
+
+
+def format_exchange(
+    request: httpx.Request,
+    request_body: str,
+    response: httpx.Response | None,
+    response_body: bytes | None,
+    *,
+    note: str = "",
+) -> str:
+    """The transcript of one exchange; ``response`` is None when none arrived."""
+    lines = [f"> {request.method} {request.url}"]
+    lines += [f"> {h}" for h in header_lines(request.headers.multi_items())]
+    if request_body:
+        lines += [">", *(f"> {ln}" for ln in request_body.splitlines() or [""])]
+    lines.append("")
+    if response is None:
+        lines.append(f"< (no response) {note}".rstrip())
+    else:
+        lines.append(
+            f"< {response.http_version} {response.status_code} {response.reason_phrase}"
+        )
+        lines += [f"< {h}" for h in header_lines(response.headers.multi_items())]
+        ctype = response.headers.get("content-type", "")
+        excerpt = body_excerpt(response_body or b"", ctype)
+        if excerpt:
+            lines += ["<", *(f"< {ln}" for ln in excerpt.splitlines())]
+        if note:
+            lines.append(f"  ({note})")
+    return redact.scrub("\n".join(lines))
