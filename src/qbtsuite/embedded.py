@@ -85,9 +85,10 @@ class EmbeddedServer:
         for name in self._faults:
             command += ["--fault", name]
         log = (self._state_dir / "server.log").open("wb")
-        self._proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with log:  # the child holds its own descriptor
+            self._proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + self._timeout
         while not info.exists():
             if self._proc.poll() is not None:
