@@ -1,0 +1,114 @@
+"""Rate limits (spec/getting-started.txt "Rate limits"): 429 with Retry-After in seconds.
+
+"Limits are per API key, evaluated per minute … A 429 response includes a
+Retry-After header in seconds". RFC 9110 §10.2.3 allows an HTTP-date too, but the
+docs say seconds and the OpenAI spec declares an integer ≥ 1, so delta-seconds is
+what is checked (RATE-002). Values above the 60 s window are mishandled by some SDK
+versions (protocol-facts §2.2), hence :func:`retry_after_at_most` (RATE-005).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qbtsuite.checks._format import ResponseLike, describe_response, failure, header
+from qbtsuite.checks._registry import check
+from qbtsuite.checks.envelope import error_code_is, error_type_matches_status
+
+__all__ = [
+    "admitted_after_waiting",
+    "admitted_up_to_limit",
+    "rate_limited_with_429",
+    "retry_after_at_most",
+    "retry_after_is_integer_seconds",
+    "retry_after_seconds",
+    "still_limited_before_retry_after",
+]
+
+_DELTA_SECONDS = re.compile(r"^[0-9]+$")
+
+
+@check
+def rate_limited_with_429(response: ResponseLike) -> None:
+    """429 with code rate_limit_exceeded and type rate_limit_error (RATE-001)."""
+    error_code_is(response, 429, "rate_limit_exceeded")
+    error_type_matches_status(response)
+
+
+@check
+def retry_after_is_integer_seconds(response: ResponseLike) -> None:
+    """Retry-After is present and an integer number of seconds ≥ 1 (RATE-002)."""
+    value = header(response, "retry-after")
+    if value is None or not _DELTA_SECONDS.match(value.strip()):
+        kind = "absent" if value is None else repr(value)
+        raise failure(
+            "Retry-After is not whole seconds",
+            f"{response.status_code} with Retry-After {kind}",
+            "Retry-After: <integer seconds ≥ 1>",
+        )
+    if int(value) < 1:
+        raise failure(
+            "Retry-After is zero",
+            f"{response.status_code} with Retry-After {value!r}",
+            "Retry-After: <integer seconds ≥ 1>",
+        )
+
+
+def retry_after_seconds(response: ResponseLike) -> int:
+    """The Retry-After value in seconds, after :func:`retry_after_is_integer_seconds`."""
+    retry_after_is_integer_seconds(response)
+    value = header(response, "retry-after")
+    assert value is not None
+    return int(value)
+
+
+@check
+def retry_after_at_most(response: ResponseLike, seconds: int = 60) -> None:
+    """Retry-After does not exceed the limit window (RATE-005)."""
+    wait = retry_after_seconds(response)
+    if wait > seconds:
+        raise failure(
+            "Retry-After longer than the window",
+            f"Retry-After: {wait}",
+            f"at most {seconds} seconds (limits are evaluated per minute)",
+        )
+
+
+@check
+def admitted_after_waiting(response: ResponseLike, waited: float) -> None:
+    """After waiting Retry-After, the same key is served again (RATE-003)."""
+    if response.status_code == 429:
+        raise failure(
+            "Still limited after Retry-After",
+            f"{describe_response(response)} after waiting {waited:.1f} s",
+            "the request admitted (not 429)",
+        )
+
+
+@check
+def still_limited_before_retry_after(response: ResponseLike) -> None:
+    """An immediate retry after a 429 is refused again (RATE-004)."""
+    if response.status_code != 429:
+        raise failure(
+            "Limit lifted before Retry-After",
+            describe_response(response),
+            "429 again for a retry sent before Retry-After elapsed",
+        )
+
+
+@check
+def admitted_up_to_limit(statuses: Sequence[int], limit: int) -> None:
+    """Exactly ``limit`` requests are admitted before the first 429 (RATE-006).
+
+    ``statuses`` are the answers, in order, to a burst sent within one window.
+    """
+    first = next((i for i, s in enumerate(statuses) if s == 429), None)
+    admitted = len(statuses) if first is None else first
+    if first is None or admitted != limit:
+        seen = "no 429 at all" if first is None else f"first 429 at request {first + 1}"
+        raise failure(
+            "Limit not enforced as declared",
+            f"{admitted} admitted, {seen} (of {len(statuses)} sent)",
+            f"{limit} admitted, then 429",
+        )
