@@ -22,7 +22,12 @@ CHAT = {
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "nope"), ("POST", "chat/complete"), ("GET", "models/x/y")],
+    [
+        ("GET", "nope"),
+        ("POST", "chat/complete"),
+        ("GET", "responses"),
+        ("POST", "files"),
+    ],
 )
 def test_an_unknown_path_is_404_in_the_envelope(
     api: httpx.Client, method: str, path: str

@@ -79,3 +79,15 @@ def test_an_unknown_model_is_400_model_not_found(
     _, body = ENDPOINTS[path]
     response = api.post(path, json={"model": model, **body})
     expect_error(response, 400, "model_not_found", "invalid_request_error", "model")
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.id)
+def test_each_model_can_be_retrieved_as_its_listed_object(
+    api: httpx.Client, model: ModelInfo
+) -> None:
+    listed = {e["id"]: e for e in expect_ok(api.get("models"))["data"]}
+    assert expect_ok(api.get(f"models/{model.id}")) == listed[model.id]
+
+
+def test_retrieving_an_unknown_model_is_404_model_not_found(api: httpx.Client) -> None:
+    expect_error(api.get("models/gpt-5-ultra"), 404, "model_not_found")

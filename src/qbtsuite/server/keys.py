@@ -99,7 +99,10 @@ class KeyStore:
         entries = data.get("keys", [])
         if not isinstance(entries, list):
             raise KeysFileError(f"keys file {path}: 'keys' must be an array of tables")
-        accounts = [_account(entry, i) for i, entry in enumerate(entries)]
+        try:
+            accounts = [_account(entry, i) for i, entry in enumerate(entries)]
+        except KeysFileError as exc:
+            raise KeysFileError(f"keys file {path}: {exc}") from None
         if not accounts:
             raise KeysFileError(f"keys file {path} defines no [[keys]]")
         if len({a.key for a in accounts}) < len(accounts):
