@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from starlette.requests import Request
 
 from qbtsuite.modelcatalog import MODELS, Category, ModelInfo
+from qbtsuite.server.audioinfo import AudioInfo, read_audio_info
 from qbtsuite.server.imaging import ImageRenderer
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.ratelimit import Limiter, SlidingLogLimiter, retry_after_header
@@ -50,6 +51,7 @@ class Parts:
     framer: SSEFramer = field(default_factory=SSEFramer)
     embedder: Embedder = field(default_factory=Embedder)
     images: ImageRenderer = field(default_factory=ImageRenderer)
+    audio_reader: Callable[[BinaryIO], AudioInfo] = read_audio_info
     models: tuple[ModelInfo, ...] = MODELS
     extra: dict[str, Any] = field(default_factory=dict)
 
