@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -124,9 +125,11 @@ def _verbose_segment(
     }
 
 
-def _inspect(read: Any, file: BinaryIO) -> tuple[AudioInfo, bytes]:
+def _inspect(
+    read: Callable[[BinaryIO], AudioInfo], file: BinaryIO
+) -> tuple[AudioInfo, bytes]:
     """Decode ``file`` for its duration and hash its bytes (blocking: a worker thread)."""
-    info: AudioInfo = read(file)
+    info = read(file)
     digest = hashlib.sha256()
     file.seek(0)
     while chunk := file.read(1 << 16):
