@@ -1,0 +1,312 @@
+"""Locust users, one class per endpoint plus a weighted mix, on ``FastHttpUser``.
+
+Every request is timed with ``time.perf_counter`` from just before it is sent; a
+streamed answer is read line by line as it arrives and measured by
+:class:`qbtsuite.loadstream.StreamObserver` (TTFT, each inter-chunk gap, TPOT, e2e,
+usage tokens against the client's chunk count). A 429 is reported to Locust as a
+success under ``<endpoint> (rate-limited)`` (``catch_response``), never as a failure,
+and recorded with outcome ``rate-limited``. Client retries are off (``max_retries =
+0``); with ``retries`` in the plan a 429 is retried after its ``Retry-After`` (capped),
+and every attempt is a sample of its own with its attempt number.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
+
+import gevent
+import orjson
+from locust import FastHttpUser, task
+from locust.env import Environment
+
+from qbtlocust.collector import Collector
+from qbtlocust.context import RunContext
+from qbtsuite.loadbodies import PreparedRequest
+from qbtsuite.loadsamples import ERROR, OK, RATE_LIMITED, outcome_for
+from qbtsuite.loadstream import StreamObserver
+
+__all__ = [
+    "ChatStreamUser",
+    "ChatUser",
+    "CompletionStreamUser",
+    "CompletionUser",
+    "EmbeddingsUser",
+    "ImagesUser",
+    "MixedUser",
+    "QbtUser",
+    "TranscriptionUser",
+    "bind",
+]
+
+_IDLE_PAUSE = 0.1  # seconds a user waits when its process has stopped sending
+
+
+class _Run:
+    """The process-wide context and collector the users report to (set per run)."""
+
+    context: RunContext | None = None
+    collector: Collector | None = None
+
+
+def bind(context: RunContext | None, collector: Collector | None) -> None:
+    """Point every user of this process at ``context`` and ``collector``."""
+    _Run.context = context
+    _Run.collector = collector
+
+
+def _ssl_factory(ca: str | None) -> Callable[[], ssl.SSLContext]:
+    def factory() -> ssl.SSLContext:
+        import gevent.ssl
+
+        context: ssl.SSLContext = gevent.ssl.create_default_context(cafile=ca)
+        return context
+
+    return factory
+
+
+def _header(resp: Any, name: str) -> str | None:
+    headers = getattr(resp, "headers", None)
+    value = headers.get(name) if headers is not None else None
+    if isinstance(value, list):
+        return ",".join(value)
+    return value
+
+
+def _error_code(body: bytes | None) -> str | None:
+    try:
+        error = orjson.loads(body or b"").get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if code is not None else None
+
+
+class QbtUser(FastHttpUser):
+    """Sends the requests of one endpoint (``endpoint``), paced by the plan."""
+
+    abstract = True
+    endpoint: ClassVar[str] = ""
+    max_retries = 0  # no hidden client retries
+    insecure = False
+
+    def __init__(self, environment: Environment) -> None:
+        ctx = _Run.context
+        if ctx is None:
+            raise RuntimeError("user started before the run context was set")
+        self.ctx = ctx
+        self.host = ctx.plan.base_url
+        self.network_timeout = ctx.plan.timeout
+        self.connection_timeout = min(10.0, ctx.plan.timeout)
+        self.ssl_context_factory = _ssl_factory(ctx.plan.ca)
+        super().__init__(environment)
+        self.role = ctx.next_role()
+        self._auth = f"Bearer {ctx.keys.get(self.role, '')}"
+
+    def wait_time(self) -> float:
+        return 0.0 if self.ctx.schedule is not None else self.ctx.think()
+
+    def pick(self) -> str:
+        return self.endpoint
+
+    @task
+    def send(self) -> None:
+        ctx = self.ctx
+        go, due = ctx.claim()
+        if not go:
+            gevent.sleep(_IDLE_PAUSE)
+            return
+        if due is not None:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                gevent.sleep(delay)
+        request = ctx.requests[self.pick()]
+        for attempt in range(ctx.plan.retries + 1):
+            sample = self._attempt(request, due if attempt == 0 else None, attempt)
+            if _Run.collector is not None:
+                _Run.collector.record(sample)
+            if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
+                break
+            wait = _retry_after(sample.get("retry_after"))
+            gevent.sleep(min(wait, ctx.plan.retry_cap))
+
+    def _attempt(
+        self, req: PreparedRequest, due: float | None, attempt: int
+    ) -> dict[str, Any]:
+        headers = {
+            "Authorization": self._auth,
+            "Content-Type": req.content_type,
+            "Accept": "text/event-stream" if req.stream else "application/json",
+            "Accept-Encoding": "identity",
+        }
+        ctx = self.ctx
+        ctx.in_flight += 1
+        sent = time.perf_counter()
+        sample: dict[str, Any] = {
+            "kind": "sample",
+            "name": req.name,
+            "key": self.role,
+            "proc": ctx.proc,
+            "t": ctx.epoch(sent),
+            "due": None if due is None else ctx.epoch(due),
+            "attempt": attempt,
+        }
+        try:
+            with self.client.request(
+                "POST",
+                req.path,
+                data=cast(Any, req.body),  # bytes are sent as they are
+                headers=headers,
+                stream=req.stream,
+                catch_response=True,
+                name=req.name,
+            ) as resp:
+                self._read(resp, req, sent, sample)
+                end = time.perf_counter()
+                sample["end"] = ctx.epoch(end)
+                sample["e2e"] = end - sent
+                self._report(resp, req, sample)
+        finally:
+            ctx.in_flight -= 1
+        return sample
+
+    def _read(
+        self, resp: Any, req: PreparedRequest, sent: float, sample: dict[str, Any]
+    ) -> None:
+        status = int(resp.status_code or 0)
+        sample["status"] = status
+        problem: str | None = None
+        if status == 0:
+            problem = f"no answer: {type(resp.error).__name__}: {resp.error}"
+        elif req.stream and status == 200:
+            problem = self._read_stream(resp, req, sent, sample)
+        else:
+            try:
+                body = resp.content or b""
+            except Exception as exc:  # the body broke off: no complete answer
+                sample["status"] = 0
+                body, problem = b"", f"body interrupted: {type(exc).__name__}"
+            sample["bytes"] = len(body)
+            if 200 <= status < 300 and problem is None:
+                problem = _check_json(body, sample)
+            elif status >= 300:
+                problem = f"HTTP {status} {_error_code(body) or ''}".rstrip()
+        if status == 429:
+            sample["retry_after"] = _header(resp, "retry-after")
+        limits = {
+            k: _header(resp, k)
+            for k in ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests")
+        }
+        if any(limits.values()):
+            sample["headers"] = {k: v for k, v in limits.items() if v is not None}
+        sample["problem"] = problem
+        outcome = outcome_for(sample["status"], problem)
+        if sample.pop("interrupted", False):
+            outcome = ERROR
+        sample["outcome"] = outcome
+
+    def _read_stream(
+        self, resp: Any, req: PreparedRequest, sent: float, sample: dict[str, Any]
+    ) -> str | None:
+        observer = StreamObserver(req.kind, sent)
+        raw = resp._response  # geventhttpclient's response: readline() as bytes arrive
+        size = 0
+        try:
+            while True:
+                line = raw.readline(b"\n")
+                at = time.perf_counter()
+                if not line:
+                    rest = raw.read()  # a last line without LF, once the body ended
+                    if rest:
+                        observer.feed(rest, at)
+                        size += len(rest)
+                    break
+                size += len(line)
+                observer.feed(line, at)
+        except Exception as exc:  # reset or timeout mid-stream: no complete answer
+            sample["interrupted"] = True
+            observer.problem = f"stream interrupted: {type(exc).__name__}"
+        result = observer.finish(time.perf_counter())
+        sample.update(
+            bytes=size,
+            ttft=result.ttft,
+            itl=list(result.itl),
+            tpot=result.tpot,
+            chunks=result.chunks,
+            usage_tokens=result.usage_tokens,
+            tokens=result.tokens,
+            mismatch=result.mismatch,
+        )
+        return result.problem
+
+    def _report(self, resp: Any, req: PreparedRequest, sample: dict[str, Any]) -> None:
+        """Tell Locust's own statistics: whole-request time; 429 apart, not failed."""
+        resp.request_meta["response_time"] = sample["e2e"] * 1000
+        resp.request_meta["response_length"] = sample.get("bytes", 0)
+        if sample["outcome"] == OK:
+            resp.success()
+        elif sample["outcome"] == RATE_LIMITED:
+            resp.request_meta["name"] = f"{req.name} (rate-limited)"
+            resp.success()
+        else:
+            resp.failure(sample["problem"] or f"HTTP {sample['status']}")
+
+
+def _check_json(body: bytes, sample: dict[str, Any]) -> str | None:
+    """A 2xx JSON answer must parse; text answers give their output tokens."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "2xx answer is not JSON"
+    if not isinstance(data, dict):
+        return "2xx answer is not a JSON object"
+    usage = data.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if isinstance(tokens, int):
+        sample["tokens"] = tokens
+    return None
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds from a Retry-After header (delta-seconds); 1 s when absent or odd."""
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
+
+
+class ChatStreamUser(QbtUser):
+    endpoint = "chat_stream"
+
+
+class ChatUser(QbtUser):
+    endpoint = "chat"
+
+
+class CompletionStreamUser(QbtUser):
+    endpoint = "completions_stream"
+
+
+class CompletionUser(QbtUser):
+    endpoint = "completions"
+
+
+class EmbeddingsUser(QbtUser):
+    endpoint = "embeddings"
+
+
+class ImagesUser(QbtUser):
+    endpoint = "images"
+
+
+class TranscriptionUser(QbtUser):
+    endpoint = "transcriptions"
+
+
+class MixedUser(QbtUser):
+    """Each request goes to an endpoint drawn by the plan's ``mix`` weights."""
+
+    def pick(self) -> str:
+        return self.ctx.pick_mixed()

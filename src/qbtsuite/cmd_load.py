@@ -1,0 +1,130 @@
+"""``qbtsuite load PROFILE``: drive a target with a Locust load profile, gated by SLOs.
+
+Exit codes (documented in ``load/README.md``; distinct from the conformance run):
+0 every SLO met, 2 usage or configuration error, 3 target unreachable, 4 internal
+error (the load generator failed), 5 an SLO was breached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from qbtsuite.loadprofile import Overrides, profile_names
+from qbtsuite.loadreport import EXIT_CODES
+from qbtsuite.loadrun import LoadRequest, run_load
+
+__all__ = ["register", "run"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    try:
+        names = ", ".join(profile_names())
+    except FileNotFoundError:
+        names = "none installed"
+    codes = "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+    p = sub.add_parser(
+        "load",
+        help="Run a load profile (Locust, headless) and judge it against SLOs",
+        description=f"Run a load profile against the target. Profiles: {names}.",
+        epilog=f"Exit codes: {codes}.",
+    )
+    p.add_argument("profile", metavar="PROFILE", help=f"one of: {names}")
+    p.add_argument(
+        "--base-url",
+        help="target base URL, e.g. https://api.example.com/v1 "
+        "(default: the embedded reference server); key from QUBITTRON_API_KEY",
+    )
+    p.add_argument("--ca", help="CA bundle to trust for --base-url")
+    p.add_argument(
+        "--confirm-target",
+        metavar="HOST",
+        help="required for a non-loopback --base-url: the same host again",
+    )
+    p.add_argument("--users", type=int, help="peak users (closed loop) or cap")
+    p.add_argument("--rate", type=float, help="peak arrivals per second (open loop)")
+    p.add_argument("--duration", type=float, help="seconds of the whole timeline")
+    p.add_argument("--warmup", type=float, help="seconds excluded from figures")
+    p.add_argument("--max-requests", type=int, help="hard cap on requests")
+    p.add_argument(
+        "--retries", type=int, help="client retries of a 429 (default 0: none)"
+    )
+    p.add_argument(
+        "--slo",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="objective, e.g. 'ttft_p95<800ms', 'chat.e2e_p99<2s', "
+        "'error_rate<1%%' (repeatable; replaces the profile's on the same metric)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run a Locust master with N local worker processes (default: one process)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=Path("reports"),
+        help="folder for the run folder <timestamp>-load-<profile> (default: reports)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    request = LoadRequest(
+        profile=args.profile,
+        base_url=args.base_url,
+        ca=args.ca,
+        confirm_target=args.confirm_target,
+        overrides=Overrides(
+            users=args.users,
+            rate=args.rate,
+            duration=args.duration,
+            warmup=args.warmup,
+            max_requests=args.max_requests,
+            retries=args.retries,
+        ),
+        slo=tuple(args.slo),
+        workers=args.workers,
+        output=args.output,
+    )
+    result = run_load(request)
+    if result.report is not None:
+        _summary(result.report)
+    if result.run_dir is not None:
+        print(f"run folder: {result.run_dir}")
+    stream = sys.stdout if result.exit_code == 0 else sys.stderr
+    print(result.message, file=stream)
+    return result.exit_code
+
+
+def _summary(report: dict[str, Any]) -> None:
+    w = report["window"]
+    print(
+        f"load {report['profile']}: {report['target']['base_url']}, "
+        f"{w['measured_s']:.1f} s measured after {w['warmup_s']:.1f} s warm-up"
+    )
+    for name, ep in report["endpoints"].items():
+        o = ep["outcomes"]
+        line = (
+            f"  {name:<19} {ep['requests']:>6} req  ok {o['ok']}  429 "
+            f"{o['rate-limited']}  failed {o['failed']}  error {o['error']}  "
+            f"{ep['requests_per_s']:.1f} req/s"
+        )
+        for label, key in (("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("e2e", "e2e_ms")):
+            if ep[key].get("count"):
+                line += f"  {label} p50 {ep[key]['p50']:.1f} ms"
+        print(line)
+    arrival = report["arrival"]
+    if arrival.get("open_loop"):
+        print(
+            f"  offered {arrival['offered_rps']:.2f} req/s, "
+            f"achieved {arrival['achieved_rps']:.2f} req/s"
+        )
+    for v in report["slo"]:
+        state = "met" if v["passed"] else "BREACHED"
+        print(f"  SLO {v['slo']}: {state} (measured {v['value']})")

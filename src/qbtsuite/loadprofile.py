@@ -1,0 +1,262 @@
+"""Load profiles: the TOML files in ``load/profiles/`` and the overrides of the command.
+
+A profile file names the traffic (``user``: one endpoint, or ``mixed`` with a ``[mix]``
+of weights), its timeline (``[[stages]]``: duration, users and, for open loop, rate),
+the warm-up excluded from figures, the hard request cap, default SLOs, and how the
+embedded reference server should behave (``[embedded]``: its latency model). Every
+value is checked here, so a typo in a profile is one clear line, not a Locust crash.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from qbtsuite.errors import ConfigError
+from qbtsuite.loadplan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
+from qbtsuite.resources import data_dir
+
+__all__ = ["Overrides", "Profile", "load_profile", "profile_names", "resolve_plan"]
+
+_TOP = {
+    "description",
+    "user",
+    "warmup",
+    "drain",
+    "think_time",
+    "max_requests",
+    "timeout",
+    "retries",
+    "retry_cap",
+    "keys",
+    "slo",
+    "seed",
+    "stages",
+    "mix",
+    "request",
+    "embedded",
+}
+_EMBEDDED = {"ttft": "--ttft", "itl": "--itl", "rate_window": "--rate-window"}
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One profile file, read and checked (``plan.base_url`` is not set yet)."""
+
+    name: str
+    plan: Plan
+    slo: tuple[str, ...]
+    embedded_args: tuple[str, ...]  # ``qbtsuite serve`` options for the embedded target
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What the command line may change; None keeps the profile's value."""
+
+    users: int | None = None
+    rate: float | None = None
+    duration: float | None = None
+    warmup: float | None = None
+    max_requests: int | None = None
+    retries: int | None = None
+
+
+def profiles_folder() -> Path:
+    return data_dir("load") / "profiles"
+
+
+def profile_names(folder: Path | None = None) -> list[str]:
+    """The profiles shipped (file stems), sorted."""
+    folder = folder or profiles_folder()
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def load_profile(name: str, folder: Path | None = None) -> Profile:
+    """Read and check profile ``name``; ConfigError with one clear line if unusable."""
+    folder = folder or profiles_folder()
+    path = folder / f"{name}.toml"
+    if not name.replace("-", "").replace("_", "").isalnum() or not path.is_file():
+        known = ", ".join(profile_names(folder)) or "none"
+        raise ConfigError(f"unknown load profile {name!r} (known: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"profile {path.name} is not valid TOML: {exc}") from None
+    return _parse(name, data)
+
+
+def _parse(name: str, data: dict[str, Any]) -> Profile:
+    where = f"profile {name!r}"
+    unknown = sorted(set(data) - _TOP)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    user = _get(data, "user", str, "chat_stream", where)
+    mix = {k: _number(v, f"{where}: mix.{k}") for k, v in data.get("mix", {}).items()}
+    if user != "mixed" and user not in ENDPOINTS:
+        raise ConfigError(f"{where}: user must be one of {_names()} or 'mixed'")
+    if user == "mixed":
+        bad = sorted(set(mix) - set(ENDPOINTS))
+        if not mix or bad or any(w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
+            raise ConfigError(
+                f"{where}: a mixed profile needs [mix] weights >= 0 for {_names()}"
+            )
+    think = data.get("think_time", [0.0, 0.0])
+    if (
+        not isinstance(think, list)
+        or len(think) != 2
+        or not 0 <= _number(think[0], where) <= _number(think[1], where)
+    ):
+        raise ConfigError(f"{where}: think_time must be [min, max] seconds")
+    plan = Plan(
+        profile=name,
+        base_url="",
+        stages=_stages(data.get("stages"), where),
+        user=user,
+        mix=mix,
+        description=_get(data, "description", str, "", where),
+        warmup=_nonneg(data, "warmup", 1.0, where),
+        drain=_nonneg(data, "drain", 5.0, where),
+        think_time=(float(think[0]), float(think[1])),
+        max_requests=_get(data, "max_requests", int, 1000, where),
+        retries=_get(data, "retries", int, 0, where),
+        retry_cap=_nonneg(data, "retry_cap", 10.0, where),
+        timeout=_nonneg(data, "timeout", 60.0, where),
+        keys=tuple(_get(data, "keys", list, ["main"], where)),
+        request=_request(data.get("request", {}), where),
+        seed=data.get("seed"),
+    )
+    slo = _get(data, "slo", list, [], where)
+    embedded = data.get("embedded", {})
+    bad = sorted(set(embedded) - set(_EMBEDDED))
+    if bad:
+        raise ConfigError(f"{where}: unknown [embedded] setting(s) {', '.join(bad)}")
+    args: list[str] = []
+    for key, option in _EMBEDDED.items():
+        if key in embedded:
+            args += [option, str(_number(embedded[key], f"{where}: embedded.{key}"))]
+    return Profile(name, plan, tuple(str(s) for s in slo), tuple(args))
+
+
+def _names() -> str:
+    return ", ".join(ENDPOINTS)
+
+
+def _get(data: dict[str, Any], key: str, kind: type, default: Any, where: str) -> Any:
+    value = data.get(key, default)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"{where}: {key} must be of type {kind.__name__}")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _nonneg(data: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = _number(data.get(key, default), f"{where}: {key}")
+    if value < 0:
+        raise ConfigError(f"{where}: {key} must be >= 0")
+    return value
+
+
+def _stages(raw: Any, where: str) -> tuple[Stage, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}: needs at least one [[stages]] entry")
+    stages = []
+    for i, entry in enumerate(raw):
+        at = f"{where}: stages[{i}]"
+        if not isinstance(entry, dict) or set(entry) - {
+            "duration",
+            "users",
+            "rate",
+            "spawn_rate",
+        }:
+            raise ConfigError(f"{at} may set duration, users, rate and spawn_rate only")
+        duration = _number(entry.get("duration"), f"{at}.duration")
+        users = entry.get("users")
+        if not isinstance(users, int) or isinstance(users, bool) or users < 1:
+            raise ConfigError(f"{at}.users must be a positive integer")
+        rate = entry.get("rate")
+        spawn = entry.get("spawn_rate")
+        stages.append(
+            Stage(
+                duration=duration,
+                users=users,
+                rate=None if rate is None else _number(rate, f"{at}.rate"),
+                spawn_rate=None if spawn is None else _number(spawn, f"{at}.spawn"),
+            )
+        )
+    if any(s.duration <= 0 for s in stages):
+        raise ConfigError(f"{where}: every stage needs a duration > 0")
+    if len({s.rate is None for s in stages}) > 1:
+        raise ConfigError(f"{where}: stages are either all open loop (rate) or none")
+    return tuple(stages)
+
+
+def _request(raw: Any, where: str) -> RequestSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [request] must be a table")
+    known = {f.name: f for f in fields(RequestSettings)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown [request] setting(s) {', '.join(unknown)}")
+    defaults = RequestSettings()
+    for key, value in raw.items():
+        if type(value) is not type(getattr(defaults, key)):
+            raise ConfigError(f"{where}: request.{key} has the wrong type")
+    return replace(defaults, **raw)
+
+
+def resolve_plan(profile: Profile, overrides: Overrides) -> Plan:
+    """The profile's plan with the command-line overrides applied and checked."""
+    plan = profile.plan
+    o = overrides
+    if o.rate is not None and not plan.open_loop:
+        raise ConfigError(
+            f"profile {profile.name!r} is closed loop (users); --rate applies to "
+            "open-loop profiles (stages with a rate, e.g. steady, ramp)"
+        )
+    for label, value in (("--users", o.users), ("--max-requests", o.max_requests)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{label} must be at least 1")
+    for label, num in (("--rate", o.rate), ("--duration", o.duration)):
+        if num is not None and not (math.isfinite(num) and num > 0):
+            raise ConfigError(f"{label} must be a positive number")
+    if o.warmup is not None and not (math.isfinite(o.warmup) and o.warmup >= 0):
+        raise ConfigError("--warmup must be >= 0")
+    if o.retries is not None and o.retries < 0:
+        raise ConfigError("--retries must be >= 0")
+    stages = scale_stages(plan.stages, users=o.users, rate=o.rate, duration=o.duration)
+    total = sum(s.duration for s in stages)
+    warmup = plan.warmup if o.warmup is None else o.warmup
+    if o.warmup is None:
+        warmup = min(warmup, total / 4)  # a shortened run keeps most of its window
+    if warmup >= total:
+        raise ConfigError(
+            f"--warmup ({warmup:g} s) must be shorter than the run ({total:g} s)"
+        )
+    cap = o.max_requests
+    if cap is None:  # the cap grows with the planned volume, so it stays a safety net
+        cap = math.ceil(plan.max_requests * _volume(stages) / _volume(plan.stages))
+    return replace(
+        plan,
+        stages=stages,
+        warmup=warmup,
+        max_requests=max(1, cap),
+        retries=plan.retries if o.retries is None else o.retries,
+    )
+
+
+def _volume(stages: tuple[Stage, ...]) -> float:
+    """A measure of planned requests: rate (or users) × seconds, summed."""
+    return (
+        sum((s.rate if s.rate is not None else s.users) * s.duration for s in stages)
+        or 1.0
+    )

@@ -1,0 +1,166 @@
+"""Service-level objectives: ``--slo 'ttft_p95<800ms'`` turned into verdicts.
+
+Grammar: ``[ENDPOINT.]METRIC OP VALUE[UNIT]``, e.g. ``ttft_p95<800ms``,
+``chat_stream.itl_p50<=20ms``, ``error_rate<1%``, ``rps>=50``.
+
+- ENDPOINT: an endpoint name (``chat_stream``, ``embeddings``, …) or ``all`` (default).
+- METRIC: a latency ``ttft|itl|tpot|e2e|lag|rate_limited_e2e`` with a statistic
+  ``_p50|_p90|_p95|_p99|_mean|_min|_max`` (needs a unit: ``us``, ``ms`` or ``s``); a
+  share of requests ``error_rate`` (failed + error), ``failed_rate``,
+  ``rate_limited_rate``, ``ok_rate``, ``mismatch_rate`` (token cross-check, of
+  streams) (a fraction, or a percentage with ``%``); a rate ``rps``, ``ok_rps``,
+  ``tokens_per_s``; or ``achieved_ratio`` (open loop: achieved / offered, ``all``).
+- OP: ``<``, ``<=``, ``>``, ``>=``.
+
+An objective that cannot be measured (no such requests in the window) is breached:
+a gate that saw nothing must not pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from qbtsuite.errors import ConfigError
+from qbtsuite.loadplan import ENDPOINTS
+
+__all__ = ["Objective", "Verdict", "evaluate", "parse_objective", "parse_objectives"]
+
+_SLO = re.compile(
+    r"^(?:(?P<endpoint>[a-z_]+)\.)?(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*"
+    r"(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|ms|s|%)?$"
+)
+_LATENCIES = ("ttft", "itl", "tpot", "e2e", "lag", "rate_limited_e2e")
+_STATS = ("p50", "p90", "p95", "p99", "mean", "min", "max")
+_SHARES = ("error_rate", "failed_rate", "rate_limited_rate", "ok_rate", "mismatch_rate")
+_RATES = {"rps": "requests_per_s", "ok_rps": "ok_per_s", "tokens_per_s": None}
+_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_OPS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """One parsed objective; ``threshold`` is in ms for latencies, a fraction for shares."""
+
+    text: str
+    endpoint: str
+    metric: str
+    op: str
+    threshold: float
+    unit: str  # "ms", "fraction", "per_s" or "ratio"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An objective checked against the figures."""
+
+    objective: Objective
+    value: float | None  # measured, in the objective's unit (None: no data)
+    passed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.objective
+        return {
+            "slo": o.text,
+            "endpoint": o.endpoint,
+            "metric": o.metric,
+            "op": o.op,
+            "threshold": o.threshold,
+            "unit": o.unit,
+            "value": self.value,
+            "passed": self.passed,
+        }
+
+
+def parse_objective(text: str) -> Objective:
+    """Parse one objective; ConfigError naming what is wrong."""
+    spec = text.strip()
+    m = _SLO.match(spec)
+    if m is None:
+        raise ConfigError(
+            f"malformed --slo {text!r}: expected [ENDPOINT.]METRIC OP VALUE[UNIT], "
+            "e.g. 'ttft_p95<800ms' or 'error_rate<1%'"
+        )
+    endpoint = m["endpoint"] or "all"
+    metric, op, unit = m["metric"], m["op"], m["unit"]
+    value = float(m["value"])
+    if endpoint != "all" and endpoint not in ENDPOINTS:
+        raise ConfigError(
+            f"--slo {text!r}: unknown endpoint {endpoint!r} "
+            f"(use all or one of {', '.join(ENDPOINTS)})"
+        )
+    base, _, stat = metric.rpartition("_")
+    if base in _LATENCIES and stat in _STATS:
+        if unit not in _TO_MS:
+            raise ConfigError(f"--slo {text!r}: a latency needs a unit: us, ms or s")
+        return Objective(spec, endpoint, metric, op, value * _TO_MS[unit], "ms")
+    if metric in _SHARES:
+        if unit not in (None, "%"):
+            raise ConfigError(f"--slo {text!r}: a share is a fraction or a percentage")
+        share = value / 100 if unit == "%" else value
+        if share > 1:
+            raise ConfigError(f"--slo {text!r}: a share cannot exceed 100%")
+        return Objective(spec, endpoint, metric, op, share, "fraction")
+    if metric in _RATES or metric == "achieved_ratio":
+        if unit is not None:
+            raise ConfigError(f"--slo {text!r}: {metric} takes a plain number")
+        kind = "ratio" if metric == "achieved_ratio" else "per_s"
+        return Objective(spec, endpoint, metric, op, value, kind)
+    raise ConfigError(
+        f"--slo {text!r}: unknown metric {metric!r} (latencies "
+        f"{'|'.join(_LATENCIES)} with _{'|_'.join(_STATS)}; "
+        f"{', '.join(_SHARES)}; rps, ok_rps, tokens_per_s, achieved_ratio)"
+    )
+
+
+def parse_objectives(texts: list[str] | tuple[str, ...]) -> list[Objective]:
+    """Parse all; a later objective on the same endpoint, metric and op replaces one."""
+    chosen: dict[tuple[str, str, str], Objective] = {}
+    for text in texts:
+        o = parse_objective(text)
+        chosen[(o.endpoint, o.metric, o.op.rstrip("="))] = o
+    return list(chosen.values())
+
+
+def _measure(o: Objective, figures: dict[str, Any]) -> float | None:
+    ep = figures["endpoints"].get(o.endpoint)
+    if ep is None or not ep.get("requests"):
+        return None
+    base, _, stat = o.metric.rpartition("_")
+    if o.unit == "ms":
+        value = ep[f"{base}_ms"].get(stat)
+        return None if value is None else float(value)
+    if o.unit == "fraction":
+        if o.metric == "mismatch_rate":
+            check = ep["token_check"]
+            streams = int(check["streams"])
+            return check["mismatches"] / streams if streams else None
+        counts = ep["outcomes"]
+        share = {
+            "error_rate": counts["failed"] + counts["error"],
+            "failed_rate": counts["failed"],
+            "rate_limited_rate": counts["rate-limited"],
+            "ok_rate": counts["ok"],
+        }[o.metric]
+        return float(share / ep["requests"])
+    if o.metric == "achieved_ratio":
+        ratio = figures["arrival"].get("achieved_ratio")
+        return None if ratio is None else float(ratio)
+    field = _RATES[o.metric] or "output_tokens_per_s"
+    return float(ep[field])
+
+
+def evaluate(objectives: list[Objective], figures: dict[str, Any]) -> list[Verdict]:
+    """Check every objective against the figures (see :mod:`qbtsuite.loadstats`)."""
+    verdicts = []
+    for o in objectives:
+        value = _measure(o, figures)
+        passed = value is not None and bool(_OPS[o.op](value, o.threshold))
+        verdicts.append(Verdict(o, None if value is None else round(value, 6), passed))
+    return verdicts

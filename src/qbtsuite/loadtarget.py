@@ -1,0 +1,126 @@
+"""Which target a load run drives, and whether it may and can be driven.
+
+- No base URL: the embedded reference server (started by the caller) with its CA and
+  generated keys.
+- A base URL: keys from the environment (``QUBITTRON_API_KEY`` for ``main``, the
+  ``QBTSUITE_*_KEY`` variables for the other roles), the CA from ``--ca`` or
+  ``QBTSUITE_CA_BUNDLE``. A host that is not loopback must be named again with
+  ``--confirm-target`` so a staging URL typed by mistake does not get a soak.
+
+Before any load, one ``GET /models`` probe (short timeouts) tells an unreachable
+target (exit 3) from a rejected key (exit 2).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from qbtsuite.errors import ConfigError, TargetUnreachable
+
+__all__ = ["KEY_ENV", "LoadTarget", "check_base_url", "is_loopback", "probe", "remote"]
+
+# Key role → environment variable (the names the rest of the suite uses).
+KEY_ENV = {
+    "main": "QUBITTRON_API_KEY",
+    "second": "QBTSUITE_SECOND_KEY",
+    "zero_balance": "QBTSUITE_ZERO_BALANCE_KEY",
+    "low_limit": "QBTSUITE_LOW_LIMIT_KEY",
+}
+_PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadTarget:
+    """A target with what the load generator needs. ``keys`` are secrets: never print."""
+
+    base_url: str
+    ca: str | None
+    keys: Mapping[str, str]
+    embedded: bool
+
+    def __repr__(self) -> str:  # keys stay out of any log or traceback
+        return f"LoadTarget({self.base_url!r}, embedded={self.embedded})"
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, confirm: str | None) -> str:
+    """The URL without a trailing slash; ConfigError if malformed or not confirmed."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"--base-url {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"--base-url {url!r} must be an http(s) URL with a host, "
+            "e.g. https://api.example.com/v1"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            f"--base-url {url!r} must not carry credentials, a query or a fragment"
+        )
+    host = parts.hostname
+    if not is_loopback(host) and (confirm or "").lower() != host.lower():
+        raise ConfigError(
+            f"refusing to load {host}: it is not loopback; repeat the host with "
+            f"--confirm-target {host} to confirm"
+        )
+    del port
+    return url.rstrip("/")
+
+
+def remote(
+    url: str,
+    confirm: str | None,
+    roles: tuple[str, ...],
+    ca: str | None,
+    env: Mapping[str, str] | None = None,
+) -> LoadTarget:
+    """A target given by URL, with keys for ``roles`` from the environment."""
+    env = os.environ if env is None else env
+    base = check_base_url(url, confirm)
+    keys: dict[str, str] = {}
+    for role in roles:
+        variable = KEY_ENV.get(role)
+        value = env.get(variable, "") if variable else ""
+        if not value:
+            hint = f"set {variable}" if variable else "use main, second or low_limit"
+            raise ConfigError(f"no API key for role {role!r}: {hint}")
+        keys[role] = value
+    ca = ca or env.get("QBTSUITE_CA_BUNDLE") or None
+    if ca is not None and not os.path.isfile(ca):
+        raise ConfigError(f"CA bundle not found: {ca}")
+    return LoadTarget(base, ca, keys, embedded=False)
+
+
+def probe(target: LoadTarget, role: str) -> None:
+    """One ``GET /models``: TargetUnreachable or ConfigError (rejected key) if not usable."""
+    headers = {"Authorization": f"Bearer {target.keys[role]}"}
+    verify: str | bool = target.ca if target.ca else True
+    try:
+        with httpx.Client(verify=verify, timeout=_PROBE_TIMEOUT) as client:
+            answer = client.get(f"{target.base_url}/models", headers=headers)
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise TargetUnreachable(
+            f"target unreachable: {target.base_url} ({reason})"
+        ) from None
+    if answer.status_code == 401:
+        raise ConfigError(
+            f"the target rejected the {role!r} key (401): check {KEY_ENV.get(role)}"
+        )
