@@ -503,3 +503,98 @@ def _boundary_burst(t: ServerTarget) -> str | None:
         second = _burst(c, 30)
     admitted = sum(r.status_code == 200 for r in first + second)
     return None if admitted <= 30 else f"{admitted} admitted within one window's length"
+
+
+# --- transcriptions and uploads --------------------------------------------------
+
+_AUDIO = "tone-440hz.wav"
+
+
+def _audio_bytes() -> bytes:
+    from qbtsuite.resources import data_dir
+
+    return (data_dir("fixtures") / "audio" / _AUDIO).read_bytes()
+
+
+def _transcribe(t: ServerTarget, **fields: str) -> httpx.Response:
+    with https_client(t) as c:
+        files = {"file": (_AUDIO, _audio_bytes(), "audio/wav")}
+        data = {"model": "whisper-large-v3-turbo", **fields}
+        return c.post("audio/transcriptions", files=files, data=data)
+
+
+@probe("transcriptions.text_as_json")
+def _text_format(t: ServerTarget) -> str | None:
+    r = _transcribe(t, response_format="text")
+    ctype = r.headers.get("content-type", "").split(";")[0]
+    return _differs("text format content type", ctype, "text/plain")
+
+
+@probe("transcriptions.duration_10x")
+def _duration(t: ServerTarget) -> str | None:
+    duration = _transcribe(t, response_format="verbose_json").json()["duration"]
+    return (
+        None if abs(duration - 2.0) < 0.5 else f"duration {duration} for a 2.0 s file"
+    )
+
+
+@probe("transcriptions.language_missing")
+def _language(t: ServerTarget) -> str | None:
+    body = _transcribe(t).json()
+    return None if isinstance(body.get("language"), str) else "json has no language"
+
+
+@probe("transcriptions.json_body_accepted")
+def _not_multipart(t: ServerTarget) -> str | None:
+    with https_client(t) as c:
+        r = c.post("audio/transcriptions", json={"model": "whisper-large-v3-turbo"})
+    return _differs("status for a JSON body", r.status_code, 400)
+
+
+def _oversize_chunks(total: int) -> Any:
+    block = b"\0" * 65536
+    sent = 0
+    while sent < total:
+        piece = block[: min(len(block), total - sent)]
+        sent += len(piece)
+        yield piece
+
+
+@probe("uploads.no_cap", "uploads.cap_as_400")
+def _over_cap(t: ServerTarget) -> str | None:
+    total = t.upload_cap + 1
+    headers = {
+        "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(total),
+    }
+    with https_client(t) as c:
+        r = c.post(
+            "audio/transcriptions", content=_oversize_chunks(total), headers=headers
+        )
+    return _differs("status one byte over the cap", r.status_code, 413)
+
+
+@probe("uploads.read_before_413")
+def _early_413(t: ServerTarget) -> str | None:
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    url = urlsplit(t.https_url)
+    assert url.hostname is not None and url.port is not None
+    context = ssl.create_default_context(cafile=t.ca)
+    request = (
+        f"POST {url.path}/audio/transcriptions HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Bearer {t.keys['main']}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {t.upload_cap + 1}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((url.hostname, url.port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=url.hostname) as sock:
+            sock.sendall(request)  # headers only: the body is never sent
+            sock.settimeout(2.0)
+            try:
+                head = sock.recv(64)
+            except TimeoutError:
+                return "no answer before the body was sent"
+    return None if head.startswith(b"HTTP/1.1 413") else f"answered {head[:20]!r}"

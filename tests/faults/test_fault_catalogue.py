@@ -16,7 +16,9 @@ CATALOGUE = load_catalogue()
 def test_fault_declares_known_requirements_it_breaks(name: str) -> None:
     cls = FAULTS[name]
     assert cls.breaks, f"{name} declares no requirement it breaks"
-    unknown = [i for i in (*cls.breaks, *cls.collateral) if i not in CATALOGUE.requirements]
+    unknown = [
+        i for i in (*cls.breaks, *cls.collateral) if i not in CATALOGUE.requirements
+    ]
     assert not unknown, f"{name} names unknown requirements {unknown}"
 
 
@@ -29,7 +31,9 @@ def test_fault_has_a_known_area_and_a_description(name: str) -> None:
 
 def test_every_area_but_clients_has_at_least_two_faults() -> None:
     counts = Counter(cls.area for cls in load_faults().values())
-    thin = {area: counts[area] for area in AREAS if area != "clients" and counts[area] < 2}
+    thin = {
+        area: counts[area] for area in AREAS if area != "clients" and counts[area] < 2
+    }
     assert not thin, f"areas with fewer than two faults: {thin}"
 
 

@@ -25,7 +25,7 @@ __all__ = ["create_app", "create_http_app"]
 
 ROUTES = [
     Route("/v1/models", models.list_models, methods=["GET"]),
-    Route("/v1/models/{model:path}", models.get_model, methods=["GET"]),
+    Route("/v1/models/{model}", models.get_model, methods=["GET"]),
     Route("/v1/completions", completions.create_completion, methods=["POST"]),
     Route("/v1/chat/completions", chat.create_chat_completion, methods=["POST"]),
     Route("/v1/embeddings", embeddings.create_embedding, methods=["POST"]),
