@@ -29,7 +29,7 @@ __all__ = ["RunState", "TargetPreset", "controller_state", "worker_state"]
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: pluggy keeps plugins in sets
 class TargetPreset:
     """A target resolved by ``qbtsuite run``, handed to the plugin in-process."""
 

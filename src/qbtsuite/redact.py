@@ -5,7 +5,8 @@ its text through :func:`scrub`. Three nets, so one missed path does not leak a k
 
 1. every value registered with :func:`register` (each :class:`~qbtsuite.config.Secret`
    registers itself when created) is replaced wherever it appears;
-2. anything shaped like an ``Authorization`` credential (``Bearer <token>``);
+2. anything shaped like an ``Authorization`` credential (``Bearer <token>``, the
+   token holding a digit or ``_`` as generated tokens do);
 3. anything shaped like a Qubittron key (``qbt_…``) or an OpenAI-style ``sk-…`` key.
 """
 
@@ -26,7 +27,12 @@ _MIN_SECRET_LENGTH = 8
 _lock = threading.Lock()
 _known: set[str] = set()
 
-_BEARER = re.compile(r"(?i)\b(bearer)([ \t]+)(?!\[REDACTED\])[^\s\"',;]+")
+# A credential after "Bearer": token68 characters with a digit or "_" in them, so
+# prose ("Bearer header", "Bearer authentication") is left alone.
+_BEARER = re.compile(
+    r"(?i)\b(bearer)([ \t]+)(?!\[REDACTED\])(?=[A-Za-z0-9._~+/=\-]*[0-9_])"
+    r"[A-Za-z0-9._~+/=\-]{6,}"
+)
 _KEY_SHAPES = re.compile(
     r"\b(?:qbt_(?!\[REDACTED\])[A-Za-z0-9_\-]{4,}|sk-[A-Za-z0-9_\-]{16,})"
 )

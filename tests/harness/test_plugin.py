@@ -1,0 +1,387 @@
+"""The pytest plugin, driven with pytester: outcomes, record.check, selection, results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.harness.suites import write_catalogue
+
+pytest_plugins = ["pytester"]
+
+CANARY = "qbt_canary_plugin_0123456789abcdef"
+
+_MODELS = {
+    f"QBTSUITE_MODELS_{e.upper()}": "m"
+    for e in ("completions", "chat", "embeddings", "images", "transcriptions")
+}
+
+
+@pytest.fixture
+def suite(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    """A pytester folder with the synthetic catalogue and a target that is never called."""
+    write_catalogue(pytester.path)
+    monkeypatch.setenv("QUBITTRON_BASE_URL", "https://gateway.invalid/v1")
+    monkeypatch.setenv("QUBITTRON_API_KEY", CANARY)
+    for name, value in _MODELS.items():
+        monkeypatch.setenv(name, value)
+    return pytester
+
+
+def _run(suite: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    out = suite.path / "out"
+    result = suite.runpytest(
+        "-p",
+        "qbtsuite.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "--qbt-catalogue",
+        str(suite.path / "requirements.toml"),
+        "--qbt-results-dir",
+        str(out),
+        *args,
+    )
+    path = out / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    return result, results
+
+
+def _outcomes(results: dict[str, Any]) -> dict[str, str]:
+    return {rid: r["outcome"] for rid, r in results["requirements"].items()}
+
+
+OUTCOME_SUITE = """
+import pytest
+from qbtsuite.errors import CheckFailure
+from qbtsuite.outcomes import unsupported
+
+def fail(requirement=None):
+    raise CheckFailure(title="t", received="403", expected="401", requirement=requirement)
+
+@pytest.mark.requirement("AUTH-001")
+def test_passes():
+    pass
+
+@pytest.mark.requirement("AUTH-003")
+def test_must_check_fails():
+    fail()
+
+@pytest.mark.requirement("AUTH-002")
+def test_should_check_fails():
+    fail()
+
+@pytest.mark.requirement("IMG-001")
+def test_declines_capability():
+    unsupported("images: 404 model_not_found")
+
+@pytest.mark.requirement("SSE-002")
+def test_not_configured():
+    pytest.skip("no second key configured")
+
+@pytest.mark.requirement("SSE-001")
+def test_suite_breaks():
+    raise KeyError("oops")
+"""
+
+
+class TestOutcomeMapping:
+    def test_each_way_a_test_ends_maps_to_its_requirement_outcome(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(test_outcomes=OUTCOME_SUITE)
+        result, results = _run(suite)
+        result.assert_outcomes(passed=1, failed=3, skipped=2)
+        assert _outcomes(results) == {
+            "AUTH-001": "pass",
+            "AUTH-003": "fail",
+            "AUTH-002": "warn",
+            "IMG-001": "unsupported",
+            "SSE-002": "skipped",
+            "SSE-001": "error",
+        }
+        assert results["verdict"] == "not conformant"
+        messages = results["requirements"]["AUTH-003"]["messages"]
+        assert messages == ["t\nReceived: 403\nExpected: 401"]
+        assert results["requirements"]["SSE-002"]["messages"] == [
+            "no second key configured"
+        ]
+        assert "KeyError" in results["requirements"]["SSE-001"]["messages"][0]
+
+    def test_a_fixture_error_is_an_error_not_a_failure(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.fixture
+            def broken():
+                raise RuntimeError("fixture broke")
+            @pytest.mark.requirement("AUTH-001")
+            def test_x(broken):
+                pass
+            """
+        )
+        _, results = _run(suite)
+        assert _outcomes(results) == {"AUTH-001": "error"}
+        assert results["verdict"] == "incomplete"
+
+    def test_a_narrowed_check_failure_fails_only_its_requirement(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            from qbtsuite.errors import CheckFailure
+            @pytest.mark.requirement("AUTH-001", "AUTH-003")
+            def test_x():
+                raise CheckFailure(title="t", received="r", expected="e", requirement="AUTH-003")
+            """
+        )
+        _, results = _run(suite)
+        assert _outcomes(results) == {"AUTH-001": "pass", "AUTH-003": "fail"}
+
+    def test_strict_makes_a_should_failure_fail_the_verdict(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            from qbtsuite.errors import CheckFailure
+            @pytest.mark.requirement("AUTH-002")
+            def test_x():
+                raise CheckFailure(title="t", received="r", expected="e")
+            """
+        )
+        _, lenient = _run(suite)
+        assert lenient["verdict"] == "conformant" and lenient["totals"]["warn"] == 1
+        _, strict = _run(suite, "--qbt-strict")
+        assert strict["verdict"] == "not conformant"
+
+
+class TestRecordCheck:
+    def test_check_blocks_record_each_requirement_and_the_test_fails_listing_all(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            from qbtsuite.errors import CheckFailure
+            @pytest.mark.requirement("SSE-001", "SSE-002", "AUTH-001")
+            def test_stream(record):
+                with record.check("SSE-001"):
+                    raise CheckFailure(title="no [DONE]", received="eof", expected="[DONE]")
+                with record.check("SSE-002"):
+                    raise CheckFailure(title="no keep-alive", received="-", expected=":")
+                with record.check("AUTH-001"):
+                    pass
+                record.note("went on after the failures")
+            """
+        )
+        result, results = _run(suite)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["*2 requirement check(s) failed*", "*[[]SSE-001[]] no [[]DONE[]]*"]
+        )
+        assert _outcomes(results) == {
+            "SSE-001": "fail",
+            "SSE-002": "warn",
+            "AUTH-001": "pass",
+        }
+        test = next(iter(results["tests"].values()))
+        assert test["notes"] == ["went on after the failures"]
+
+    def test_unchecked_requirements_take_the_test_outcome(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.requirement("AUTH-001", "AUTH-003")
+            def test_x(record):
+                with record.check("AUTH-001"):
+                    pass
+                raise ValueError("suite bug")
+            """
+        )
+        _, results = _run(suite)
+        assert _outcomes(results) == {"AUTH-001": "pass", "AUTH-003": "error"}
+
+
+class TestCollection:
+    def test_an_unknown_requirement_id_is_a_collection_error(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.requirement("AUTH-999")
+            def test_x():
+                pass
+            """
+        )
+        result, _ = _run(suite)
+        assert result.ret == pytest.ExitCode.INTERRUPTED
+        result.stdout.fnmatch_lines(["*unknown requirement id 'AUTH-999'*"])
+
+    def test_area_requirement_and_smoke_selection_deselect_other_tests(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.smoke
+            @pytest.mark.requirement("AUTH-001")
+            def test_a():
+                pass
+            @pytest.mark.requirement("SSE-001")
+            def test_b():
+                pass
+            @pytest.mark.requirement("IMG-001")
+            def test_c():
+                pass
+            """
+        )
+        result, results = _run(suite, "--qbt-area", "streaming")
+        result.assert_outcomes(passed=1, deselected=2)
+        assert list(results["requirements"]) == ["SSE-001"]
+        result, results = _run(suite, "--qbt-requirement", "IMG-001,AUTH-001")
+        assert sorted(results["requirements"]) == ["AUTH-001", "IMG-001"]
+        result, results = _run(suite, "--qbt-profile", "smoke")
+        assert list(results["requirements"]) == ["AUTH-001"]
+
+    def test_an_unknown_area_is_a_usage_error(self, suite: pytest.Pytester) -> None:
+        suite.makepyfile("def test_x():\n    pass\n")
+        result, _ = _run(suite, "--qbt-area", "nonsense")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*unknown area(s): nonsense*"])
+
+    def test_a_dry_run_sums_the_declared_spend_and_sends_nothing(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.spend(requests=2, tokens=40)
+            @pytest.mark.requirement("AUTH-001")
+            def test_a(api):
+                raise AssertionError("must not run")
+            @pytest.mark.spend(images=1)
+            @pytest.mark.requirement("IMG-001")
+            def test_b():
+                pass
+            @pytest.mark.requirement("SSE-001")
+            def test_c():
+                pass
+            """
+        )
+        result, _ = _run(suite, "--qbt-dry-run")
+        assert result.ret == pytest.ExitCode.OK
+        plan = json.loads((suite.path / "out" / "plan.json").read_text())
+        assert plan["totals"] == {
+            "tests": 3,
+            "requests": 4.0,
+            "tokens": 40.0,
+            "images": 1.0,
+            "audio_seconds": 0.0,
+        }
+        assert plan["undeclared"] == 1
+        result.stdout.fnmatch_lines(
+            ["*dry run: 3 tests would send 4 requests, 40 tokens*"]
+        )
+
+    def test_tests_spending_a_key_budget_share_one_xdist_group(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.spends("low_limit")
+            @pytest.mark.requirement("AUTH-001")
+            def test_a(request):
+                assert request.node.get_closest_marker("xdist_group").args == ("spends-low_limit",)
+            """
+        )
+        result, results = _run(suite)
+        result.assert_outcomes(passed=1)
+        assert list(results["tests"]) == [
+            "test_tests_spending_a_key_budget_share_one_xdist_group.py::test_a"
+        ]
+
+
+class TestResults:
+    def test_results_json_names_target_digests_and_tests_without_the_key(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            f"""
+            import pytest
+            from qbtsuite.errors import CheckFailure
+            @pytest.mark.requirement("AUTH-001")
+            def test_x(target_config, record):
+                record.attach("> GET /v1/models\\n> authorization: Bearer {CANARY}")
+                raise CheckFailure(title="leak", received="{CANARY}", expected="nothing")
+            """
+        )
+        result, results = _run(
+            suite, "--junitxml", str(suite.path / "out" / "junit.xml")
+        )
+        assert results["target"]["base_url"] == "https://gateway.invalid/v1"
+        assert results["target"]["keys"] == {"main": "[REDACTED]"}
+        assert len(results["digests"]["catalogue"]) == 64
+        assert results["requirements"]["AUTH-001"]["tests"][0]["outcome"] == "fail"
+        assert results["suite_version"] and results["profile"] == "full"
+        for path in (suite.path / "out").rglob("*"):
+            if path.is_file():
+                assert CANARY not in path.read_text(errors="replace"), path
+        assert CANARY not in result.stdout.str()
+
+    def test_results_merge_from_two_xdist_workers_matches_a_serial_run(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(test_outcomes=OUTCOME_SUITE)
+        _, serial = _run(suite)
+        out = suite.path / "out"
+        result = suite.runpytest_subprocess(
+            "-p", "qbtsuite.pytest_plugin", "-p", "no:cacheprovider",
+            "-p", "no:hypothesispytest",
+            "--qbt-catalogue", str(suite.path / "requirements.toml"),
+            "--qbt-results-dir", str(out), "-n", "2", "--dist", "loadgroup",
+        )  # fmt: skip
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        parallel = json.loads((out / "results.json").read_text())
+        assert sorted(parallel["workers"]) == ["gw0", "gw1"]
+        assert _outcomes(parallel) == _outcomes(serial)
+        assert parallel["verdict"] == serial["verdict"]
+        assert sorted(parallel["tests"]) == sorted(serial["tests"])
+
+
+def test_records_are_one_json_line_per_test(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_outcomes=OUTCOME_SUITE)
+    _run(suite)
+    lines = (suite.path / "out" / "records" / "local.jsonl").read_text().splitlines()
+    assert len(lines) == 6
+    assert {json.loads(line)["worker"] for line in lines} == {"local"}
+
+
+def test_path_of_the_catalogue_is_named_in_the_collection_error(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        @pytest.mark.requirement("NOPE-001")
+        def test_x():
+            pass
+        """
+    )
+    result, _ = _run(suite)
+    result.stdout.fnmatch_lines(
+        [f"*every id must be listed in {Path(suite.path) / 'requirements.toml'}*"]
+    )
