@@ -1,0 +1,80 @@
+"""The baseline for the benchmark: a bare Starlette JSON endpoint under the server's uvicorn settings.
+
+It runs in its own process with exactly the uvicorn configuration of the reference
+server (``runner._uvicorn_config``: uvloop, httptools, access log off; the loop made by
+``runner.event_loop_factory``) and the same kind
+of TLS certificate (``tls.make_tls_files``: a trustme CA and a loopback leaf), so the
+only difference to ``qbtsuite serve`` is the application itself.
+
+Usage: ``python bench/bare_server.py STATE_DIR`` — writes ``STATE_DIR/bare.json``
+(``url``, ``ca``, ``pid``) once it listens, then serves until terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from qbtsuite.server.runner import (
+    _tune_gc,
+    _uvicorn_config,
+    bind,
+    event_loop_factory,
+)
+from qbtsuite.server.tls import make_tls_files
+
+__all__ = ["bare_app", "main"]
+
+
+async def _fixed(request: Request) -> JSONResponse:
+    return JSONResponse({"object": "bench", "ok": True})
+
+
+def bare_app() -> Starlette:
+    """One route answering any GET or POST with a small fixed JSON object."""
+    return Starlette(routes=[Route("/bare", _fixed, methods=["GET", "POST"])])
+
+
+async def _serve(state_dir: Path) -> None:
+    tls = make_tls_files(state_dir)
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        _uvicorn_config(
+            bare_app(), ssl_certfile=str(tls.cert), ssl_keyfile=str(tls.key)
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.01)
+    _tune_gc()  # the server process as ``runner.serve`` sets it up
+    info = {
+        "url": f"https://127.0.0.1:{port}/bare",
+        "ca": str(tls.ca),
+        "pid": os.getpid(),
+    }
+    tmp = state_dir / "bare.json.tmp"
+    tmp.write_text(json.dumps(info), encoding="utf-8")
+    tmp.replace(state_dir / "bare.json")
+    await task
+
+
+def main() -> None:
+    try:  # the event loop exactly as ``runner.run`` creates it
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(_serve(Path(sys.argv[1])))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
