@@ -9,6 +9,7 @@ null until a choice's last chunk, one final ``data: [DONE]``; with
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -55,8 +56,10 @@ def whole_texts(body: dict[str, Any], chat: bool) -> list[str]:
 def content_chunks(read: StreamRead, chat: bool) -> list[int]:
     """Positions (in ``read.payloads``) of chunks that carry generated text."""
     found = []
-    for i, payload in enumerate(read.payloads[:-1]):
-        for choice in read.chunks[i]["choices"] if payload != "[DONE]" else []:
+    for i, payload in enumerate(read.payloads):
+        if payload == "[DONE]":
+            continue
+        for choice in json.loads(payload)["choices"]:
             piece = choice["delta"].get("content") if chat else choice["text"]
             if piece:
                 found.append(i)
