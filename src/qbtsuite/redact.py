@@ -4,7 +4,8 @@ Every writer (transcripts, records, results, reports, JUnit, Allure, terminal) p
 its text through :func:`scrub`. Three nets, so one missed path does not leak a key:
 
 1. every value registered with :func:`register` (each :class:`~qbtsuite.config.Secret`
-   registers itself when created) is replaced wherever it appears;
+   registers itself when created) is replaced wherever it appears, and so are its
+   first or last ten or more characters (truncated reprs show both ends);
 2. anything shaped like an ``Authorization`` credential (``Bearer <token>``, the
    token holding a digit or ``_`` as generated tokens do);
 3. anything shaped like a Qubittron key (``qbt_…``) or an OpenAI-style ``sk-…`` key.
@@ -23,6 +24,7 @@ REDACTED = "[REDACTED]"
 
 # Shorter values would scrub ordinary words; real keys are far longer.
 _MIN_SECRET_LENGTH = 8
+_FRAGMENT = 10  # heads or tails of a secret this long are scrubbed too
 
 _lock = threading.Lock()
 _known: set[str] = set()
@@ -57,8 +59,19 @@ def scrub(text: str) -> str:
     for value in known:
         if value in text:
             text = text.replace(value, REDACTED)
+        text = _scrub_fragments(text, value)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _KEY_SHAPES.sub(_shape_replacement, text)
+
+
+def _scrub_fragments(text: str, value: str) -> str:
+    """Remove long heads and tails of ``value``: truncating reprs (pytest's
+    ``'abc...xyz'``) show both ends of a string, never the whole."""
+    for size in range(len(value) - 1, _FRAGMENT - 1, -1):
+        for fragment in (value[:size], value[-size:]):
+            if fragment in text:
+                text = text.replace(fragment, REDACTED)
+    return text
 
 
 def _shape_replacement(match: re.Match[str]) -> str:

@@ -42,3 +42,12 @@ def test_short_values_are_not_registered_as_secrets() -> None:
     redact.register("abc")
     assert redact.registered_count() == before
     assert redact.scrub("abc") == "abc"
+
+
+def test_the_ends_of_a_secret_shown_by_a_truncating_repr_are_scrubbed() -> None:
+    value = "truncated-secret-0123456789-abcdefghij"
+    Secret(value)
+    text = f"assert '{value[:18]}...{value[-14:]}' == 'x'"
+    clean = redact.scrub(text)
+    assert value[:18] not in clean and value[-14:] not in clean
+    assert clean == f"assert '{redact.REDACTED}...{redact.REDACTED}' == 'x'"

@@ -86,12 +86,20 @@ def _matrix(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
     )
 
 
+def _req_link(req: Mapping[str, Any]) -> str:
+    """The id, linked to its failure card when it has one."""
+    rid = escape(str(req["id"]))
+    if req["outcome"] in {"fail", "warn", "error"}:
+        return f'<a href="#req-{rid}">{rid}</a>'
+    return rid
+
+
 def _area_tables(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
     blocks = []
     for area, reqs in grouped.items():
         bad = any(r["outcome"] in {"fail", "warn", "error"} for r in reqs)
         rows = "".join(
-            f'<tr><td><a href="#req-{escape(r["id"])}">{escape(r["id"])}</a></td>'
+            f"<tr><td>{_req_link(r)}</td>"
             f"<td>{escape(str(r.get('level', '')))}</td><td>{_badge(str(r['outcome']))}</td>"
             f"<td>{escape(str(r.get('statement', '')))}</td>"
             f"<td class=num>{len(r.get('tests', []))}</td>"
@@ -114,9 +122,11 @@ def _test_block(nodeid: str, test: Mapping[str, Any] | None, outcome: str) -> st
     notes = "".join(
         f'<p class="note">{escape(str(n))}</p>' for n in test.get("notes", [])
     )
+    kept = list(test.get("transcripts", []))
     transcripts = "".join(
-        f"<details><summary>exchange {i}</summary><pre>{escape(str(t))}</pre></details>"
-        for i, t in enumerate(test.get("transcripts", []), start=1)
+        f"<details{' open' if i == len(kept) and outcome != 'pass' else ''}>"
+        f"<summary>exchange {i}</summary><pre>{escape(str(t))}</pre></details>"
+        for i, t in enumerate(kept, start=1)
     )
     omitted = int(test.get("omitted_transcripts") or 0)
     if omitted:
@@ -127,6 +137,17 @@ def _test_block(nodeid: str, test: Mapping[str, Any] | None, outcome: str) -> st
         f"<span class=dim>{float(test.get('duration') or 0):.2f}s</span>"
         f"{f'<p class=reason>{escape(reason)}</p>' if reason else ''}{notes}{transcripts}</li>"
     )
+
+
+def _source(req: Mapping[str, Any]) -> str:
+    source = str(req.get("source") or "")
+    if not source:
+        return ""
+    origin = str(req.get("origin") or "")
+    label = {"openai": "OpenAI compatibility", "qubittron": "Qubittron contract"}.get(
+        origin, origin
+    )
+    return f"<p class=dim>Source: {escape(source)}{f' · {escape(label)}' if label else ''}</p>"
 
 
 def _problems(results: Mapping[str, Any]) -> str:
@@ -149,8 +170,7 @@ def _problems(results: Mapping[str, Any]) -> str:
             f" <span class=dim>{escape(str(req.get('level')))} · {escape(str(req.get('area')))}"
             f" · {escape(str(req.get('endpoint') or ''))}</span></h3>"
             f"<p>{escape(str(req.get('statement', '')))}</p>"
-            f"<p class=dim>Source: {escape(str(req.get('source') or '—'))}"
-            f" ({escape(str(req.get('origin') or ''))})</p>"
+            f"{_source(req)}"
             f"{messages}<h4>Tests</h4><ul class=tests>{checked}</ul></article>"
         )
     return f"<section><h2>Failures, warnings and errors ({len(found)})</h2>{''.join(cards)}</section>"

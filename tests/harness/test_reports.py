@@ -1,0 +1,119 @@
+"""Report writers, rendered from a synthetic results.json."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from qbtsuite.reporting import write_reports
+from qbtsuite.reporting.certificate import verify_certificate
+from qbtsuite.reporting.html import render_html
+from qbtsuite.reporting.summary_md import render_summary_md
+from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.results import Verdict, exit_code_for, write_results
+from tests.harness.synthetic import synthetic_results
+
+
+def test_the_merge_gives_each_requirement_its_worst_outcome_and_a_verdict() -> None:
+    results = synthetic_results()
+    outcomes = {rid: r["outcome"] for rid, r in results["requirements"].items()}
+    assert outcomes == {
+        "AUTH-001": "pass", "AUTH-002": "fail", "SSE-001": "pass", "SSE-002": "warn",
+        "IMG-001": "unsupported", "RATE-001": "skipped",
+    }  # fmt: skip
+    assert results["verdict"] == Verdict.NOT_CONFORMANT
+    assert results["not_checked"] == ["AUD-001"]
+    assert results["totals"] == {
+        "pass": 2,
+        "fail": 1,
+        "warn": 1,
+        "unsupported": 1,
+        "skipped": 1,
+        "error": 0,
+    }
+    assert results["flakes"][0]["reason"] == "502 Bad Gateway"
+
+
+def test_verdicts_map_to_exit_codes() -> None:
+    assert exit_code_for(synthetic_results(fail=False)["verdict"]) == 0
+    assert exit_code_for(synthetic_results()["verdict"]) == 1
+    assert exit_code_for(synthetic_results(fail=False, strict=True)["verdict"]) == 1
+    assert exit_code_for(Verdict.INCOMPLETE) == 4
+
+
+def test_the_html_report_is_self_contained_and_escapes_target_text() -> None:
+    page = render_html(synthetic_results())
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<(script|link|img|iframe)\b", page)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Not conformant" in page
+    assert 'id="req-AUTH-002"' in page  # each failure has its card
+    assert "AUTH-002 broke" in page and "authorization: Bearer [REDACTED]" in page
+    assert "401 &lt;invalid_api_key&gt;" in page
+
+
+def test_the_html_report_lists_the_matrix_by_area() -> None:
+    page = render_html(synthetic_results())
+    matrix = page[page.index('class="matrix"') : page.index("</table>")]
+    assert [m for m in re.findall(r'href="#area-([a-z-]+)"', matrix)] == [
+        "auth", "streaming", "images", "rate-limits",
+    ]  # fmt: skip
+
+
+def test_the_markdown_summary_has_the_verdict_the_table_and_the_failures() -> None:
+    text = render_summary_md(synthetic_results())
+    assert text.startswith("## ❌ Qubittron conformance: not conformant")
+    assert "| auth | 1 | 1 |" in text
+    assert "**AUTH-002** `fail`" in text and "**SSE-002** `warn`" in text
+    assert "Retries (flakes): 1" in text
+    assert "AUTH-001" not in text.split("### Failures")[1]
+
+
+def test_the_terminal_summary_fits_one_screen() -> None:
+    text = render_terminal_summary(synthetic_results())
+    lines = text.splitlines()
+    assert len(lines) < 30 and max(len(line) for line in lines) <= 100
+    assert lines[0].split()[:3] == ["area", "pass", "fail"]
+    assert any(line.startswith("auth ") for line in lines)
+    assert "verdict  not conformant · 1 retried request(s)" in text
+
+
+def test_write_reports_writes_html_and_markdown_and_a_certificate_for_certify(
+    tmp_path: Path,
+) -> None:
+    results = synthetic_results(profile="certify")
+    write_results(tmp_path / "results.json", results)
+    written = {p.name for p in write_reports(tmp_path, results)}
+    assert written == {"report.html", "summary.md", "certificate.json"}
+    certificate = json.loads((tmp_path / "certificate.json").read_text())
+    assert (
+        certificate["counts"]["fail"] == 1
+        and certificate["verdict"] == "not conformant"
+    )
+    assert certificate["digests"] == results["digests"]
+    assert verify_certificate(tmp_path) == "certificate matches results.json"
+
+
+def test_a_changed_results_file_no_longer_matches_its_certificate(
+    tmp_path: Path,
+) -> None:
+    results = synthetic_results(profile="certify")
+    write_results(tmp_path / "results.json", results)
+    write_reports(tmp_path, results)
+    tampered = json.loads((tmp_path / "results.json").read_text())
+    tampered["requirements"]["AUTH-002"]["outcome"] = "pass"
+    (tmp_path / "results.json").write_text(json.dumps(tampered))
+    assert "does NOT match" in str(verify_certificate(tmp_path))
+
+
+def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
+    results = synthetic_results()
+    write_results(tmp_path / "results.json", results)
+    assert {p.name for p in write_reports(tmp_path, results)} == {
+        "report.html",
+        "summary.md",
+    }
+    assert verify_certificate(tmp_path) is None
