@@ -222,3 +222,9 @@ def test_a_secret_never_shows_itself() -> None:
     assert CANARY not in str(secret)
     assert CANARY not in f"{secret}"
     assert secret.reveal() == CANARY
+
+
+def test_the_commented_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "target.example.toml"
+    settings = load_settings({}, {}, example)
+    assert settings.base_url == "https://api.qubittron.ai/v1"
