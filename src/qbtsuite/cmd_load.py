@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=f"Run a load profile against the target. Profiles: {names}.",
         epilog=f"Exit codes: {codes}.",
     )
-    p.add_argument("profile", metavar="PROFILE", help=f"one of: {names}")
+    p.add_argument(
+        "profile", metavar="PROFILE", help=f"one of: {names}; or a path to a .toml"
+    )
     p.add_argument(
         "--base-url",
         help="target base URL, e.g. https://api.example.com/v1 "

@@ -75,14 +75,25 @@ def profile_names(folder: Path | None = None) -> list[str]:
 
 
 def load_profile(name: str, folder: Path | None = None) -> Profile:
-    """Read and check profile ``name``; ConfigError with one clear line if unusable."""
-    folder = folder or profiles_folder()
-    path = folder / f"{name}.toml"
-    if not name.replace("-", "").replace("_", "").isalnum() or not path.is_file():
-        known = ", ".join(profile_names(folder)) or "none"
-        raise ConfigError(f"unknown load profile {name!r} (known: {known})")
+    """Read and check profile ``name`` (a shipped name, or a path to a ``.toml``).
+
+    ConfigError with one clear line if it is missing or unusable.
+    """
+    if name.endswith(".toml"):
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(f"profile file not found: {name}")
+        name = path.stem
+    else:
+        folder = folder or profiles_folder()
+        path = folder / f"{name}.toml"
+        if not name.replace("-", "").replace("_", "").isalnum() or not path.is_file():
+            known = ", ".join(profile_names(folder)) or "none"
+            raise ConfigError(f"unknown load profile {name!r} (known: {known})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read profile {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"profile {path.name} is not valid TOML: {exc}") from None
     return _parse(name, data)
@@ -120,13 +131,13 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
         warmup=_nonneg(data, "warmup", 1.0, where),
         drain=_nonneg(data, "drain", 5.0, where),
         think_time=(float(think[0]), float(think[1])),
-        max_requests=_get(data, "max_requests", int, 1000, where),
-        retries=_get(data, "retries", int, 0, where),
+        max_requests=_positive_int(data, "max_requests", 1000, where),
+        retries=_positive_int(data, "retries", 0, where, minimum=0),
         retry_cap=_nonneg(data, "retry_cap", 10.0, where),
         timeout=_nonneg(data, "timeout", 60.0, where),
-        keys=tuple(_get(data, "keys", list, ["main"], where)),
+        keys=_keys(data, where),
         request=_request(data.get("request", {}), where),
-        seed=data.get("seed"),
+        seed=_get(data, "seed", int, 0, where) if "seed" in data else None,
     )
     slo = _get(data, "slo", list, [], where)
     embedded = data.get("embedded", {})
@@ -151,6 +162,15 @@ def _get(data: dict[str, Any], key: str, kind: type, default: Any, where: str) -
     return value
 
 
+def _positive_int(
+    data: dict[str, Any], key: str, default: int, where: str, minimum: int = 1
+) -> int:
+    value = _get(data, key, int, default, where)
+    if value < minimum:
+        raise ConfigError(f"{where}: {key} must be >= {minimum}")
+    return int(value)
+
+
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: expected a number, got {value!r}")
@@ -164,6 +184,13 @@ def _nonneg(data: dict[str, Any], key: str, default: float, where: str) -> float
     if value < 0:
         raise ConfigError(f"{where}: {key} must be >= 0")
     return value
+
+
+def _keys(data: dict[str, Any], where: str) -> tuple[str, ...]:
+    keys = _get(data, "keys", list, ["main"], where)
+    if not keys or not all(isinstance(k, str) and k for k in keys):
+        raise ConfigError(f"{where}: keys must be a non-empty list of key roles")
+    return tuple(keys)
 
 
 def _stages(raw: Any, where: str) -> tuple[Stage, ...]:

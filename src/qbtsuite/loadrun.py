@@ -118,7 +118,7 @@ def _with_target(
     objectives: list[Objective],
     target: LoadTarget,
 ) -> LoadResult:
-    probe(target, plan.keys[0])
+    probe(target)
     try:
         run_dir = _run_dir(request.output, profile.name)
     except OSError as exc:

@@ -1,0 +1,212 @@
+"""``qbtsuite load`` end to end against the reference server on 127.0.0.1.
+
+Locust always runs in child processes: gevent's monkey-patching never reaches this
+pytest process (checked at the end).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qbtsuite.cli import main
+from qbtsuite.embedded import EmbeddedServer, ServerTarget
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _load(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, Any], Path]:
+    code = main(["load", *args, "--output", str(tmp_path)])
+    out = capsys.readouterr()
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert run_dir.name.endswith("-load-" + Path(args[0]).stem), out.out
+    report: dict[str, Any] = json.loads((run_dir / "load.json").read_text())
+    return code, report, run_dir
+
+
+def _profile(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path.parent / f"{name}.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def _against(
+    server: ServerTarget, monkeypatch: pytest.MonkeyPatch, role: str = "main"
+) -> list[str]:
+    monkeypatch.setenv("QUBITTRON_API_KEY", server.keys["main"])
+    monkeypatch.setenv("QBTSUITE_LOW_LIMIT_KEY", server.keys["low_limit"])
+    return ["--base-url", server.https_url, "--ca", server.ca]
+
+
+def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, run_dir = _load(["smoke", "--duration", "3"], tmp_path, capsys)
+    assert code == 0 and report["verdict"] == "pass" and report["exit_code"] == 0
+    assert report["target"]["embedded"] is True
+    for name in ("load.json", "load.md", "load.html", "locust.html", "samples.jsonl"):
+        assert (run_dir / name).stat().st_size > 0, name
+    for png in report["files"]["plots"].values():
+        assert (run_dir / png).read_bytes().startswith(PNG), png
+    every = report["endpoints"]["all"]
+    assert every["requests"] >= 10 and every["outcomes"]["ok"] == every["requests"]
+    assert set(report["endpoints"]) == {
+        "all",
+        "chat",
+        "chat_stream",
+        "completions",
+        "embeddings",
+    }
+    stream = report["endpoints"]["chat_stream"]
+    # The embedded server's model: 10 ms to the first token, 2 ms between tokens.
+    assert 10 <= stream["ttft_ms"]["p50"] < 200
+    assert 1 <= stream["itl_ms"]["p50"] < 20
+    assert stream["ttft_ms"]["p50"] <= stream["e2e_ms"]["p50"]
+    assert stream["token_check"]["mismatches"] == 0
+    assert stream["token_check"]["with_usage"] == stream["token_check"]["streams"] > 0
+    assert every["output_tokens_per_s"] > 0 and every["requests_per_s"] > 0
+    assert report["samples"]["excluded_warmup"] > 0
+    assert [v["passed"] for v in report["slo"]] == [True, True]
+    with (run_dir / "locust_stats.csv").open() as f:
+        names = {row["Name"] for row in csv.DictReader(f)}
+    assert {"chat_stream", "embeddings"} <= names
+    markdown = (run_dir / "load.md").read_text()
+    assert markdown.startswith("## Load: smoke") and "| chat_stream |" in markdown
+
+
+def test_a_master_with_two_workers_on_loopback_reports_both_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, run_dir = _load(
+        ["smoke", "--workers", "2", "--duration", "3"], tmp_path, capsys
+    )
+    assert code == 0, report["generator"]
+    gen = report["generator"]
+    assert (gen["workers"], gen["processes_reported"]) == (2, 2)
+    assert gen["samples_complete"] and gen["worker_exit_codes"] == [0, 0]
+    procs = set()
+    for line in (run_dir / "samples.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["kind"] == "sample":
+            procs.add(record["proc"])
+    assert procs == {0, 1}
+    assert report["endpoints"]["all"]["outcomes"]["ok"] > 0
+
+
+_ACCURACY = """
+user = "chat_stream"
+warmup = 0.6
+drain = 3.0
+max_requests = 400
+[[stages]]
+duration = 3.6
+users = 3
+[request]
+max_tokens = 8
+"""
+
+
+def _stream_figures(
+    latency: tuple[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[float, float]:
+    ttft, itl = latency
+    with EmbeddedServer(args=["--ttft", ttft, "--itl", itl]) as server:
+        profile = _profile(tmp_path, "accuracy", _ACCURACY)
+        args = [profile, *_against(server, monkeypatch)]
+        code, report, _ = _load(args, tmp_path, capsys)
+    assert code == 0, report["slo"]
+    stream = report["endpoints"]["chat_stream"]
+    assert stream["ttft_ms"]["count"] >= 20 and stream["itl_ms"]["count"] >= 100
+    return stream["ttft_ms"]["p50"], stream["itl_ms"]["p50"]
+
+
+def test_streaming_latency_is_measured_within_5_ms_ttft_and_2_ms_itl(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ttft, itl = _stream_figures(("0.15", "0.015"), tmp_path / "a", capsys, monkeypatch)
+    assert abs(ttft - 150.0) <= 5.0, f"TTFT p50 {ttft:.2f} ms, expected 150 ± 5"
+    assert abs(itl - 15.0) <= 2.0, f"ITL p50 {itl:.2f} ms, expected 15 ± 2"
+    # The tolerance cannot pass by accident: a server 30 ms faster to the first
+    # token and 3 ms slower per token fails the same bounds.
+    ttft, itl = _stream_figures(("0.12", "0.018"), tmp_path / "b", capsys, monkeypatch)
+    assert abs(ttft - 150.0) > 5.0 and ttft < 140.0, f"TTFT p50 {ttft:.2f} ms"
+    assert abs(itl - 15.0) > 2.0 and itl > 17.0, f"ITL p50 {itl:.2f} ms"
+
+
+_RATE_LIMITED = """
+user = "embeddings"
+keys = ["low_limit"]
+warmup = 0.0
+drain = 2.0
+think_time = [0.0, 0.02]
+retries = 1
+retry_cap = 0.05
+max_requests = 120
+[[stages]]
+duration = 2.5
+users = 2
+"""
+
+
+def test_429_is_rate_limited_never_failed_and_retries_are_recorded(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # low_limit: 30 requests per window; the run asks for ~120 within one window.
+    with EmbeddedServer(args=["--rate-window", "60"]) as server:
+        profile = _profile(tmp_path, "limited", _RATE_LIMITED)
+        args = [profile, *_against(server, monkeypatch), "--slo", "error_rate<=0"]
+        code, report, run_dir = _load(args, tmp_path / "run", capsys)
+    every = report["endpoints"]["all"]
+    assert code == 0, report["slo"]
+    assert every["outcomes"]["ok"] == 30
+    assert every["outcomes"]["rate-limited"] > 0
+    assert every["outcomes"]["failed"] == every["outcomes"]["error"] == 0
+    assert every["retries"] > 0 and every["rate_limited_e2e_ms"]["count"] > 0
+    assert report["by_key"]["low_limit"]["rate-limited"] > 0
+    samples = [
+        json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()
+    ]
+    limited = [s for s in samples if s.get("outcome") == "rate-limited"]
+    assert all(s["retry_after"] and s["retry_after"].isdigit() for s in limited)
+    with (run_dir / "locust_failures.csv").open() as f:
+        assert list(csv.DictReader(f)) == [], "a 429 is not a Locust failure"
+
+
+def test_an_slo_breach_is_exit_code_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = _load(
+        ["smoke", "--duration", "2", "--slo", "e2e_p50<1us"], tmp_path, capsys
+    )
+    assert code == 5 and report["verdict"] == "slo-breached"
+    assert [v["slo"] for v in report["slo"] if not v["passed"]] == ["e2e_p50<1us"]
+
+
+def test_neither_locust_nor_gevent_is_imported_outside_load() -> None:
+    probe = (
+        "import sys, qbtsuite.cli, qbtsuite.cmd_load, qbtsuite.loadrun, "
+        "qbtsuite.loadreport\n"
+        "qbtsuite.cli.build_parser()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('locust', 'gevent')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    assert "gevent" not in sys.modules and "locust" not in sys.modules
