@@ -5,6 +5,9 @@ no base URL is given, started once on the controller and handed to pytest-xdist
 workers), selection by profile/area/requirement, the fixtures conformance tests use
 (``target_config``, ``api``, ``record``), per-requirement outcomes of every test, one
 JSON-lines file of records per process and their merge into ``results.json``.
+
+Conformance tests are the tests marked ``requirement(...)``; other tests collected in
+the same session are left alone (no records, no selection unless one is asked).
 """
 
 from __future__ import annotations
@@ -131,7 +134,11 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     state = _state(config)
-    infos = {item: info_for(item, state.catalogue) for item in items}
+    infos = {
+        item: info_for(item, state.catalogue)
+        for item in items
+        if item.get_closest_marker("requirement") is not None
+    }
     selected, deselected = select_items(
         items,
         infos,
@@ -145,7 +152,8 @@ def pytest_collection_modifyitems(
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     for item in items:
-        _prepare(item, infos[item], state)
+        if item in infos:
+            _prepare(item, infos[item], state)
     if state.dry_run and not hasattr(config, "workerinput"):
         state.plan = spend_plan(items, infos)
         state.write_plan()

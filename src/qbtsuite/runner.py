@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +123,14 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     if not request.dry_run:
         plugins.append(Progress(write))
     log = request.run_dir / "pytest.log"
-    with log.open("w", encoding="utf-8") as handle:
-        with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
-            code = int(pytest.main(args, plugins=plugins))
+    # No __pycache__ of rewritten test modules inside an installed package.
+    bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        with log.open("w", encoding="utf-8") as handle:
+            with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+                code = int(pytest.main(args, plugins=plugins))
+    finally:
+        sys.dont_write_bytecode = bytecode
     _scrub_file(log)
     return RunOutcome(code, _results(request.run_dir), _plan(request.run_dir), log)
 

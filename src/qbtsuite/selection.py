@@ -122,7 +122,11 @@ def select(
     known_areas: Iterable[str],
     known_ids: Iterable[str],
 ) -> tuple[list[pytest.Item], list[pytest.Item]]:
-    """Split ``items`` into (selected, deselected) by profile, areas and ids."""
+    """Split ``items`` into (selected, deselected) by profile, areas and ids.
+
+    Only conformance tests (those with ``infos``) are selected by their markers;
+    other tests in the same session are left alone unless a selection is asked.
+    """
     wanted_areas = set(_split(areas))
     wanted_ids = set(_split(requirements))
     all_areas = set(known_areas) | {i.area for i in infos.values()}
@@ -141,7 +145,11 @@ def select(
     selected: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        info = infos[item]
+        info = infos.get(item)
+        if info is None:  # not a conformance test: kept unless a selection is asked
+            keep = profile != "smoke" and not wanted_areas and not wanted_ids
+            (selected if keep else deselected).append(item)
+            continue
         keep = (
             (profile != "smoke" or info.smoke)
             and (not wanted_areas or info.area in wanted_areas)
@@ -160,7 +168,9 @@ def spend_plan(
     totals = dict.fromkeys(SPEND_UNITS, 0.0)
     undeclared = 0
     for item in items:
-        info = infos[item]
+        info = infos.get(item)
+        if info is None:
+            continue
         tests.append({"nodeid": item.nodeid, "area": info.area, **info.spend})
         area = areas.setdefault(
             info.area, {"tests": 0, **dict.fromkeys(SPEND_UNITS, 0.0)}
@@ -173,6 +183,6 @@ def spend_plan(
     return {
         "tests": tests,
         "areas": dict(sorted(areas.items())),
-        "totals": {"tests": len(items), **totals},
+        "totals": {"tests": len(tests), **totals},
         "undeclared": undeclared,
     }

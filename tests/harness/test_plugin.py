@@ -256,6 +256,27 @@ class TestCollection:
         result, results = _run(suite, "--qbt-profile", "smoke")
         assert list(results["requirements"]) == ["AUTH-001"]
 
+    def test_tests_without_requirements_are_left_alone_unless_a_selection_is_asked(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.requirement("AUTH-001")
+            def test_conformance():
+                pass
+            def test_helper_of_the_project():
+                pass
+            """
+        )
+        result, results = _run(suite)
+        result.assert_outcomes(passed=2)
+        assert len(results["tests"]) == 1 and list(results["requirements"]) == [
+            "AUTH-001"
+        ]
+        result, _ = _run(suite, "--qbt-area", "auth")
+        result.assert_outcomes(passed=1, deselected=1)
+
     def test_an_unknown_area_is_a_usage_error(self, suite: pytest.Pytester) -> None:
         suite.makepyfile("def test_x():\n    pass\n")
         result, _ = _run(suite, "--qbt-area", "nonsense")
