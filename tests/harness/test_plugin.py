@@ -406,3 +406,53 @@ def test_path_of_the_catalogue_is_named_in_the_collection_error(
     result.stdout.fnmatch_lines(
         [f"*every id must be listed in {Path(suite.path) / 'requirements.toml'}*"]
     )
+
+
+def test_an_exhausted_request_budget_errors_the_test_instead_of_failing_it(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        @pytest.mark.requirement("AUTH-001")
+        def test_first(api):
+            api.request("GET", "models")
+        @pytest.mark.requirement("AUTH-003")
+        def test_second(api):
+            api.request("GET", "models")
+        """
+    )
+    _, results = _run(suite, "--qbt-request-budget", "1")
+    assert _outcomes(results) == {"AUTH-001": "error", "AUTH-003": "error"}
+    first = results["requirements"]["AUTH-001"]["messages"][0]
+    second = results["requirements"]["AUTH-003"]["messages"][0]
+    assert "TargetUnreachable: cannot reach gateway.invalid" in first
+    assert "request budget exhausted: 1 requests already sent" in second
+
+
+def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones_skip(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        from qbtsuite.outcomes import unsupported
+        @pytest.mark.capability("images")
+        @pytest.mark.requirement("IMG-001")
+        def test_declared():
+            unsupported("404 model_not_found")
+        @pytest.mark.capability("transcriptions")
+        @pytest.mark.requirement("SSE-001")
+        def test_not_declared():
+            raise AssertionError("must not run")
+        """
+    )
+    _, results = _run(suite, "--qbt-capabilities", "images", "--qbt-profile", "certify")
+    assert _outcomes(results) == {"IMG-001": "fail", "SSE-001": "skipped"}
+    assert (
+        "declared the capability 'images'"
+        in results["requirements"]["IMG-001"]["messages"][0]
+    )
+    assert results["requirements"]["SSE-001"]["messages"] == [
+        "optional capability not declared: transcriptions"
+    ]
