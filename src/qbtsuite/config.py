@@ -26,6 +26,7 @@ from qbtsuite.errors import ConfigError
 __all__ = [
     "EMBEDDED_LOW_LIMIT_RPM",
     "EMBEDDED_RATE_WINDOW",
+    "EMBEDDED_REQUEST_BUDGET",
     "ENDPOINTS",
     "KEY_ROLES",
     "Secret",
@@ -42,6 +43,7 @@ KEY_ROLES = ("main", "second", "zero_balance", "low_limit")
 # rate-limit check waits seconds, not a minute.
 EMBEDDED_LOW_LIMIT_RPM = 30
 EMBEDDED_RATE_WINDOW = 10.0
+EMBEDDED_REQUEST_BUDGET = 100_000
 
 _KEY_FIELDS = {
     "main": "api_key",
@@ -204,6 +206,7 @@ class Settings:
     def embedded(self, server: ServerTarget) -> TargetConfig:
         """The embedded reference server as a target (its keys, its CA, its limits)."""
         common = self._common()
+        common.setdefault("request_budget", EMBEDDED_REQUEST_BUDGET)  # it costs nothing
         common.update(
             ca_bundle=server.ca,
             insecure=False,

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from qbtsuite.config import EMBEDDED_LOW_LIMIT_RPM, Secret, TargetConfig, load_settings
+from qbtsuite.config import (
+    EMBEDDED_LOW_LIMIT_RPM,
+    EMBEDDED_REQUEST_BUDGET,
+    Secret,
+    TargetConfig,
+    load_settings,
+)
 from qbtsuite.embedded import ServerTarget
 from qbtsuite.errors import ConfigError
 
@@ -199,6 +205,9 @@ def test_the_embedded_server_becomes_a_target_with_its_keys_and_ca() -> None:
     assert target.rate_limit_rpm == EMBEDDED_LOW_LIMIT_RPM
     assert target.rate_limit_window == 10.0 and target.upload_cap == 123
     assert target.retries == 1
+    assert target.request_budget == EMBEDDED_REQUEST_BUDGET  # the local server is free
+    capped = load_settings({"request_budget": 7}, {}).embedded(server)
+    assert capped.request_budget == 7
 
 
 def test_the_embedded_low_limit_matches_the_reference_server_role() -> None:
