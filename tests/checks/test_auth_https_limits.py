@@ -273,3 +273,8 @@ def test_oversized_json_is_refused_in_the_envelope_never_5xx() -> None:
     fails(
         oversize_json_refused, response(413, "Request Entity Too Large", "text/plain")
     )
+
+
+def test_a_non_redirect_is_not_described_as_one() -> None:
+    failure = fails(redirect_preserves_method, error_response(401, "invalid_api_key"))
+    assert failure.received == "401 (not a redirect)"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from qbtsuite.checks import (
     base64_embeddings_match_floats,
+    batch_embeddings_match_singles,
     batch_prompt_tokens_add_up,
     duration_within,
     embedding_dimension_is,
@@ -110,7 +111,10 @@ def test_base64_decodes_to_the_float_vectors() -> None:
     ("encoded", "problem"),
     [
         ([b64(v, ">{}f") for v in VECTORS], "$.data[0].embedding["),  # big-endian
-        ([b64(v, "<{}d") for v in VECTORS], "8 decoded float32 vs 4 floats"),  # float64
+        (
+            [b64(v, "<{}d") for v in VECTORS],
+            "8 base64 vs 4 float components",
+        ),  # float64
         (
             [b64(v) for v in reversed(VECTORS)],
             "$.data[0].embedding[",
@@ -297,3 +301,13 @@ def test_segments_lie_within_the_audio_in_order() -> None:
     }
     fails(segments_lie_within_audio, backwards)
     fails(segments_lie_within_audio, {"duration": 3.0})
+
+
+def test_batch_vectors_are_those_of_each_input_alone() -> None:
+    singles = [embedding_list([v]) for v in VECTORS]
+    passes(batch_embeddings_match_singles, embedding_list(VECTORS), singles)
+    renumbered = embedding_list(list(reversed(VECTORS)))  # indexes 0, 1 but swapped
+    passes(embeddings_one_per_input_in_order, renumbered, 2)
+    failure = fails(batch_embeddings_match_singles, renumbered, singles)
+    assert "batch gives" in failure.received
+    fails(batch_embeddings_match_singles, embedding_list(VECTORS), singles[:1])

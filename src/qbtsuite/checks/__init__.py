@@ -56,6 +56,7 @@ from qbtsuite.checks.chunks import (
 from qbtsuite.checks.embeddings import (
     DEFAULT_B64_TOLERANCE,
     base64_embeddings_match_floats,
+    batch_embeddings_match_singles,
     batch_prompt_tokens_add_up,
     embedding_dimension_is,
     embedding_usage_is_input_only,
@@ -174,6 +175,7 @@ __all__ = [
     "admitted_after_waiting",
     "admitted_up_to_limit",
     "base64_embeddings_match_floats",
+    "batch_embeddings_match_singles",
     "batch_prompt_tokens_add_up",
     "check",
     "choice_text",

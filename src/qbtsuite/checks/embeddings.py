@@ -20,6 +20,7 @@ from qbtsuite.checks._registry import check
 __all__ = [
     "DEFAULT_B64_TOLERANCE",
     "base64_embeddings_match_floats",
+    "batch_embeddings_match_singles",
     "batch_prompt_tokens_add_up",
     "embedding_dimension_is",
     "embedding_usage_is_input_only",
@@ -146,6 +147,38 @@ def embeddings_encoded_as(body: Any, encoding_format: str) -> None:
         )
 
 
+def _compare(
+    title: str,
+    reference: tuple[str, list[list[float]]],
+    other: tuple[str, list[list[float]]],
+    tolerance: float,
+) -> None:
+    """Fail unless ``other`` holds the same vectors as ``reference``, in order."""
+    (ref_name, refs), (name, vectors) = reference, other
+    if len(refs) != len(vectors) or not refs:
+        raise failure(
+            title,
+            f"{len(vectors)} {name} vs {len(refs)} {ref_name} vectors",
+            "the same",
+        )
+    for position, (a, b) in enumerate(zip(refs, vectors, strict=True)):
+        if len(a) != len(b):
+            raise failure(
+                title,
+                f"$.data[{position}]: {len(b)} {name} vs {len(a)} {ref_name} components",
+                "vectors of the same length",
+            )
+        scale = max(1.0, max((abs(x) for x in a), default=0.0))
+        worst = max(range(len(a)), key=lambda i: _gap(a[i], b[i]), default=0)
+        if a and _gap(a[worst], b[worst]) > tolerance * scale:
+            raise failure(
+                title,
+                f"$.data[{position}].embedding[{worst}]: {name} gives {b[worst]!r}, "
+                f"{ref_name} gives {a[worst]!r}",
+                f"equal within {tolerance * scale:g}",
+            )
+
+
 @check
 def base64_embeddings_match_floats(
     float_body: Any, b64_body: Any, tolerance: float = DEFAULT_B64_TOLERANCE
@@ -156,28 +189,28 @@ def base64_embeddings_match_floats(
     :data:`DEFAULT_B64_TOLERANCE` for why this cannot fail a correct target.
     """
     title = "Base64 embeddings differ from the float ones"
-    floats = _vectors(float_body, title)
-    decoded = _vectors(b64_body, title)
-    if len(floats) != len(decoded) or not floats:
-        raise failure(
-            title, f"{len(decoded)} base64 vs {len(floats)} float vectors", "the same"
-        )
-    for position, (a, b) in enumerate(zip(floats, decoded, strict=True)):
-        if len(a) != len(b):
-            raise failure(
-                title,
-                f"$.data[{position}]: {len(b)} decoded float32 vs {len(a)} floats",
-                "vectors of the same length",
-            )
-        scale = max(1.0, max((abs(x) for x in a), default=0.0))
-        worst = max(range(len(a)), key=lambda i: _gap(a[i], b[i]), default=0)
-        if a and _gap(a[worst], b[worst]) > tolerance * scale:
-            raise failure(
-                title,
-                f"$.data[{position}].embedding[{worst}]: base64 gives {b[worst]!r}, "
-                f"float gives {a[worst]!r}",
-                f"equal within {tolerance * scale:g}",
-            )
+    floats = ("float", _vectors(float_body, title))
+    _compare(title, floats, ("base64", _vectors(b64_body, title)), tolerance)
+
+
+@check
+def batch_embeddings_match_singles(
+    batch_body: Any,
+    single_bodies: Sequence[Any],
+    tolerance: float = DEFAULT_B64_TOLERANCE,
+) -> None:
+    """Item i of a batch is the vector of input i sent alone (EMB-002).
+
+    Catches a batch returned in another order even when its ``index`` fields were
+    renumbered to look right. Same tolerance as :func:`base64_embeddings_match_floats`.
+    """
+    title = "Batch embeddings are not those of their inputs"
+    singles = [v for body in single_bodies for v in _vectors(body, title)[:1]]
+    if len(singles) != len(single_bodies):
+        raise failure(title, f"{len(singles)} single-input vectors", "one per input")
+    _compare(
+        title, ("alone", singles), ("batch", _vectors(batch_body, title)), tolerance
+    )
 
 
 def _gap(a: float, b: float) -> float:

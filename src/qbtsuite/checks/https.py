@@ -86,11 +86,15 @@ def redirect_to_https_same_target(
 @check
 def redirect_preserves_method(response: ResponseLike) -> None:
     """The redirect is 307 or 308, which keep POST and its body (HTTPS-004)."""
-    if response.status_code not in METHOD_PRESERVING:
+    status = response.status_code
+    if status not in METHOD_PRESERVING:
+        why = (
+            "clients follow 301/302/303 with GET and no body"
+            if status in REDIRECTS
+            else "not a redirect"
+        )
         raise failure(
-            "Redirect does not keep the method",
-            f"{response.status_code} (clients follow 301/302/303 with GET and no body)",
-            "307 or 308",
+            "Redirect does not keep the method", f"{status} ({why})", "307 or 308"
         )
 
 
