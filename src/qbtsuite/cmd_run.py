@@ -21,6 +21,7 @@ from qbtsuite.discovery import complete_models, probe
 from qbtsuite.embedded import EmbeddedServer, ServerStartError
 from qbtsuite.errors import ConfigError, TargetUnreachable
 from qbtsuite.reporting import write_reports
+from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results import exit_code_for
 from qbtsuite.run_options import add_run_options, check_selection, new_run_dir
@@ -124,8 +125,8 @@ def _run(args: argparse.Namespace) -> int:
             "--capabilities images,transcriptions (or 'none'), QBTSUITE_CAPABILITIES "
             "or capabilities = [...] in the config file"
         )
-    if args.fault and not settings.needs_embedded:
-        raise ConfigError("--fault applies to the embedded server only (no --base-url)")
+    if args.fault:
+        _check_faults(args.fault, settings)
     check_selection(args.area, args.requirement)
     run_dir = new_run_dir(args.output, args.reports_dir, args.profile)
     if args.dry_run:
@@ -153,13 +154,23 @@ def _run(args: argparse.Namespace) -> int:
     return _finish(outcome, run_dir)
 
 
+def _check_faults(names: list[str], settings: Settings) -> None:
+    if not settings.needs_embedded:
+        raise ConfigError("--fault applies to the embedded server only (no --base-url)")
+    from qbtsuite.server.faults import load_faults
+
+    unknown = sorted(set(names) - set(load_faults()))
+    if unknown:
+        raise ConfigError(
+            f"unknown fault(s): {', '.join(unknown)} (see 'qbtsuite serve --list-faults')"
+        )
+
+
 def _dry_run(args: argparse.Namespace, settings: Settings, run_dir: Path) -> int:
     target = None if settings.needs_embedded else settings.target(require_key=False)
     outcome = run_suite(_request(args, target, run_dir), _terminal())
     if outcome.plan is None:
         return _pytest_problem(outcome)
-    from qbtsuite.reporting.plan import render_plan
-
     _say(render_plan(outcome.plan))
     _say(f"nothing was sent. plan: {run_dir / 'plan.json'}")
     return EXIT_OK
@@ -189,7 +200,7 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     results = outcome.results
     if outcome.pytest_code not in (0, 1) or results is None:
         code = _pytest_problem(outcome)
-        if results is not None:
+        if results is not None and results.get("tests"):  # a partial run: still shown
             write_reports(run_dir, results)
             _say(f"report   {run_dir / 'report.html'}")
         return code

@@ -172,6 +172,23 @@ class TestExitCodes:
         )
         assert done.returncode == 2 and "AUTH-999" in done.stderr
 
+    def test_an_unknown_fault_or_a_bad_pytest_expression_exits_2(
+        self, tmp_path: Path, suite: Path
+    ) -> None:
+        done = _qbtsuite(
+            "run", "--fault", "no.such_fault", "--output", str(tmp_path / "a")
+        )
+        assert done.returncode == 2 and "unknown fault(s): no.such_fault" in done.stderr
+        done = _qbtsuite(
+            "run", "-k", "and(", "--output", str(tmp_path / "b"), suite=suite
+        )
+        assert done.returncode == 2 and "Wrong expression passed to '-k'" in done.stderr
+        done = _qbtsuite(
+            "run", "-k", "nothing_matches", "--output", str(tmp_path / "c"), suite=suite
+        )
+        assert done.returncode == 2 and "no tests match the selection" in done.stderr
+        assert not (tmp_path / "c" / "report.html").exists()
+
     def test_a_broken_config_file_exits_2(self, tmp_path: Path) -> None:
         config = tmp_path / "target.toml"
         config.write_text("retries = 9\n")
