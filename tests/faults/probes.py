@@ -19,6 +19,7 @@ import httpx
 from PIL import Image
 
 from qbtsuite.embedded import ServerTarget
+from tests.conftest import client_for as https_client
 
 __all__ = ["PROBES", "Probe", "http_client", "https_client"]
 
@@ -34,18 +35,6 @@ def probe(*names: str) -> Callable[[Probe], Probe]:
         return fn
 
     return register
-
-
-def https_client(target: ServerTarget, role: str | None = "main") -> httpx.Client:
-    import ssl
-
-    headers = {} if role is None else {"Authorization": f"Bearer {target.keys[role]}"}
-    return httpx.Client(
-        base_url=target.https_url + "/",
-        verify=ssl.create_default_context(cafile=target.ca),
-        headers=headers,
-        timeout=30.0,
-    )
 
 
 def http_client(target: ServerTarget) -> httpx.Client:
