@@ -14,7 +14,7 @@ from typing import Any
 
 from qbtsuite.loadprofile import Overrides, profile_names
 from qbtsuite.loadreport import EXIT_CODES
-from qbtsuite.loadrun import LoadRequest, run_load
+from qbtsuite.loadrun import LoadRequest, LoadResult, analyse, run_load
 
 __all__ = ["register", "run"]
 
@@ -32,7 +32,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=f"Exit codes: {codes}.",
     )
     p.add_argument(
-        "profile", metavar="PROFILE", help=f"one of: {names}; or a path to a .toml"
+        "profile",
+        metavar="PROFILE",
+        nargs="?",
+        help=f"one of: {names}; or a path to a .toml",
+    )
+    p.add_argument(
+        "--analyse",
+        metavar="DIR",
+        type=Path,
+        help="no load: report on a run folder holding plan.json and samples.jsonl "
+        "(e.g. from a master whose workers ran on other machines)",
     )
     p.add_argument(
         "--base-url",
@@ -77,6 +87,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if (args.profile is None) == (args.analyse is None):
+        print("error: give a PROFILE, or --analyse DIR (not both)", file=sys.stderr)
+        return 2
+    if args.analyse is not None:
+        return _print(analyse(args.analyse, tuple(args.slo)))
     request = LoadRequest(
         profile=args.profile,
         base_url=args.base_url,
@@ -94,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         output=args.output,
     )
-    result = run_load(request)
+    return _print(run_load(request))
+
+
+def _print(result: LoadResult) -> int:
     if result.report is not None:
         _summary(result.report)
     if result.run_dir is not None:

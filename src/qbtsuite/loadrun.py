@@ -14,8 +14,7 @@ breached.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,10 @@ from qbtsuite.embedded import EmbeddedServer, ServerStartError
 from qbtsuite.errors import ConfigError, TargetUnreachable
 from qbtsuite.loadlocust import LocustRun, run_locust
 from qbtsuite.loadplan import Plan
-from qbtsuite.loadplots import write_plots
 from qbtsuite.loadprofile import Overrides, Profile, load_profile, resolve_plan
-from qbtsuite.loadreport import write_report
-from qbtsuite.loadsamples import SampleSet, read_samples
-from qbtsuite.loadslo import Objective, Verdict, evaluate, parse_objectives
-from qbtsuite.loadstats import Window, figures, timeline
+from qbtsuite.loadresult import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
+from qbtsuite.loadsamples import read_samples
+from qbtsuite.loadslo import Objective, parse_objectives
 from qbtsuite.loadtarget import LoadTarget, probe, remote
 
 __all__ = [
@@ -39,10 +36,11 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "LoadRequest",
     "LoadResult",
+    "analyse",
     "run_load",
 ]
 
-EXIT_OK, EXIT_CONFIG, EXIT_UNREACHABLE, EXIT_INTERNAL, EXIT_SLO = 0, 2, 3, 4, 5
+EXIT_CONFIG, EXIT_UNREACHABLE = 2, 3
 MAX_WORKERS = 64
 
 
@@ -78,6 +76,12 @@ def run_load(request: LoadRequest) -> LoadResult:
         objectives = parse_objectives(profile.slo + request.slo)
         if not 0 <= request.workers <= MAX_WORKERS:
             raise ConfigError(f"--workers must be between 0 and {MAX_WORKERS}")
+        fewest = min(s.users for s in plan.stages)
+        if plan.open_loop and request.workers > fewest:
+            raise ConfigError(
+                f"--workers {request.workers} exceeds the {fewest} users of a stage: "
+                "each worker sends its share of the arrivals and needs a user"
+            )
         if request.base_url is not None:
             target = remote(
                 request.base_url, request.confirm_target, plan.keys, request.ca
@@ -133,101 +137,39 @@ def _with_target(
     (run_dir / "plan.json").write_text(plan.to_json() + "\n", encoding="utf-8")
     started = dt.datetime.now(dt.UTC)
     locust = run_locust(plan, target.keys, run_dir, request.workers)
-    sset = read_samples(run_dir / "samples.jsonl")
-    if not sset.samples:
-        return LoadResult(
-            EXIT_INTERNAL,
-            f"error: the load generator recorded no requests (exit code "
-            f"{locust.exit_code}); see {run_dir / 'locust.log'}",
-            run_dir,
-        )
-    figs = figures(sset, plan)
-    verdicts = evaluate(objectives, figs)
-    report = _report(profile, plan, target, figs, verdicts, locust, sset, request)
-    report["started"] = started.isoformat(timespec="seconds")
-    report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    window = Window(figs["window"]["t0"], plan)
-    measured = [s for s in sset.samples if window.holds(s)]
-    report["files"]["plots"] = write_plots(
-        run_dir, timeline(sset, window.t0), measured, plan
-    )
-    write_report(run_dir, report)
-    return LoadResult(report["exit_code"], _message(report, locust), run_dir, report)
-
-
-def _report(
-    profile: Profile,
-    plan: Plan,
-    target: LoadTarget,
-    figs: dict[str, Any],
-    verdicts: list[Verdict],
-    locust: LocustRun,
-    sset: SampleSet,
-    request: LoadRequest,
-) -> dict[str, Any]:
-    broken = locust.exit_code != 0 or locust.timed_out
-    breached = any(not v.passed for v in verdicts)
-    code = EXIT_INTERNAL if broken else EXIT_SLO if breached else EXIT_OK
-    verdict = "internal-error" if broken else "slo-breached" if breached else "pass"
-    plan_data = asdict(plan)
-    for private in ("base_url", "ca", "samples_path"):
-        plan_data.pop(private)
-    plan_data["open_loop"] = plan.open_loop
-    return {
-        "schema": "qbtsuite-load/1",
-        "profile": profile.name,
-        "description": plan.description,
-        "target": {
-            "base_url": target.base_url,
-            "embedded": target.embedded,
-            "embedded_args": list(profile.embedded_args) if target.embedded else [],
-        },
-        "plan": plan_data,
-        "generator": {
-            "locust_version": _version("locust"),
-            "qbtsuite_version": _version("qbtsuite"),
-            "processes": max(request.workers, 1),
-            "workers": request.workers,
-            "locust_exit_code": locust.exit_code,
-            "worker_exit_codes": list(locust.worker_exit_codes),
-            "timed_out": locust.timed_out,
-            "seconds": round(locust.seconds, 3),
-            "processes_reported": len(sset.done),
-            "samples_complete": sset.complete,
-            "unreadable_sample_lines": sset.unreadable_lines,
-        },
-        **figs,
-        "slo": [v.to_json() for v in verdicts],
-        "verdict": verdict,
-        "exit_code": code,
-        "files": {
-            "samples": "samples.jsonl",
-            "plan": "plan.json",
-            "locust_csv": "locust_stats.csv",
-            "locust_html": "locust.html",
-            "markdown": "load.md",
-            "html": "load.html",
-            "plots": {},
-        },
+    described = {
+        "base_url": target.base_url,
+        "embedded": target.embedded,
+        "embedded_args": list(profile.embedded_args) if target.embedded else [],
     }
+    done = finish(
+        run_dir, plan, objectives, described, locust, request.workers, started
+    )
+    return LoadResult(done.exit_code, done.message, run_dir, done.report)
 
 
-def _version(name: str) -> str:
+def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
+    """Report on a folder with ``plan.json`` and ``samples.jsonl`` from elsewhere.
+
+    The SLOs are the profile's (when it is a shipped one) plus ``slo``.
+    """
     try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _message(report: dict[str, Any], locust: LocustRun) -> str:
-    if locust.timed_out:
-        return "error: the load generator did not finish in time and was stopped"
-    if locust.exit_code != 0:
-        return (
-            f"error: the load generator failed (Locust exit code {locust.exit_code}); "
-            "see locust.log and locust_exceptions.csv"
-        )
-    failed = [v["slo"] for v in report["slo"] if not v["passed"]]
-    if failed:
-        return "SLO breached: " + ", ".join(failed)
-    return "all SLOs met" if report["slo"] else "done (no SLOs given)"
+        try:
+            plan = Plan.from_json((run_dir / "plan.json").read_text("utf-8"))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ConfigError(f"no usable plan.json in {run_dir}: {exc}") from None
+        if not (run_dir / "samples.jsonl").is_file():
+            raise ConfigError(f"no samples.jsonl in {run_dir}")
+        try:
+            defaults = load_profile(plan.profile).slo
+        except ConfigError:
+            defaults = ()
+        objectives = parse_objectives(defaults + slo)
+    except ConfigError as exc:
+        return LoadResult(EXIT_CONFIG, f"error: {exc}")
+    processes = read_samples(run_dir / "samples.jsonl").processes
+    workers = processes if processes > 1 else 0
+    target = {"base_url": plan.base_url, "embedded": False, "embedded_args": []}
+    locust = LocustRun(exit_code=0, timed_out=False, seconds=0.0, worker_exit_codes=())
+    done = finish(run_dir, plan, objectives, target, locust, workers)
+    return LoadResult(done.exit_code, done.message, run_dir, done.report)

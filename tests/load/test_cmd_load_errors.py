@@ -41,6 +41,7 @@ def _run(
         (["smoke", "--rate", "10"], "closed loop"),
         (["smoke", "--users", "0"], "--users must be at least 1"),
         (["smoke", "--workers", "-1"], "--workers must be between"),
+        (["steady", "--workers", "40"], "exceeds the 32 users of a stage"),
         (["smoke", "--base-url", "ftp://127.0.0.1/v1"], "must be an http(s) URL"),
         (["smoke", "--base-url", "not a url"], "must be an http(s) URL"),
         (["smoke", "--base-url", "https://127.0.0.1:99999/v1"], "not a valid URL"),
@@ -74,6 +75,21 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "reports").exists(), "nothing may run on bad input"
+
+
+@pytest.mark.parametrize("args", [[], ["smoke", "--analyse", "x"]])
+def test_a_profile_or_analyse_is_required_but_not_both(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _run(args, tmp_path, capsys)
+    assert code == 2 and "give a PROFILE, or --analyse DIR" in err
+
+
+def test_analyse_without_a_run_folder_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _run(["--analyse", str(tmp_path)], tmp_path, capsys)
+    assert code == 2 and err.startswith("error: no usable plan.json in ")
 
 
 def test_a_missing_key_for_a_url_target_names_the_variable(

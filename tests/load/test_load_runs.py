@@ -46,11 +46,22 @@ def _against(
     return ["--base-url", server.https_url, "--ca", server.ca]
 
 
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """One ``qbtsuite load smoke`` run (embedded server), shared by several tests."""
+    output = tmp_path_factory.mktemp("smoke")
+    code = main(["load", "smoke", "--duration", "3", "--output", str(output)])
+    (run_dir,) = list(output.iterdir())
+    return code, run_dir
+
+
 def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    smoke: tuple[int, Path],
 ) -> None:
-    code, report, run_dir = _load(["smoke", "--duration", "3"], tmp_path, capsys)
+    code, run_dir = smoke
+    report = json.loads((run_dir / "load.json").read_text())
     assert code == 0 and report["verdict"] == "pass" and report["exit_code"] == 0
+    assert run_dir.name.endswith("-load-smoke")
     assert report["target"]["embedded"] is True
     for name in ("load.json", "load.md", "load.html", "locust.html", "samples.jsonl"):
         assert (run_dir / name).stat().st_size > 0, name
@@ -80,6 +91,20 @@ def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
     assert {"chat_stream", "embeddings"} <= names
     markdown = (run_dir / "load.md").read_text()
     assert markdown.startswith("## Load: smoke") and "| chat_stream |" in markdown
+
+
+def test_an_slo_breach_is_exit_code_5_and_analyse_rejudges_a_run(
+    smoke: tuple[int, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, run_dir = smoke
+    code = main(["load", "--analyse", str(run_dir), "--slo", "e2e_p50<1us"])
+    err = capsys.readouterr().err
+    report = json.loads((run_dir / "load.json").read_text())
+    assert code == 5 and report["verdict"] == "slo-breached"
+    assert err.strip() == "SLO breached: e2e_p50<1us"
+    assert [v["slo"] for v in report["slo"] if not v["passed"]] == ["e2e_p50<1us"]
+    assert len(report["slo"]) == 3  # the profile's two, and the new one
+    assert main(["load", "--analyse", str(run_dir)]) == 0
 
 
 def test_a_master_with_two_workers_on_loopback_reports_both_workers(
@@ -185,16 +210,6 @@ def test_429_is_rate_limited_never_failed_and_retries_are_recorded(
     assert all(s["retry_after"] and s["retry_after"].isdigit() for s in limited)
     with (run_dir / "locust_failures.csv").open() as f:
         assert list(csv.DictReader(f)) == [], "a 429 is not a Locust failure"
-
-
-def test_an_slo_breach_is_exit_code_5(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, report, _ = _load(
-        ["smoke", "--duration", "2", "--slo", "e2e_p50<1us"], tmp_path, capsys
-    )
-    assert code == 5 and report["verdict"] == "slo-breached"
-    assert [v["slo"] for v in report["slo"] if not v["passed"]] == ["e2e_p50<1us"]
 
 
 def test_neither_locust_nor_gevent_is_imported_outside_load() -> None:

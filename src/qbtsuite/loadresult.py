@@ -1,0 +1,157 @@
+"""From a finished run folder (``plan.json`` + ``samples.jsonl``) to a verdict.
+
+Computes the figures, judges the SLOs, draws the plots and writes ``load.json``,
+``load.md`` and ``load.html``. Used right after ``qbtsuite load`` ran Locust, and by
+``qbtsuite load --analyse DIR`` for a folder whose samples came from elsewhere (a
+master with workers on several machines).
+
+Exit codes: 0 every SLO met; 4 the load generator failed (crashed, timed out or
+recorded nothing); 5 an SLO was breached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from qbtsuite.loadlocust import LocustRun
+from qbtsuite.loadplan import Plan
+from qbtsuite.loadplots import write_plots
+from qbtsuite.loadreport import write_report
+from qbtsuite.loadsamples import SampleSet, read_samples
+from qbtsuite.loadslo import Objective, Verdict, evaluate
+from qbtsuite.loadstats import Window, figures, timeline
+
+__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SLO", "Finished", "finish"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_SLO = 0, 4, 5
+
+
+class Finished:
+    """The outcome of :func:`finish`: exit code, one-line message, report (if any)."""
+
+    def __init__(
+        self, exit_code: int, message: str, report: dict[str, Any] | None = None
+    ) -> None:
+        self.exit_code = exit_code
+        self.message = message
+        self.report = report
+
+
+def finish(
+    run_dir: Path,
+    plan: Plan,
+    objectives: list[Objective],
+    target: dict[str, Any],
+    locust: LocustRun,
+    workers: int,
+    started: dt.datetime | None = None,
+) -> Finished:
+    """Read the samples of ``run_dir`` and write its report; see the module doc."""
+    sset = read_samples(run_dir / "samples.jsonl")
+    if not sset.samples:
+        return Finished(
+            EXIT_INTERNAL,
+            f"error: the load generator recorded no requests (exit code "
+            f"{locust.exit_code}); see {run_dir / 'locust.log'}",
+        )
+    figs = figures(sset, plan)
+    verdicts = evaluate(objectives, figs)
+    report = _report(plan, target, figs, verdicts, locust, sset, workers)
+    if started is not None:
+        report["started"] = started.isoformat(timespec="seconds")
+    report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    window = Window(figs["window"]["t0"], plan)
+    measured = [s for s in sset.samples if window.holds(s)]
+    report["files"]["plots"] = write_plots(
+        run_dir, timeline(sset, window.t0), measured, plan
+    )
+    write_report(run_dir, report)
+    return Finished(report["exit_code"], _message(report, locust), report)
+
+
+def _report(
+    plan: Plan,
+    target: dict[str, Any],
+    figs: dict[str, Any],
+    verdicts: list[Verdict],
+    locust: LocustRun,
+    sset: SampleSet,
+    workers: int,
+) -> dict[str, Any]:
+    broken = locust.exit_code != 0 or locust.timed_out
+    breached = any(not v.passed for v in verdicts)
+    code = EXIT_INTERNAL if broken else EXIT_SLO if breached else EXIT_OK
+    verdict = "internal-error" if broken else "slo-breached" if breached else "pass"
+    plan_data = asdict(plan)
+    for private in ("base_url", "ca", "samples_path"):
+        plan_data.pop(private)
+    plan_data["open_loop"] = plan.open_loop
+    return {
+        "schema": "qbtsuite-load/1",
+        "profile": plan.profile,
+        "description": plan.description,
+        "target": target,
+        "plan": plan_data,
+        "generator": {
+            "locust_version": _version("locust"),
+            "qbtsuite_version": _version("qbtsuite"),
+            "processes": max(workers, 1),
+            "workers": workers,
+            "locust_exit_code": locust.exit_code,
+            "worker_exit_codes": list(locust.worker_exit_codes),
+            "timed_out": locust.timed_out,
+            "seconds": round(locust.seconds, 3),
+            "processes_reported": len(sset.done),
+            "samples_complete": sset.complete,
+            "unreadable_sample_lines": sset.unreadable_lines,
+        },
+        **figs,
+        "slo": [v.to_json() for v in verdicts],
+        "verdict": verdict,
+        "exit_code": code,
+        "files": {
+            "samples": "samples.jsonl",
+            "plan": "plan.json",
+            "locust_csv": "locust_stats.csv",
+            "locust_html": "locust.html",
+            "markdown": "load.md",
+            "html": "load.html",
+            "plots": {},
+        },
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _message(report: dict[str, Any], locust: LocustRun) -> str:
+    gen = report["generator"]
+    message = _verdict_message(report, locust)
+    if not gen["samples_complete"] and not locust.timed_out:
+        message += (
+            f" (warning: {gen['processes_reported']} of {gen['processes']} load "
+            "processes delivered all their samples)"
+        )
+    return message
+
+
+def _verdict_message(report: dict[str, Any], locust: LocustRun) -> str:
+    if locust.timed_out:
+        return "error: the load generator did not finish in time and was stopped"
+    if locust.exit_code != 0:
+        return (
+            f"error: the load generator failed (Locust exit code {locust.exit_code}); "
+            "see locust.log and locust_exceptions.csv"
+        )
+    failed = [v["slo"] for v in report["slo"] if not v["passed"]]
+    if failed:
+        return "SLO breached: " + ", ".join(failed)
+    return "all SLOs met" if report["slo"] else "done (no SLOs given)"
