@@ -19,7 +19,10 @@ from qbtsuite.checks._registry import check
 from qbtsuite.checks.envelope import error_body_conforms
 from qbtsuite.checks.payload import conforms_to_schema, usage_adds_up
 from qbtsuite.checks.stream import describe_event
-from qbtsuite.checks.text import completion_tokens_within_max
+from qbtsuite.checks.text import (
+    completion_tokens_cover_output,
+    completion_tokens_within_max,
+)
 from qbtsuite.sse import SSEEvent, SSEStream
 
 __all__ = [
@@ -27,7 +30,9 @@ __all__ = [
     "chunk_content",
     "json_chunks",
     "sse_choices_count_is",
+    "sse_choices_each_finish",
     "sse_chunks_validate",
+    "sse_completion_tokens_cover_output",
     "sse_completion_tokens_within_max",
     "sse_errors_use_envelope",
     "sse_finish_reason_only_at_end",
@@ -198,6 +203,27 @@ def sse_choices_count_is(stream: SSEStream, n: int) -> None:
 
 
 @check
+def sse_choices_each_finish(stream: SSEStream) -> None:
+    """Every choice's last chunk carries a non-null finish_reason (SSE-013).
+
+    Unlike :func:`sse_finish_reason_only_at_end`, an early finish_reason is not
+    judged here: this is about each choice of an ``n`` > 1 stream being closed.
+    """
+    by_choice = _by_choice(_content_chunks(stream))
+    open_choices = [
+        f"choice {index} (last chunk {entries[-1][0].where})"
+        for index, entries in sorted(by_choice.items())
+        if entries[-1][1].get("finish_reason") is None
+    ]
+    if not by_choice or open_choices:
+        raise failure(
+            "Choice never finishes",
+            ", ".join(open_choices) or "no chunk with choices",
+            "each choice index ends with its own non-null finish_reason",
+        )
+
+
+@check
 def sse_first_delta_has_assistant_role(stream: SSEStream) -> None:
     """The first chat chunk of each choice has ``delta.role`` "assistant" (SSE-008)."""
     by_choice = _by_choice(_content_chunks(stream))
@@ -289,6 +315,15 @@ def sse_completion_tokens_within_max(
 ) -> None:
     """The stream's usage.completion_tokens ≤ max_tokens × n (METER-005)."""
     completion_tokens_within_max(_usage_body(stream), max_tokens, n)
+
+
+@check
+def sse_completion_tokens_cover_output(stream: SSEStream) -> None:
+    """The stream's usage.completion_tokens ≥ 1 whenever content was streamed (METER-005)."""
+    body = _usage_body(stream)
+    texts = stream_text(stream)
+    body["choices"] = [{"text": texts[i]} for i in sorted(texts)]
+    completion_tokens_cover_output(body)
 
 
 @check

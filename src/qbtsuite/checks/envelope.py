@@ -260,13 +260,16 @@ def error_matches_table(response: ResponseLike) -> None:
 
 
 @check
-def error_code_is(response: ResponseLike, status: int, code: str) -> None:
-    """The response is ``status`` with ``code`` in the envelope."""
-    expected = f"{status} with code {code} in the error envelope"
+def error_code_is(
+    response: ResponseLike, status: int, code: str | Collection[str]
+) -> None:
+    """The response is ``status`` with ``code`` (or one of several) in the envelope."""
+    codes = (code,) if isinstance(code, str) else tuple(code)
+    expected = f"{status} with code {_or(codes)} in the error envelope"
     if response.status_code != status:
         raise failure("Unexpected HTTP status", describe_response(response), expected)
     error_envelope_conforms(response)
-    if error_of(response)["code"] != code:
+    if error_of(response)["code"] not in codes:
         raise failure("Unexpected error code", describe_response(response), expected)
 
 
