@@ -28,6 +28,7 @@ from qbtsuite.checks.audio import (
     transcription_language_is_iso639_1,
     transcription_text_is_plain,
     usage_seconds_within,
+    verbose_transcription_shape,
 )
 from qbtsuite.checks.auth import (
     key_accepted,
@@ -275,4 +276,5 @@ __all__ = [
     "usage_adds_up",
     "usage_seconds_within",
     "vector_of",
+    "verbose_transcription_shape",
 ]

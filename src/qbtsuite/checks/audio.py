@@ -35,6 +35,7 @@ __all__ = [
     "transcription_language_is_iso639_1",
     "transcription_text_is_plain",
     "usage_seconds_within",
+    "verbose_transcription_shape",
 ]
 
 DURATION_SECONDS = 0.5
@@ -91,6 +92,47 @@ def transcription_language_is_iso639_1(body: Any) -> None:
             "Language is not an ISO-639-1 code",
             f"language {describe_value(language)}",
             'a two-letter code such as "en"',
+        )
+
+
+def _shape_problems(body: Any) -> list[str]:
+    if not isinstance(body, Mapping):
+        return [f"the body is {describe_value(body, 60)}"]
+    problems = [
+        f"{name} is {describe_value(body.get(name), 60)}, not a {kind}"
+        for name, kind, ok in (
+            ("text", "string", isinstance(body.get("text"), str)),
+            ("language", "string", isinstance(body.get("language"), str)),
+            ("duration", "number", _number(body.get("duration")) is not None),
+        )
+        if not ok
+    ]
+    segments = body.get("segments")
+    if not isinstance(segments, list):
+        return [*problems, f"segments is {describe_value(segments, 60)}, not an array"]
+    for i, segment in enumerate(segments):
+        start, end = _member(segment, "start"), _member(segment, "end")
+        if _number(start) is None or _number(end) is None:
+            problems.append(f"$.segments[{i}] start/end are not numbers")
+        if not isinstance(_member(segment, "text"), str):
+            problems.append(f"$.segments[{i}].text is not a string")
+    return problems
+
+
+@check
+def verbose_transcription_shape(body: Any) -> None:
+    """verbose_json: string text and language, number duration, segments (AUD-004).
+
+    Only the members the requirement names: each segment needs numeric ``start`` and
+    ``end`` and a string ``text`` (OpenAI's other segment members are schema matters).
+    """
+    problems = _shape_problems(body)
+    if problems:
+        raise failure(
+            "verbose_json transcription is incomplete",
+            "; ".join(problems[:4]),
+            "string text, string language, number duration and segments "
+            "[{start: number, end: number, text: string}, …]",
         )
 
 
