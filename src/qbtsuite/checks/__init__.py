@@ -9,6 +9,8 @@ Families:
 
 - ``envelope``: the error envelope and the status/code/type table;
   :func:`declines_capability` tells "unsupported" from "fail"
+- ``errorrules``: which error-format requirements an error answer is judged by,
+  each on its own (:func:`error_requirement_checks`)
 - ``auth``, ``https``, ``ratelimit``, ``uploads``
 - ``payload`` (schemas, usage), ``text``, ``embeddings``, ``models``, ``images``,
   ``audio``
@@ -90,6 +92,12 @@ from qbtsuite.checks.envelope import (
     rejected_as_client_error,
     status_is,
 )
+from qbtsuite.checks.errorrules import (
+    ERROR_FORMAT_REQUIREMENTS,
+    error_body_is_envelope,
+    error_not_streamed,
+    error_requirement_checks,
+)
 from qbtsuite.checks.https import (
     METHOD_PRESERVING,
     REDIRECTS,
@@ -110,6 +118,7 @@ from qbtsuite.checks.images import (
 from qbtsuite.checks.models import (
     model_ids,
     model_list_contains,
+    model_list_has_ids,
     model_list_shape,
     model_object_is,
 )
@@ -167,6 +176,7 @@ __all__ = [
     "DOCUMENTED_TYPES",
     "DURATION_FRACTION",
     "DURATION_SECONDS",
+    "ERROR_FORMAT_REQUIREMENTS",
     "ERROR_TABLE",
     "MAX_VIOLATIONS_SHOWN",
     "METHOD_PRESERVING",
@@ -199,13 +209,16 @@ __all__ = [
     "embeddings_one_per_input_in_order",
     "embeddings_share_dimension",
     "error_body_conforms",
+    "error_body_is_envelope",
     "error_code_is",
     "error_code_matches_status",
     "error_content_type_is_json",
     "error_envelope_conforms",
     "error_has_param_field",
     "error_matches_table",
+    "error_not_streamed",
     "error_of",
+    "error_requirement_checks",
     "error_type_is_documented",
     "error_type_matches_status",
     "expected_type",
@@ -224,6 +237,7 @@ __all__ = [
     "model_ids",
     "model_is",
     "model_list_contains",
+    "model_list_has_ids",
     "model_list_shape",
     "model_object_is",
     "no_retry_hint_on_client_error",

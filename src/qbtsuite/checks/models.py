@@ -16,6 +16,7 @@ from qbtsuite.checks._registry import check
 __all__ = [
     "model_ids",
     "model_list_contains",
+    "model_list_has_ids",
     "model_list_shape",
     "model_object_is",
 ]
@@ -45,6 +46,30 @@ def _model_problems(model: Any) -> list[str]:
     if not isinstance(model.get("owned_by"), str):
         problems.append(f"owned_by {describe_value(model.get('owned_by'), 40)}")
     return problems
+
+
+@check
+def model_list_has_ids(body: Any) -> None:
+    """A JSON object whose ``data`` is an array of models with string ids (MODEL-001).
+
+    Only what the docs' own example reads (``json.data.map(m => m.id)``); OpenAI's
+    full shape is :func:`model_list_shape`.
+    """
+    expected = '{"data": [{"id": <non-empty string>, …}, …]}'
+    if not isinstance(body, Mapping) or not isinstance(body.get("data"), list):
+        raise failure("Model list unreadable", describe_value(body), expected)
+    bad = [
+        f"$.data[{position}] {describe_value(model, 60)}"
+        for position, model in enumerate(body["data"])
+        if not isinstance(model, Mapping)
+        or not isinstance(model.get("id"), str)
+        or not model["id"]
+    ]
+    if bad:
+        more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise failure(
+            "Model list entries without an id", "; ".join(bad[:3]) + more, expected
+        )
 
 
 @check

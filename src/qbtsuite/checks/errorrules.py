@@ -1,0 +1,109 @@
+"""Which error-format requirements one error answer is judged by, each on its own.
+
+Every 4xx/5xx the suite meets is held to spec/getting-started.txt "Error format":
+the envelope (ERR-001), a JSON Content-Type (ERR-002), a documented type (ERR-003)
+that fits the status (ERR-004), a code from the table (ERR-005), OpenAI's ``param``
+(ERR-006), and no ``x-should-retry: true`` on a client error (ERR-012).
+
+One deviation should be reported once: a body that is not the envelope fails
+ERR-001 only, a wrong Content-Type ERR-002 only, and the table checks, which read
+fields of the envelope, are planned only when there is an envelope to read. Tests
+run the plan with ``record.check(rid)`` around each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from functools import partial
+
+from qbtsuite.checks._format import (
+    ResponseLike,
+    describe_response,
+    failure,
+    media_type,
+    parse_json,
+)
+from qbtsuite.checks._registry import check
+from qbtsuite.checks.envelope import (
+    error_body_conforms,
+    error_code_matches_status,
+    error_content_type_is_json,
+    error_envelope_conforms,
+    error_has_param_field,
+    error_type_is_documented,
+    error_type_matches_status,
+    no_retry_hint_on_client_error,
+)
+from qbtsuite.errors import CheckFailure
+
+__all__ = [
+    "ERROR_FORMAT_REQUIREMENTS",
+    "error_body_is_envelope",
+    "error_not_streamed",
+    "error_requirement_checks",
+]
+
+Step = Callable[[], None]
+
+# The table checks need a readable envelope; ERR-001/002/012 apply to any error.
+_TABLE: tuple[tuple[str, Callable[[ResponseLike], None]], ...] = (
+    ("ERR-003", error_type_is_documented),
+    ("ERR-004", error_type_matches_status),
+    ("ERR-005", error_code_matches_status),
+    ("ERR-006", error_has_param_field),
+)
+
+ERROR_FORMAT_REQUIREMENTS = (
+    "ERR-001",
+    "ERR-002",
+    *(rid for rid, _ in _TABLE),
+    "ERR-012",
+)
+
+
+@check
+def error_body_is_envelope(response: ResponseLike) -> None:
+    """The body is ``{"error": {message, type, code}}``, whatever the Content-Type (ERR-001)."""
+    decoded = parse_json(response, "Error body does not follow the envelope")
+    error_body_conforms(decoded, where=str(response.status_code))
+
+
+@check
+def error_not_streamed(response: ResponseLike) -> None:
+    """An error found before a stream starts is an error status, not an event stream (ERR-013)."""
+    streamed = media_type(response) == "text/event-stream"
+    if response.status_code < 400 or streamed:
+        raise failure(
+            "Error answered as a stream",
+            describe_response(response),
+            "a 4xx/5xx error response (application/json envelope), not an event stream",
+        )
+
+
+def _readable(response: ResponseLike) -> bool:
+    try:
+        error_envelope_conforms(response)
+    except CheckFailure:
+        return False
+    return True
+
+
+def error_requirement_checks(
+    response: ResponseLike, *, skip: Collection[str] = ()
+) -> list[tuple[str, Step]]:
+    """The (requirement id, check) steps that apply to ``response``.
+
+    Empty for an answer below 400. ``skip`` leaves out ids a test has a documented
+    reason not to apply (e.g. ERR-005 for OpenAI's 404 ``model_not_found`` on
+    ``GET /v1/models/{id}``, a status the Qubittron table does not cover).
+    """
+    if response.status_code < 400:
+        return []
+    steps: list[tuple[str, Step]] = [
+        ("ERR-001", partial(error_body_is_envelope, response)),
+        ("ERR-002", partial(error_content_type_is_json, response)),
+    ]
+    if _readable(response):
+        steps += [(rid, partial(fn, response)) for rid, fn in _TABLE]
+    steps.append(("ERR-012", partial(no_retry_hint_on_client_error, response)))
+    return [(rid, step) for rid, step in steps if rid not in skip]
