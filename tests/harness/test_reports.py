@@ -117,3 +117,8 @@ def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
         "summary.md",
     }
     assert verify_certificate(tmp_path) is None
+
+
+def test_each_transcript_is_labelled_with_its_request_and_status() -> None:
+    page = render_html(synthetic_results())
+    assert "<summary>1 · POST /v1/chat/completions → 200 OK</summary>" in page

@@ -116,6 +116,18 @@ def _area_tables(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
     return f"<section><h2>Requirements</h2>{''.join(blocks)}</section>"
 
 
+def _exchange_label(number: int, transcript: str) -> str:
+    """``3 · POST /v1/embeddings → 200 OK`` from a transcript's request and status lines."""
+    lines = transcript.splitlines()
+    request = lines[0].removeprefix("> ").split(" ", 1) if lines else []
+    status = next((ln[2:] for ln in lines if ln.startswith("< HTTP/")), "")
+    if len(request) < 2:
+        return f"exchange {number}"
+    path = "/" + request[1].split("://", 1)[-1].split("/", 1)[-1]
+    answer = status.split(" ", 1)[1] if " " in status else "no response"
+    return f"{number} · {request[0]} {path} → {answer}"
+
+
 def _test_block(nodeid: str, test: Mapping[str, Any] | None, outcome: str) -> str:
     if test is None:
         return f"<li><code>{escape(nodeid)}</code> {_badge(outcome)}</li>"
@@ -125,7 +137,8 @@ def _test_block(nodeid: str, test: Mapping[str, Any] | None, outcome: str) -> st
     kept = list(test.get("transcripts", []))
     transcripts = "".join(
         f"<details{' open' if i == len(kept) and outcome != 'pass' else ''}>"
-        f"<summary>exchange {i}</summary><pre>{escape(str(t))}</pre></details>"
+        f"<summary>{escape(_exchange_label(i, str(t)))}</summary>"
+        f"<pre>{escape(str(t))}</pre></details>"
         for i, t in enumerate(kept, start=1)
     )
     omitted = int(test.get("omitted_transcripts") or 0)
