@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import ssl
 import tempfile
@@ -219,7 +220,9 @@ def main() -> None:
         f"measured after 2 s warm-up; {os.cpu_count()} CPUs"
     )
     with (
-        EmbeddedServer(args=["--ttft", "0", "--itl", "0"]) as server,
+        EmbeddedServer(
+            args=["--ttft", "0", "--itl", "0", "--rate-window", "1"]
+        ) as server,
         CpuWatch() as watch,
         tempfile.TemporaryDirectory(prefix="qbt-capacity-") as tmp,
     ):
@@ -227,21 +230,44 @@ def main() -> None:
             server, args.seconds, args.connections, Path(tmp), watch
         )
         raw_rps, raw_cpu = raw_phase(server, args.seconds, args.connections, watch)
-    print(f"{'client':<40} {'req/s':>8} {'client CPU':>11} {'server CPU':>11}")
+    rows = [
+        ("Locust, 1 process (ChatUser + samples)", locust_rps, locust_cpu, "locust"),
+        ("raw asyncio keep-alive (this process)", raw_rps, raw_cpu, "client"),
+    ]
     print(
-        f"{'Locust, 1 process (ChatUser + samples)':<40} {locust_rps:>8.0f} "
-        f"{locust_cpu.get('locust', 0):>10.0%} {locust_cpu.get('server', 0):>10.0%}"
+        f"{'client':<40} {'req/s':>7} {'client CPU':>10} {'server CPU':>10} "
+        f"{'client µs/req':>13} {'server µs/req':>13}"
     )
+    cost: dict[str, tuple[float, float]] = {}
+    for label, rps, cpu, role in rows:
+        client_us = cpu.get(role, 0.0) / rps * 1e6 if rps else float("nan")
+        server_us = cpu.get("server", 0.0) / rps * 1e6 if rps else float("nan")
+        cost[role] = (client_us, server_us)
+        print(
+            f"{label:<40} {rps:>7.0f} {cpu.get(role, 0):>10.0%} "
+            f"{cpu.get('server', 0):>10.0%} {client_us:>13.0f} {server_us:>13.0f}"
+        )
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1) * 0.5:
+        print(
+            f"note: system load average {load:.1f}: other processes compete for CPU; "
+            "req/s vary with them, CPU µs per request much less"
+        )
+    # CPU time per request does not depend on how much CPU others leave us: one
+    # full core divided by it is what each side could sustain on its own core.
+    locust_ceiling = 1e6 / cost["locust"][0]
+    server_ceiling = 1e6 / cost["client"][1]
     print(
-        f"{'raw asyncio keep-alive (this process)':<40} {raw_rps:>8.0f} "
-        f"{raw_cpu.get('client', 0):>10.0%} {raw_cpu.get('server', 0):>10.0%}"
+        f"on one dedicated core each: Locust process ≈ {locust_ceiling:.0f} req/s, "
+        f"server ≈ {server_ceiling:.0f} req/s"
     )
-    ratio = locust_rps / raw_rps if raw_rps else float("nan")
-    if ratio < 0.8:
-        verdict = "the Locust process is the bottleneck: add --workers"
+    if locust_ceiling < server_ceiling:
+        print(
+            "the generator is the bottleneck: one Locust process saturates first "
+            f"(use --workers {math.ceil(server_ceiling / locust_ceiling)} or more)"
+        )
     else:
-        verdict = "the server is the bottleneck: one Locust process keeps up"
-    print(f"Locust reaches {ratio:.0%} of what the server sustains: {verdict}")
+        print("the server is the bottleneck: one Locust process outruns it")
 
 
 if __name__ == "__main__":

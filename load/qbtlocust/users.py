@@ -18,10 +18,16 @@ from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 import gevent
-import orjson
 from locust import FastHttpUser, task
 from locust.env import Environment
 
+from qbtlocust.answers import (
+    LIMIT_HEADERS,
+    check_json,
+    error_code,
+    header,
+    retry_after_seconds,
+)
 from qbtlocust.collector import Collector
 from qbtlocust.context import RunContext
 from qbtsuite.loadbodies import PreparedRequest
@@ -81,23 +87,6 @@ class _TLS:
         return make
 
 
-def _header(resp: Any, name: str) -> str | None:
-    headers = getattr(resp, "headers", None)
-    value = headers.get(name) if headers is not None else None
-    if isinstance(value, list):
-        return ",".join(value)
-    return value
-
-
-def _error_code(body: bytes | None) -> str | None:
-    try:
-        error = orjson.loads(body or b"").get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    code = error.get("code") if isinstance(error, dict) else None
-    return str(code) if code is not None else None
-
-
 class QbtUser(FastHttpUser):
     """Sends the requests of one endpoint (``endpoint``), paced by the plan."""
 
@@ -143,7 +132,7 @@ class QbtUser(FastHttpUser):
                 _Run.collector.record(sample)
             if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
                 break
-            wait = _retry_after(sample.get("retry_after"))
+            wait = retry_after_seconds(sample.get("retry_after"))
             gevent.sleep(min(wait, ctx.plan.retry_cap))
 
     def _attempt(
@@ -204,15 +193,12 @@ class QbtUser(FastHttpUser):
                 body, problem = b"", f"body interrupted: {type(exc).__name__}"
             sample["bytes"] = len(body)
             if 200 <= status < 300 and problem is None:
-                problem = _check_json(body, sample)
+                problem = check_json(body, sample)
             elif status >= 300:
-                problem = f"HTTP {status} {_error_code(body) or ''}".rstrip()
+                problem = f"HTTP {status} {error_code(body) or ''}".rstrip()
         if status == 429:
-            sample["retry_after"] = _header(resp, "retry-after")
-        limits = {
-            k: _header(resp, k)
-            for k in ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests")
-        }
+            sample["retry_after"] = header(resp, "retry-after")
+        limits = {k: header(resp, k) for k in LIMIT_HEADERS}
         if any(limits.values()):
             sample["headers"] = {k: v for k, v in limits.items() if v is not None}
         sample["problem"] = problem
@@ -266,29 +252,6 @@ class QbtUser(FastHttpUser):
             resp.success()
         else:
             resp.failure(sample["problem"] or f"HTTP {sample['status']}")
-
-
-def _check_json(body: bytes, sample: dict[str, Any]) -> str | None:
-    """A 2xx JSON answer must parse; text answers give their output tokens."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return "2xx answer is not JSON"
-    if not isinstance(data, dict):
-        return "2xx answer is not a JSON object"
-    usage = data.get("usage")
-    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    if isinstance(tokens, int):
-        sample["tokens"] = tokens
-    return None
-
-
-def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (delta-seconds); 1 s when absent or odd."""
-    try:
-        return max(0.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
 
 
 class ChatStreamUser(QbtUser):

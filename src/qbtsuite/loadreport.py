@@ -118,8 +118,11 @@ def _verdict_value(v: dict[str, Any]) -> str:
     return f"{v['value']:.3f}{unit}"
 
 
-def markdown_section(report: dict[str, Any]) -> str:
-    """A Markdown section (``## Load: …``) for ``summary.md``."""
+def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
+    """A Markdown section (``## Load: …``) for ``summary.md``.
+
+    Plots are linked as ``image_prefix + file`` (e.g. the run folder's relative path).
+    """
     w = report["window"]
     gen = report["generator"]
     lines = [
@@ -159,7 +162,7 @@ def markdown_section(report: dict[str, Any]) -> str:
             mark = "met" if v["passed"] else "**breached**"
             lines.append(f"| `{v['slo']}` | {_verdict_value(v)} | {mark} |")
     plots = report["files"]["plots"]
-    lines += [""] + [f"![{role}]({name})" for role, name in plots.items()]
+    lines += ["", *(f"![{role}]({image_prefix}{name})" for role, name in plots.items())]
     lines += [
         "",
         "Definitions: "

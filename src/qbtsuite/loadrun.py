@@ -23,6 +23,7 @@ from qbtsuite.errors import ConfigError, TargetUnreachable
 from qbtsuite.loadlocust import LocustRun, run_locust
 from qbtsuite.loadplan import Plan
 from qbtsuite.loadprofile import Overrides, Profile, load_profile, resolve_plan
+from qbtsuite.loadreport import read_report
 from qbtsuite.loadresult import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
 from qbtsuite.loadsamples import read_samples
 from qbtsuite.loadslo import Objective, parse_objectives
@@ -169,7 +170,19 @@ def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
         return LoadResult(EXIT_CONFIG, f"error: {exc}")
     processes = read_samples(run_dir / "samples.jsonl").processes
     workers = processes if processes > 1 else 0
-    target = {"base_url": plan.base_url, "embedded": False, "embedded_args": []}
+    target: dict[str, Any] = {"base_url": plan.base_url, "embedded": False}
     locust = LocustRun(exit_code=0, timed_out=False, seconds=0.0, worker_exit_codes=())
+    try:  # a folder reported before keeps what only the run itself knew
+        before = read_report(run_dir)
+        target = before["target"]
+        gen = before["generator"]
+        locust = LocustRun(
+            gen["locust_exit_code"],
+            gen["timed_out"],
+            gen["seconds"],
+            tuple(gen["worker_exit_codes"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     done = finish(run_dir, plan, objectives, target, locust, workers)
     return LoadResult(done.exit_code, done.message, run_dir, done.report)

@@ -1,0 +1,62 @@
+"""Reading answers: headers, error codes, JSON bodies, Retry-After (no Locust here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = ["LIMIT_HEADERS", "check_json", "error_code", "header", "retry_after_seconds"]
+
+# Rate-limit headers kept with every sample that has them (OpenAI's names).
+LIMIT_HEADERS = (
+    "retry-after-ms",
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+)
+
+
+def header(resp: Any, name: str) -> str | None:
+    """Header ``name`` of a geventhttpclient answer (repeats joined by commas)."""
+    headers = getattr(resp, "headers", None)
+    value = headers.get(name) if headers is not None else None
+    if isinstance(value, list):
+        return ",".join(value)
+    return value
+
+
+def error_code(body: bytes | None) -> str | None:
+    """``error.code`` of an error envelope, if the body is one."""
+    try:
+        error = orjson.loads(body or b"").get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if code is not None else None
+
+
+def check_json(body: bytes, sample: dict[str, Any]) -> str | None:
+    """A 2xx JSON answer must parse; text answers give their output tokens."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "2xx answer is not JSON"
+    if not isinstance(data, dict):
+        return "2xx answer is not a JSON object"
+    usage = data.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if isinstance(tokens, int):
+        sample["tokens"] = tokens
+    return None
+
+
+def retry_after_seconds(value: str | None) -> float:
+    """Seconds from a Retry-After header (delta-seconds); 1 s when absent or odd."""
+    try:
+        return max(0.0, float(value)) if value is not None else 1.0
+    except ValueError:
+        return 1.0
