@@ -19,7 +19,7 @@ EXIT_CONFIG = 2
 EXIT_INTERNAL = 4
 
 # subcommand → module providing ``register(subparsers)``; each sets ``func``.
-_COMMANDS = ("serve", "requirements", "load", "run", "report", "diff")
+_COMMANDS = ("serve", "requirements", "load", "run", "report", "diff", "selftest")
 
 
 def build_parser() -> argparse.ArgumentParser:
