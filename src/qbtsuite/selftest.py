@@ -153,7 +153,11 @@ def run_suite(
     fault: str | None, areas: Sequence[str], output: Path, extra: Sequence[str] = ()
 ) -> RunResult:
     """One ``qbtsuite run`` in a child process; its results.json read back."""
-    command = [sys.executable, "-m", "qbtsuite", "run", "--output", str(output), *extra]
+    # --strict: a fault that breaks only SHOULD requirements must fail the run too.
+    command = [
+        *(sys.executable, "-m", "qbtsuite", "run", "--strict"),
+        *("--output", str(output), *extra),
+    ]
     for area in areas:
         command += ["--area", area]
     if fault is not None:
