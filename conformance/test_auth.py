@@ -1,0 +1,328 @@
+"""Authentication: only ``Authorization: Bearer <key>`` opens the API (getting-started.txt).
+
+"Every request needs a Bearer token … A request with a missing or invalid key returns"
+401 with code ``invalid_api_key``. Each malformed form of the header is its own case,
+so a report names exactly which one a gateway lets through. Every refusal is also
+held to the error format (ERR-001 … ERR-012).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import secrets
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from qbtsuite.audiofixtures import load_manifest
+from qbtsuite.checks import (
+    error_code_is,
+    error_requirement_checks,
+    key_accepted,
+    rejected_as_invalid_api_key,
+    response_does_not_echo_key,
+)
+from qbtsuite.client import SuiteClient
+from qbtsuite.config import TargetConfig
+from qbtsuite.exchange import Exchange
+from qbtsuite.recording import RequirementRecorder
+from qbtsuite.transcript import format_exchange
+
+PROMPT = "Hi"
+
+
+def judge_error(
+    record: RequirementRecorder, response: Exchange | httpx.Response
+) -> None:
+    """Hold an error answer to the error format, one requirement at a time."""
+    for rid, step in error_requirement_checks(response):
+        with record.check(rid):
+            step()
+
+
+def main_key(config: TargetConfig) -> str:
+    """The main key's value: some cases present a *valid* key in a wrong place."""
+    secret = config.key("main")
+    if secret is None:
+        pytest.skip("no main key configured")
+    return secret.reveal()
+
+
+def unknown_key(prefix: str = "qbt_") -> str:
+    """A well-formed key no account has (generated; never a real key)."""
+    return prefix + secrets.token_hex(16)
+
+
+def _tls_context(config: TargetConfig) -> ssl.SSLContext:
+    verify = config.verify
+    if verify is False:
+        return ssl._create_unverified_context()  # the user asked for --insecure
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return ssl.create_default_context()
+
+
+def send_raw_authorization(
+    api: SuiteClient, record: RequirementRecorder, path: str, value: str
+) -> httpx.Response:
+    """GET ``path`` with an ``Authorization`` value httpx refuses to send.
+
+    httpx (h11) rejects a header value with trailing whitespace (``"Bearer "``);
+    the standard library's ``http.client`` sends it as given, which is what a
+    hand-written client or a proxy may do.
+    """
+    config = api.config
+    url = httpx.URL(api.url(path))
+    api.budget.take()
+    port = url.port
+    if url.scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            url.host, port, context=_tls_context(config), timeout=config.read_timeout
+        )
+    else:
+        conn = http.client.HTTPConnection(url.host, port, timeout=config.read_timeout)
+    try:
+        conn.request("GET", url.raw_path.decode(), headers={"Authorization": value})
+        raw = conn.getresponse()
+        body = raw.read()
+        headers = raw.getheaders()
+        status = raw.status
+    finally:
+        conn.close()
+    request = httpx.Request("GET", url, headers=[("Authorization", value)])
+    response = httpx.Response(status, headers=headers, content=body, request=request)
+    record.attach(
+        format_exchange(
+            request, "", response, body, note="sent with http.client, header as given"
+        )
+    )
+    return response
+
+
+# ─── AUTH-001, AUTH-007: no key, and a valid key ─────────────────────────────
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("AUTH-001")
+@pytest.mark.spend(requests=1)
+def test_request_without_authorization_is_rejected_with_401_invalid_api_key(
+    api: SuiteClient, record: RequirementRecorder
+) -> None:
+    ex = api.request("GET", "models", key=None)
+    with record.check("AUTH-001"):
+        rejected_as_invalid_api_key(ex)
+    judge_error(record, ex)
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("AUTH-007")
+@pytest.mark.spend(requests=1)
+def test_valid_bearer_key_is_accepted_by_the_model_listing(api: SuiteClient) -> None:
+    key_accepted(api.request("GET", "models"))
+
+
+# ─── AUTH-002 … AUTH-006: malformed or misplaced credentials ────────────────
+
+# case id → (requirement, Authorization value built from the main key)
+HEADER_CASES: dict[str, tuple[str, Callable[[str], str]]] = {
+    "bearer-alone": ("AUTH-002", lambda key: "Bearer"),
+    "basic-base64": (
+        "AUTH-003",
+        lambda key: "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+    ),
+    "token-scheme": ("AUTH-003", lambda key: f"Token {key}"),
+    "bare-key": ("AUTH-004", lambda key: key),
+    "extra-words": ("AUTH-004", lambda key: f"Bearer {key} extra"),
+}
+
+
+@pytest.mark.spend(requests=1)
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(case, id=case, marks=pytest.mark.requirement(rid))
+        for case, (rid, _) in HEADER_CASES.items()
+    ],
+)
+def test_malformed_authorization_header_is_rejected_with_401_invalid_api_key(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    case: str,
+) -> None:
+    requirement, build = HEADER_CASES[case]
+    value = build(main_key(target_config))
+    ex = api.request("GET", "models", key=None, headers={"Authorization": value})
+    with record.check(requirement):
+        error_code_is(ex, 401, "invalid_api_key")
+    judge_error(record, ex)
+
+
+@pytest.mark.requirement("AUTH-002")
+@pytest.mark.spend(requests=1)
+def test_bearer_with_an_empty_token_is_rejected_with_401_invalid_api_key(
+    api: SuiteClient, record: RequirementRecorder
+) -> None:
+    # 'Bearer ' with nothing after it: sent raw, httpx will not (see the helper).
+    response = send_raw_authorization(api, record, "models", "Bearer ")
+    with record.check("AUTH-002"):
+        error_code_is(response, 401, "invalid_api_key")
+    judge_error(record, response)
+
+
+@pytest.mark.requirement("AUTH-005")
+@pytest.mark.spend(requests=1)
+def test_unknown_qbt_key_is_rejected_with_401_invalid_api_key(
+    api: SuiteClient, record: RequirementRecorder
+) -> None:
+    ex = api.request("GET", "models", key=unknown_key())
+    with record.check("AUTH-005"):
+        error_code_is(ex, 401, "invalid_api_key")
+    judge_error(record, ex)
+
+
+# case id → how the valid key is sent instead of the Authorization header
+PLACES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "query-api_key": lambda key: {"params": {"api_key": key}},
+    "query-key": lambda key: {"params": {"key": key}},
+    "x-api-key-header": lambda key: {"headers": {"X-Api-Key": key}},
+    "api-key-header": lambda key: {"headers": {"api-key": key}},
+}
+
+
+@pytest.mark.requirement("AUTH-006")
+@pytest.mark.spend(requests=1)
+@pytest.mark.parametrize("place", list(PLACES))
+def test_valid_key_outside_the_authorization_header_is_rejected_with_401(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    place: str,
+) -> None:
+    where = PLACES[place](main_key(target_config))
+    ex = api.request("GET", "models", key=None, **where)
+    with record.check("AUTH-006"):
+        error_code_is(ex, 401, "invalid_api_key")
+    judge_error(record, ex)
+
+
+# ─── AUTH-008, AUTH-009: every endpoint, before the body ─────────────────────
+
+
+def _shortest_audio() -> tuple[str, bytes, str]:
+    fixture = min(load_manifest(), key=lambda f: (f.duration, f.format != "mp3"))
+    return fixture.file, fixture.path.read_bytes(), fixture.content_type
+
+
+def well_formed_request(endpoint: str, model: str | None) -> dict[str, Any]:
+    """``api.request`` arguments for a small, valid request to ``endpoint``."""
+    if endpoint == "models":
+        return {"method": "GET", "path": "models"}
+    if endpoint == "transcriptions":
+        return {
+            "method": "POST",
+            "path": "audio/transcriptions",
+            "data": {"model": model},
+            "files": {"file": _shortest_audio()},
+        }
+    bodies: dict[str, tuple[str, dict[str, Any]]] = {
+        "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
+        "chat": (
+            "chat/completions",
+            {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
+        ),
+        "embeddings": ("embeddings", {"input": PROMPT}),
+        "images": (
+            "images/generations",
+            {"prompt": "a red dot", "n": 1, "size": "256x256"},
+        ),
+    }
+    path, body = bodies[endpoint]
+    return {"method": "POST", "path": path, "json": {"model": model, **body}}
+
+
+ENDPOINTS = ("models", "completions", "chat", "embeddings", "images", "transcriptions")
+
+
+@pytest.mark.requirement("AUTH-008")
+@pytest.mark.spend(requests=1)
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_documented_endpoint_rejects_a_well_formed_request_without_a_key(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    endpoint: str,
+) -> None:
+    model = None if endpoint == "models" else target_config.model(endpoint)
+    ex = api.request(key=None, **well_formed_request(endpoint, model))
+    with record.check("AUTH-008"):
+        error_code_is(ex, 401, "invalid_api_key")
+    judge_error(record, ex)
+
+
+# case id → (path, request arguments) of a body the endpoint would refuse with 400
+INVALID_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "chat-empty-object": ("chat/completions", {"json": {}}),
+    "chat-malformed-json": (
+        "chat/completions",
+        {"content": b'{"model": ', "headers": {"Content-Type": "application/json"}},
+    ),
+    "embeddings-wrong-types": ("embeddings", {"json": {"model": 5, "input": None}}),
+}
+
+
+@pytest.mark.requirement("AUTH-009")
+@pytest.mark.spend(requests=1)
+@pytest.mark.parametrize("case", list(INVALID_BODIES))
+def test_invalid_body_without_a_key_is_refused_for_the_key_not_the_body(
+    api: SuiteClient, record: RequirementRecorder, case: str
+) -> None:
+    path, arguments = INVALID_BODIES[case]
+    ex = api.request("POST", path, key=None, **arguments)
+    with record.check("AUTH-009"):
+        error_code_is(ex, 401, "invalid_api_key")
+    judge_error(record, ex)
+
+
+# ─── AUTH-010: the presented token is never echoed ───────────────────────────
+
+CANARY_FORMS: dict[str, Callable[[str], str]] = {
+    "bearer-unknown-key": lambda canary: f"Bearer {canary}",
+    "token-scheme": lambda canary: f"Token {canary}",
+    "bare-key": lambda canary: canary,
+}
+
+
+@pytest.mark.requirement("AUTH-010")
+@pytest.mark.spend(requests=2)
+@pytest.mark.parametrize("form", list(CANARY_FORMS))
+def test_refusal_never_echoes_the_presented_token(
+    api: SuiteClient, record: RequirementRecorder, form: str
+) -> None:
+    canary = unknown_key("qbt_canary_")  # never a real key
+    value = CANARY_FORMS[form](canary)
+    chat = well_formed_request("chat", api.config.model("chat"))
+    for arguments in ({"method": "GET", "path": "models"}, chat):
+        ex = api.request(key=None, headers={"Authorization": value}, **arguments)
+        with record.check("AUTH-010"):
+            response_does_not_echo_key(ex, canary)
+        judge_error(record, ex)
+
+
+# ─── AUTH-011: exhausted credit ──────────────────────────────────────────────
+
+
+@pytest.mark.requirement("AUTH-011")
+@pytest.mark.spend(requests=1, tokens=2)
+def test_key_with_exhausted_credit_is_rejected_with_402_insufficient_funds(
+    api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
+) -> None:
+    arguments = well_formed_request("chat", target_config.model("chat"))
+    ex = api.request(key="zero_balance", **arguments)
+    with record.check("AUTH-011"):
+        error_code_is(ex, 402, "insufficient_funds")
+    judge_error(record, ex)

@@ -1,0 +1,221 @@
+"""Models: the listing, and every documented model answering on its endpoint.
+
+getting-started.txt lists models with ``GET /v1/models`` (read as ``json.data[].id``);
+completions.txt, embeddings.txt, image-generations.txt and audio-transcriptions.txt
+name the supported models of each endpoint (``qbtsuite.modelcatalog``). Each model
+gets one minimal request: one token, one tiny input, one 256x256 image, the
+shortest audio fixture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from qbtsuite.audiofixtures import load_manifest
+from qbtsuite.checks import (
+    declines_capability,
+    error_code_is,
+    error_envelope_conforms,
+    error_requirement_checks,
+    model_list_contains,
+    model_list_has_ids,
+    model_list_shape,
+    model_object_is,
+    status_is,
+)
+from qbtsuite.client import SuiteClient
+from qbtsuite.config import TargetConfig
+from qbtsuite.exchange import Exchange
+from qbtsuite.modelcatalog import MODELS, Category, models_for
+from qbtsuite.outcomes import unsupported
+from qbtsuite.recording import RequirementRecorder
+
+PROMPT = "Hi"
+UNKNOWN_MODEL = "qbtsuite-no-such-model"
+TTS_PATH = "api/v1/tts/text_to_audio"  # "one level higher" than the base URL
+
+
+def judge_error(
+    record: RequirementRecorder,
+    response: Exchange | httpx.Response,
+    skip: tuple[str, ...] = (),
+) -> None:
+    """Hold an error answer to the error format, one requirement at a time."""
+    for rid, step in error_requirement_checks(response, skip=skip):
+        with record.check(rid):
+            step()
+
+
+def body_of(ex: Exchange) -> Any:
+    """The JSON body, or None when it is not JSON (the checks then say so)."""
+    try:
+        return ex.json()
+    except ValueError:
+        return None
+
+
+# ─── MODEL-001 … MODEL-003: the listing ──────────────────────────────────────
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("MODEL-001", "MODEL-002", "MODEL-003")
+@pytest.mark.spend(requests=1)
+def test_model_listing_is_an_openai_list_of_every_documented_model(
+    api: SuiteClient, record: RequirementRecorder
+) -> None:
+    ex = api.request("GET", "models")
+    body = body_of(ex)
+    with record.check("MODEL-001"):
+        status_is(ex, 200)
+        model_list_has_ids(body)
+    with record.check("MODEL-002"):
+        model_list_shape(body)
+    with record.check("MODEL-003"):
+        model_list_contains(body, [m.id for m in MODELS])
+    judge_error(record, ex)
+
+
+# ─── MODEL-004 … MODEL-008: each documented model on its endpoint ────────────
+
+
+def _shortest_audio() -> tuple[str, bytes, str]:
+    fixture = min(load_manifest(), key=lambda f: (f.duration, f.format != "mp3"))
+    return fixture.file, fixture.path.read_bytes(), fixture.content_type
+
+
+def minimal_request(endpoint: str, model: str) -> dict[str, Any]:
+    """``api.request`` arguments for the cheapest valid request of ``endpoint``."""
+    if endpoint == "transcriptions":
+        return {
+            "method": "POST",
+            "path": "audio/transcriptions",
+            "data": {"model": model},
+            "files": {"file": _shortest_audio()},
+        }
+    bodies: dict[str, tuple[str, dict[str, Any]]] = {
+        "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
+        "chat": (
+            "chat/completions",
+            {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
+        ),
+        "embeddings": ("embeddings", {"input": PROMPT}),
+        "images": (
+            "images/generations",
+            {"prompt": "a red dot", "n": 1, "size": "256x256"},
+        ),
+    }
+    path, body = bodies[endpoint]
+    return {"method": "POST", "path": path, "json": {"model": model, **body}}
+
+
+def _answers(
+    api: SuiteClient, record: RequirementRecorder, rid: str, endpoint: str, model: str
+) -> None:
+    ex = api.request(**minimal_request(endpoint, model))
+    with record.check(rid):
+        status_is(ex, 200)
+    judge_error(record, ex)
+
+
+TEXT_MODELS = [m.id for m in models_for(Category.TEXT)]
+
+
+@pytest.mark.requirement("MODEL-004")
+@pytest.mark.spend(requests=1, tokens=3)
+@pytest.mark.parametrize("model", TEXT_MODELS)
+def test_every_documented_text_model_answers_a_minimal_completion(
+    api: SuiteClient, record: RequirementRecorder, model: str
+) -> None:
+    _answers(api, record, "MODEL-004", "completions", model)
+
+
+@pytest.mark.requirement("MODEL-005")
+@pytest.mark.spend(requests=1, tokens=10)
+@pytest.mark.parametrize("model", TEXT_MODELS)
+def test_every_documented_text_model_answers_a_minimal_chat_completion(
+    api: SuiteClient, record: RequirementRecorder, model: str
+) -> None:
+    _answers(api, record, "MODEL-005", "chat", model)
+
+
+@pytest.mark.requirement("MODEL-006")
+@pytest.mark.spend(requests=1, tokens=2)
+@pytest.mark.parametrize("model", [m.id for m in models_for(Category.EMBEDDING)])
+def test_every_documented_embedding_model_answers_a_minimal_embedding(
+    api: SuiteClient, record: RequirementRecorder, model: str
+) -> None:
+    _answers(api, record, "MODEL-006", "embeddings", model)
+
+
+@pytest.mark.requirement("MODEL-007")
+@pytest.mark.spend(requests=1, images=1)
+@pytest.mark.parametrize("model", [m.id for m in models_for(Category.IMAGE)])
+def test_documented_image_model_answers_a_minimal_image_generation(
+    api: SuiteClient, record: RequirementRecorder, model: str
+) -> None:
+    _answers(api, record, "MODEL-007", "images", model)
+
+
+@pytest.mark.requirement("MODEL-008")
+@pytest.mark.spend(requests=1, audio_seconds=2)
+@pytest.mark.parametrize("model", [m.id for m in models_for(Category.TRANSCRIPTION)])
+def test_every_documented_speech_model_answers_a_minimal_transcription(
+    api: SuiteClient, record: RequirementRecorder, model: str
+) -> None:
+    _answers(api, record, "MODEL-008", "transcriptions", model)
+
+
+# ─── MODEL-009: one model by id (OpenAI's retrieve; optional) ────────────────
+
+
+@pytest.mark.requirement("MODEL-009")
+@pytest.mark.spend(requests=2)
+def test_model_retrieval_answers_a_listed_id_with_its_object_and_an_unknown_id_404(
+    api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
+) -> None:
+    model = target_config.model("chat") or TEXT_MODELS[0]
+    known = api.request("GET", f"models/{model}")
+    if declines_capability(known):
+        judge_error(record, known, skip=("ERR-001", "ERR-002", "ERR-005"))
+        unsupported(f"GET /v1/models/{{id}} answered {known.status_code}")
+    with record.check("MODEL-009"):
+        status_is(known, 200)
+        model_object_is(body_of(known), model)
+    judge_error(record, known)
+    missing = api.request("GET", f"models/{UNKNOWN_MODEL}")
+    with record.check("MODEL-009"):
+        status_is(missing, 404)
+        error_envelope_conforms(missing)
+    # OpenAI answers an unknown id with 404 model_not_found; the Qubittron table
+    # pairs model_not_found with 400 only for request bodies, so ERR-005 is not
+    # applied to this answer.
+    judge_error(record, missing, skip=("ERR-005",))
+
+
+# ─── MODEL-010: the TTS path above the base URL (optional) ───────────────────
+
+
+def tts_url(base_url: str) -> str:
+    """``/api/v1/tts/text_to_audio`` one level above the base URL's last segment."""
+    base = httpx.URL(base_url)
+    parent = base.path.rstrip("/").rsplit("/", 1)[0]
+    return str(base.copy_with(path=f"{parent}/{TTS_PATH}", query=None))
+
+
+@pytest.mark.requirement("MODEL-010")
+@pytest.mark.spend(requests=1)
+def test_tts_path_refuses_a_request_without_a_key_with_401(
+    api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
+) -> None:
+    url = tts_url(target_config.base_url)
+    ex = api.request("POST", url, key=None, json={"text": PROMPT})
+    if ex.status_code != 401 and declines_capability(ex):
+        judge_error(record, ex, skip=("ERR-001", "ERR-002"))
+        unsupported(f"{url} answered {ex.status_code} in the error envelope")
+    with record.check("MODEL-010"):
+        error_code_is(ex, 401, "invalid_api_key")
+    outside = ("ERR-001", "ERR-002") if ex.status_code in (404, 405) else ()
+    judge_error(record, ex, skip=outside)
