@@ -18,15 +18,18 @@ from qbtsuite.checks.envelope import error_code_is, error_type_matches_status
 
 __all__ = [
     "admitted_after_waiting",
+    "admitted_at_most_per_window",
     "admitted_up_to_limit",
     "rate_limited_with_429",
     "retry_after_at_most",
     "retry_after_is_integer_seconds",
     "retry_after_seconds",
+    "retry_after_value",
     "still_limited_before_retry_after",
 ]
 
 _DELTA_SECONDS = re.compile(r"^[0-9]+$")
+_NUMBER = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
 
 
 @check
@@ -63,14 +66,33 @@ def retry_after_seconds(response: ResponseLike) -> int:
     return int(value)
 
 
+def retry_after_value(response: ResponseLike) -> float | None:
+    """Retry-After as a number of seconds, fractions allowed; None if absent or a date.
+
+    For judging *how long* the wait is when its format is wrong (RATE-002 judges
+    the format).
+    """
+    value = header(response, "retry-after")
+    if value is None or not _NUMBER.match(value.strip()):
+        return None
+    return float(value)
+
+
 @check
 def retry_after_at_most(response: ResponseLike, seconds: int = 60) -> None:
-    """Retry-After does not exceed the limit window (RATE-005)."""
-    wait = retry_after_seconds(response)
+    """Retry-After (in seconds, fractions allowed) does not exceed the window (RATE-005)."""
+    wait = retry_after_value(response)
+    if wait is None:
+        raise failure(
+            "Retry-After is not a number of seconds",
+            f"{response.status_code} with Retry-After "
+            f"{header(response, 'retry-after')!r}",
+            f"Retry-After: <seconds ≤ {seconds}>",
+        )
     if wait > seconds:
         raise failure(
             "Retry-After longer than the window",
-            f"Retry-After: {wait}",
+            f"Retry-After: {wait:g}",
             f"at most {seconds} seconds (limits are evaluated per minute)",
         )
 
@@ -111,4 +133,37 @@ def admitted_up_to_limit(statuses: Sequence[int], limit: int) -> None:
             "Limit not enforced as declared",
             f"{admitted} admitted, {seen} (of {len(statuses)} sent)",
             f"{limit} admitted, then 429",
+        )
+
+
+@check
+def admitted_at_most_per_window(
+    admitted: Sequence[tuple[float, float]], limit: int, window: float
+) -> None:
+    """No ``limit + 1`` admitted requests fall within one window's length (RATE-006).
+
+    ``admitted`` holds ``(sent, answered)`` client times of each admitted request, in
+    order. The server decided each between those two times, so ``limit + 1`` of them
+    whose span from the first one's sending to the last one's answer is shorter than
+    ``window`` were certainly admitted within less than one window: a limiter that
+    refills all at once at a boundary (a fixed window) is caught, a sliding one never.
+    """
+    times = sorted(admitted)
+    worst: tuple[int, float, float] | None = None
+    end = 0
+    for start, (first_sent, _) in enumerate(times):
+        end = max(end, start)
+        while end + 1 < len(times) and times[end + 1][1] - first_sent < window:
+            end += 1
+        count = end - start + 1
+        if count > limit and (worst is None or count > worst[0]):
+            worst = (count, first_sent, times[end][1])
+    if worst is not None:
+        count, begin, finish = worst
+        origin = times[0][0]
+        raise failure(
+            "More requests admitted than the limit within one window",
+            f"{count} admitted between {begin - origin:.2f} s and "
+            f"{finish - origin:.2f} s (client clock, from the first request)",
+            f"at most {limit} admitted in any {window:g} s span",
         )
