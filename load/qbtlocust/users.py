@@ -211,6 +211,9 @@ class QbtUser(FastHttpUser):
         self, resp: Any, req: PreparedRequest, sent: float, sample: dict[str, Any]
     ) -> str | None:
         observer = StreamObserver(req.kind, sent)
+        media = (header(resp, "content-type") or "").split(";")[0].strip().lower()
+        if media != "text/event-stream":
+            observer.problem = f"stream answered as {media or 'no content type'}"
         raw = resp._response  # geventhttpclient's response: readline() as bytes arrive
         size = 0
         try:

@@ -90,7 +90,12 @@ def test_latency_is_of_ok_requests_and_429s_are_counted_apart() -> None:
 
 
 def test_streams_pool_their_gaps_and_report_token_rates() -> None:
-    stream = {"ttft": 0.15, "itl": [0.01, 0.02], "chunks": 3, "tokens": 3}
+    stream: dict[str, Any] = {
+        "ttft": 0.15,
+        "itl": [0.01, 0.02],
+        "chunks": 3,
+        "tokens": 3,
+    }
     samples = [
         _sample(3.0, name="chat_stream", usage_tokens=3, mismatch=False, **stream),
         _sample(4.0, name="chat_stream", usage_tokens=4, mismatch=True, **stream),
