@@ -80,6 +80,11 @@ class RequirementRecorder:
         else:
             self._add(requirement, Outcome.PASS)
 
+    def skipped(self, requirement: str, reason: str) -> None:
+        """Record that ``requirement`` could not be checked in this test, and why
+        (a test checking several requirements goes on with the others)."""
+        self._add(requirement, Outcome.SKIPPED, reason)
+
     def note(self, text: str) -> None:
         """Add information for the report (shown with the test, never a verdict)."""
         self.notes.append(redact.scrub(text))
