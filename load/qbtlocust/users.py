@@ -189,7 +189,7 @@ class QbtUser(FastHttpUser):
             try:
                 body = resp.content or b""
             except Exception as exc:  # the body broke off: no complete answer
-                sample["status"] = 0
+                sample["interrupted"] = True
                 body, problem = b"", f"body interrupted: {type(exc).__name__}"
             sample["bytes"] = len(body)
             if 200 <= status < 300 and problem is None:
