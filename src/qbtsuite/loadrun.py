@@ -5,6 +5,9 @@ the target (embedded reference server, or a confirmed URL with keys from the
 environment), probe it once, make the run folder, run Locust in child processes,
 then compute the figures from the exact samples, judge the SLOs and write the report.
 
+:func:`analyse` does the last part only, for a run folder that already holds
+``plan.json`` and ``samples.jsonl``.
+
 Exit codes (distinct from the conformance run's 1 = a MUST failed):
 0 every SLO met; 2 usage or configuration error; 3 target unreachable;
 4 internal error (the load generator crashed or produced no samples); 5 an SLO was
