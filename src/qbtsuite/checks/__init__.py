@@ -159,6 +159,7 @@ from qbtsuite.checks.text import (
     completion_tokens_within_max,
     finish_reason_is,
     text_avoids_stop,
+    truncated_after_one_token,
 )
 from qbtsuite.checks.timing import (
     MIN_CONTENT_CHUNKS,
@@ -288,6 +289,7 @@ __all__ = [
     "text_avoids_stop",
     "transcription_language_is_iso639_1",
     "transcription_text_is_plain",
+    "truncated_after_one_token",
     "upload_not_rejected_as_too_large",
     "upload_rejected_before_body_sent",
     "upload_rejected_with_413",

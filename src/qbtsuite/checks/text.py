@@ -13,6 +13,7 @@ from qbtsuite.checks._format import describe_value, failure
 from qbtsuite.checks._registry import check
 
 __all__ = [
+    "MAX_WORDS_PER_TOKEN",
     "choice_text",
     "choices_count_is",
     "choices_of",
@@ -20,7 +21,12 @@ __all__ = [
     "completion_tokens_within_max",
     "finish_reason_is",
     "text_avoids_stop",
+    "truncated_after_one_token",
 ]
+
+# One token never spans more words than this, in any tokenizer the suite knows of
+# (BPE pre-tokenizers split on word boundaries; SentencePiece merges are sub-word).
+MAX_WORDS_PER_TOKEN = 2
 
 
 def choices_of(body: Any) -> list[Mapping[str, Any]]:
@@ -105,6 +111,44 @@ def completion_tokens_cover_output(body: Any) -> None:
             f"usage.completion_tokens {describe_value(tokens)}",
             "completion_tokens ≥ 1 when text was returned",
         )
+
+
+@check
+def truncated_after_one_token(body: Any) -> None:
+    """Every choice is cut ("length") after one token, as max_tokens=1 asks (COMP-010).
+
+    "length" alone is not enough: a target that drops max_tokens and stops at its own
+    default length also says "length". One token is at most one completion token per
+    choice in ``usage`` when reported, and never more than
+    :data:`MAX_WORDS_PER_TOKEN` words of text.
+    """
+    choices = choices_of(body)
+    expected = 'finish_reason "length" after one token of output per choice'
+    reasons = [c.get("finish_reason") for c in choices]
+    if not choices or any(r != "length" for r in reasons):
+        raise failure(
+            "max_tokens=1 not applied",
+            f"finish_reason {describe_value(reasons)} with text "
+            f"{describe_value([choice_text(c) for c in choices], 120)}",
+            expected,
+        )
+    tokens = _completion_tokens(body)
+    if isinstance(tokens, int) and tokens > len(choices):
+        raise failure(
+            "max_tokens=1 not applied",
+            f"finish_reason length but usage.completion_tokens {tokens} "
+            f"for {len(choices)} choice(s)",
+            expected,
+        )
+    for choice in choices:
+        text = choice_text(choice) or ""
+        if len(text.split()) > MAX_WORDS_PER_TOKEN:
+            raise failure(
+                "max_tokens=1 not applied",
+                f"choice {choice.get('index')}: finish_reason length after "
+                f"{len(text.split())} words {describe_value(text, 120)}",
+                expected,
+            )
 
 
 def _stops(stop: str | Sequence[str]) -> list[str]:
