@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import psutil  # type: ignore[import-untyped]
 
 from qbtsuite.embedded import EmbeddedServer, ServerTarget
-from qbtsuite.loadrun import LoadRequest, run_load
+from qbtsuite.loadtest.run import LoadRequest, run_load
 
 BODY = json.dumps(
     {

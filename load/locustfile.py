@@ -39,7 +39,7 @@ from qbtlocust.users import (
     TranscriptionUser,
     bind,
 )
-from qbtsuite.loadplan import Plan
+from qbtsuite.loadtest.plan import Plan
 
 __all__ = [
     "ChatStreamUser",

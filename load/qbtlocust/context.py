@@ -2,7 +2,7 @@
 
 Gevent runs every user of a process in one thread, so plain counters are safe here.
 Each sending process owns an even share of the request cap and, in open loop, an
-interleaved share of the arrival schedule (:class:`qbtsuite.loadplan.ArrivalSchedule`).
+interleaved share of the arrival schedule (:class:`qbtsuite.loadtest.plan.ArrivalSchedule`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 import random
 import time
 
-from qbtsuite.loadbodies import PreparedRequest, prepare
-from qbtsuite.loadplan import ENDPOINTS, ArrivalSchedule, Plan
+from qbtsuite.loadtest.bodies import PreparedRequest, prepare
+from qbtsuite.loadtest.plan import ENDPOINTS, ArrivalSchedule, Plan
 
 __all__ = ["KEYS_ENV", "PLAN_ENV", "RunContext", "read_keys"]
 

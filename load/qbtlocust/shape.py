@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from locust import LoadTestShape
 
-from qbtsuite.loadplan import Plan, Stage
+from qbtsuite.loadtest.plan import Plan, Stage
 
 __all__ = ["ProfileShape"]
 

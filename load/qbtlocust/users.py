@@ -2,7 +2,7 @@
 
 Every request is timed with ``time.perf_counter`` from just before it is sent; a
 streamed answer is read line by line as it arrives and measured by
-:class:`qbtsuite.loadstream.StreamObserver` (TTFT, each inter-chunk gap, TPOT, e2e,
+:class:`qbtsuite.loadtest.stream.StreamObserver` (TTFT, each inter-chunk gap, TPOT, e2e,
 usage tokens against the client's chunk count). A 429 is reported to Locust as a
 success under ``<endpoint> (rate-limited)`` (``catch_response``), never as a failure,
 and recorded with outcome ``rate-limited``. Client retries are off (``max_retries =
@@ -30,9 +30,9 @@ from qbtlocust.answers import (
 )
 from qbtlocust.collector import Collector
 from qbtlocust.context import RunContext
-from qbtsuite.loadbodies import PreparedRequest
-from qbtsuite.loadsamples import ERROR, OK, RATE_LIMITED, outcome_for
-from qbtsuite.loadstream import StreamObserver
+from qbtsuite.loadtest.bodies import PreparedRequest
+from qbtsuite.loadtest.samples import ERROR, OK, RATE_LIMITED, outcome_for
+from qbtsuite.loadtest.stream import StreamObserver
 
 __all__ = [
     "ChatStreamUser",

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.loadprofile import Overrides, profile_names
-from qbtsuite.loadreport import EXIT_CODES
-from qbtsuite.loadrun import LoadRequest, LoadResult, analyse, run_load
+from qbtsuite.loadtest.profile import Overrides, profile_names
+from qbtsuite.loadtest.report import EXIT_CODES
+from qbtsuite.loadtest.run import LoadRequest, LoadResult, analyse, run_load
 
 __all__ = ["register", "run"]
 

@@ -14,7 +14,7 @@ import pytest
 
 from qbtsuite.cli import main
 from qbtsuite.errors import ConfigError
-from qbtsuite.loadtarget import check_base_url, is_loopback
+from qbtsuite.loadtest.target import check_base_url, is_loopback
 
 
 def _closed_port() -> int:

@@ -224,8 +224,8 @@ def test_429_is_rate_limited_never_failed_and_retries_are_recorded(
 
 def test_neither_locust_nor_gevent_is_imported_outside_load() -> None:
     probe = (
-        "import sys, qbtsuite.cli, qbtsuite.cmd_load, qbtsuite.loadrun, "
-        "qbtsuite.loadreport\n"
+        "import sys, qbtsuite.cli, qbtsuite.cmd_load, qbtsuite.loadtest.run, "
+        "qbtsuite.loadtest.report\n"
         "qbtsuite.cli.build_parser()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('locust', 'gevent')))"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qbtsuite.loadplan import ArrivalSchedule, Plan, Stage, scale_stages
+from qbtsuite.loadtest.plan import ArrivalSchedule, Plan, Stage, scale_stages
 
 
 def test_arrivals_are_due_at_fixed_instants_of_the_rate() -> None:

@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 
 from qbtsuite.errors import ConfigError
-from qbtsuite.loadprofile import Overrides, load_profile, profile_names, resolve_plan
-from qbtsuite.loadslo import parse_objectives
+from qbtsuite.loadtest.profile import (
+    Overrides,
+    load_profile,
+    profile_names,
+    resolve_plan,
+)
+from qbtsuite.loadtest.slo import parse_objectives
 
 SHIPPED = ("mixed", "ramp", "smoke", "soak", "spike", "steady", "stream")
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from qbtsuite.errors import ConfigError
-from qbtsuite.loadslo import evaluate, parse_objective, parse_objectives
+from qbtsuite.loadtest.slo import evaluate, parse_objective, parse_objectives
 
 
 def test_a_latency_objective_is_kept_in_milliseconds() -> None:

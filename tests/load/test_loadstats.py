@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from qbtsuite.loadplan import Plan, Stage
-from qbtsuite.loadsamples import SampleSet, outcome_for
-from qbtsuite.loadstats import distribution, figures, timeline
+from qbtsuite.loadtest.plan import Plan, Stage
+from qbtsuite.loadtest.samples import SampleSet, outcome_for
+from qbtsuite.loadtest.stats import distribution, figures, timeline
 
 T0 = 1_000_000.0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from qbtsuite.loadstream import StreamObserver
+from qbtsuite.loadtest.stream import StreamObserver
 
 
 def _event(payload: dict[str, Any] | str) -> bytes:

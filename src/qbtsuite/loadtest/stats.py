@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from qbtsuite.loadplan import Plan
-from qbtsuite.loadsamples import OK, OUTCOMES, RATE_LIMITED, Sample, SampleSet
+from qbtsuite.loadtest.plan import Plan
+from qbtsuite.loadtest.samples import OK, OUTCOMES, RATE_LIMITED, Sample, SampleSet
 
 __all__ = ["PERCENTILES", "Window", "distribution", "figures", "timeline"]
 

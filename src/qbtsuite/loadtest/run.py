@@ -23,14 +23,14 @@ from typing import Any
 
 from qbtsuite.embedded import EmbeddedServer, ServerStartError
 from qbtsuite.errors import ConfigError, TargetUnreachable
-from qbtsuite.loadlocust import LocustRun, run_locust
-from qbtsuite.loadplan import Plan
-from qbtsuite.loadprofile import Overrides, Profile, load_profile, resolve_plan
-from qbtsuite.loadreport import read_report
-from qbtsuite.loadresult import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
-from qbtsuite.loadsamples import read_samples
-from qbtsuite.loadslo import Objective, parse_objectives
-from qbtsuite.loadtarget import LoadTarget, probe, remote
+from qbtsuite.loadtest.plan import Plan
+from qbtsuite.loadtest.processes import LocustRun, run_locust
+from qbtsuite.loadtest.profile import Overrides, Profile, load_profile, resolve_plan
+from qbtsuite.loadtest.report import read_report
+from qbtsuite.loadtest.result import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
+from qbtsuite.loadtest.samples import read_samples
+from qbtsuite.loadtest.slo import Objective, parse_objectives
+from qbtsuite.loadtest.target import LoadTarget, probe, remote
 
 __all__ = [
     "EXIT_CONFIG",

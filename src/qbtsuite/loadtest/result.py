@@ -17,13 +17,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.loadlocust import LocustRun
-from qbtsuite.loadplan import Plan
-from qbtsuite.loadplots import write_plots
-from qbtsuite.loadreport import write_report
-from qbtsuite.loadsamples import SampleSet, read_samples
-from qbtsuite.loadslo import Objective, Verdict, evaluate
-from qbtsuite.loadstats import Window, figures, timeline
+from qbtsuite.loadtest.plan import Plan
+from qbtsuite.loadtest.plots import write_plots
+from qbtsuite.loadtest.processes import LocustRun
+from qbtsuite.loadtest.report import write_report
+from qbtsuite.loadtest.samples import SampleSet, read_samples
+from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
+from qbtsuite.loadtest.stats import Window, figures, timeline
 
 __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SLO", "Finished", "finish"]
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from qbtsuite.loadplan import USER_CLASSES, Plan
+from qbtsuite.loadtest.plan import USER_CLASSES, Plan
 from qbtsuite.resources import data_dir
 
 __all__ = ["LocustRun", "run_locust"]

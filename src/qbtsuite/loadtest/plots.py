@@ -16,8 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from qbtsuite.loadplan import Plan
-from qbtsuite.loadsamples import OUTCOMES, Sample
+from qbtsuite.loadtest.plan import Plan
+from qbtsuite.loadtest.samples import OUTCOMES, Sample
 
 __all__ = ["PLOTS", "write_plots"]
 

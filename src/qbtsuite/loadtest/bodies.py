@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from qbtsuite.loadplan import ENDPOINTS, RequestSettings
+from qbtsuite.loadtest.plan import ENDPOINTS, RequestSettings
 from qbtsuite.resources import data_dir
 
 __all__ = ["PreparedRequest", "generated_wav", "prepare"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qbtsuite.errors import ConfigError
-from qbtsuite.loadplan import ENDPOINTS
+from qbtsuite.loadtest.plan import ENDPOINTS
 
 __all__ = ["Objective", "Verdict", "evaluate", "parse_objective", "parse_objectives"]
 
@@ -157,7 +157,7 @@ def _measure(o: Objective, figures: dict[str, Any]) -> float | None:
 
 
 def evaluate(objectives: list[Objective], figures: dict[str, Any]) -> list[Verdict]:
-    """Check every objective against the figures (see :mod:`qbtsuite.loadstats`)."""
+    """Check every objective against the figures (see :mod:`qbtsuite.loadtest.stats`)."""
     verdicts = []
     for o in objectives:
         value = _measure(o, figures)

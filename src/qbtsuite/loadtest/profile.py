@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qbtsuite.errors import ConfigError
-from qbtsuite.loadplan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
+from qbtsuite.loadtest.plan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
 from qbtsuite.resources import data_dir
 
 __all__ = ["Overrides", "Profile", "load_profile", "profile_names", "resolve_plan"]
