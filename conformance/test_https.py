@@ -19,12 +19,12 @@ import pytest
 
 from qbtsuite.checks import (
     REDIRECTS,
-    error_code_is,
     error_requirement_checks,
     hsts_present,
     not_processed_over_http,
     redirect_preserves_method,
     redirect_to_https_same_target,
+    refused_with,
     same_redirect_with_and_without_key,
 )
 from qbtsuite.client import SuiteClient
@@ -198,7 +198,7 @@ def test_request_following_the_redirect_without_its_key_is_rejected_with_401(
     # Followed as a 307/308-following client would: same method and body, no key.
     ex = api.request(path=follow, key=None, **arguments)
     with record.check("HTTPS-005"):
-        error_code_is(ex, 401, "invalid_api_key")
+        refused_with(ex, 401, "invalid_api_key")
     judge_error(record, ex)
 
 

@@ -34,9 +34,9 @@ from qbtsuite.checks import (
     admitted_after_waiting,
     admitted_at_most_per_window,
     admitted_up_to_limit,
-    error_code_is,
     error_requirement_checks,
     key_accepted,
+    refused_with,
     retry_after_at_most,
     retry_after_is_integer_seconds,
     retry_after_value,
@@ -179,7 +179,7 @@ def _check_refused(t: Throttle, record: RequirementRecorder) -> None:
                 received=f"{len(t.fill)} requests in {span:.1f} s: {_statuses(t.fill)}",
                 expected=f"429 rate_limit_exceeded after {t.rpm} requests",
             )
-        error_code_is(t.limited, 429, "rate_limit_exceeded")
+        refused_with(t.limited, 429, "rate_limit_exceeded")
     if t.limited is not None:
         judge_error(record, t.limited)
 

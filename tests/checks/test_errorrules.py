@@ -6,10 +6,13 @@ import pytest
 
 from qbtsuite.checks import (
     ERROR_FORMAT_REQUIREMENTS,
+    declines_in_an_envelope,
     error_body_is_envelope,
+    error_member_present,
     error_not_streamed,
     error_requirement_checks,
     model_list_has_ids,
+    refused_with,
 )
 from qbtsuite.errors import CheckFailure
 
@@ -113,3 +116,47 @@ def test_model_list_has_ids_needs_a_data_array_of_string_ids() -> None:
     assert "$.data[1]" in failure.received and "$.data[2]" in failure.received
     fails(model_list_has_ids, {"models": []})
     fails(model_list_has_ids, [{"id": "a"}])
+
+
+@pytest.mark.parametrize(
+    "resp",
+    [
+        error_response(401, "invalid_api_key"),
+        json_response({"error": {"message": "m", "type": "t"}}, 401),  # no code
+        json_response({"error": "Invalid API key"}, 401),
+        response(401, "Unauthorized", "text/plain"),
+    ],
+)
+def test_refused_with_leaves_a_missing_envelope_to_the_error_requirements(
+    resp: object,
+) -> None:
+    passes(refused_with, resp, 401, "invalid_api_key")
+
+
+def test_refused_with_catches_a_wrong_status_or_a_wrong_code() -> None:
+    failure = fails(refused_with, error_response(403, "invalid_api_key"), 401, "c")
+    assert failure.received.startswith("403 application/json")
+    failure = fails(
+        refused_with, error_response(401, "unauthorized"), 401, "invalid_api_key"
+    )
+    assert failure.title == "Unexpected error code"
+    assert failure.expected == "401 with code invalid_api_key"
+
+
+def test_error_member_present_needs_json_with_an_error_member() -> None:
+    passes(error_member_present, json_response({"error": "Not found"}, 404))
+    passes(error_member_present, error_response(404, "not_found"))
+    failure = fails(
+        error_member_present, response(404, "<h1>404 Not Found</h1>", "text/html")
+    )
+    assert "text/html" in failure.received
+    fails(error_member_present, json_response({"detail": "Not Found"}, 404))
+
+
+def test_declines_in_an_envelope_accepts_an_incomplete_envelope_but_not_html() -> None:
+    assert declines_in_an_envelope(error_response(404, "not_found"))
+    no_code = json_response({"error": {"message": "Unknown path", "type": "t"}}, 404)
+    assert declines_in_an_envelope(no_code)
+    assert not declines_in_an_envelope(response(404, "<h1>404</h1>", "text/html"))
+    assert not declines_in_an_envelope(json_response({"error": "x"}, 500))
+    assert not declines_in_an_envelope(error_response(401, "invalid_api_key"))

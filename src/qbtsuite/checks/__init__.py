@@ -94,9 +94,12 @@ from qbtsuite.checks.envelope import (
 )
 from qbtsuite.checks.errorrules import (
     ERROR_FORMAT_REQUIREMENTS,
+    declines_in_an_envelope,
     error_body_is_envelope,
+    error_member_present,
     error_not_streamed,
     error_requirement_checks,
+    refused_with,
 )
 from qbtsuite.checks.https import (
     METHOD_PRESERVING,
@@ -205,6 +208,7 @@ __all__ = [
     "conforms_to_schema",
     "content_type_is_json",
     "declines_capability",
+    "declines_in_an_envelope",
     "describe_event",
     "duration_within",
     "embedding_dimension_is",
@@ -220,6 +224,7 @@ __all__ = [
     "error_envelope_conforms",
     "error_has_param_field",
     "error_matches_table",
+    "error_member_present",
     "error_not_streamed",
     "error_of",
     "error_requirement_checks",
@@ -251,6 +256,7 @@ __all__ = [
     "redact_text",
     "redirect_preserves_method",
     "redirect_to_https_same_target",
+    "refused_with",
     "rejected_as_client_error",
     "rejected_as_invalid_api_key",
     "rejected_for_insufficient_funds",

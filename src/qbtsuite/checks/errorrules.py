@@ -9,12 +9,17 @@ One deviation should be reported once: a body that is not the envelope fails
 ERR-001 only, a wrong Content-Type ERR-002 only, and the table checks, which read
 fields of the envelope, are planned only when there is an envelope to read. Tests
 run the plan with ``record.check(rid)`` around each step.
+
+Requirements about *which* refusal an answer is (401 invalid_api_key, 429 …) use
+:func:`refused_with`, which leaves the envelope's shape to ERR-001/ERR-002.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import json
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
+from typing import Any
 
 from qbtsuite.checks._format import (
     ResponseLike,
@@ -22,9 +27,11 @@ from qbtsuite.checks._format import (
     failure,
     media_type,
     parse_json,
+    read_body,
 )
 from qbtsuite.checks._registry import check
 from qbtsuite.checks.envelope import (
+    declines_capability,
     error_body_conforms,
     error_code_matches_status,
     error_content_type_is_json,
@@ -38,9 +45,12 @@ from qbtsuite.errors import CheckFailure
 
 __all__ = [
     "ERROR_FORMAT_REQUIREMENTS",
+    "declines_in_an_envelope",
     "error_body_is_envelope",
+    "error_member_present",
     "error_not_streamed",
     "error_requirement_checks",
+    "refused_with",
 ]
 
 Step = Callable[[], None]
@@ -107,3 +117,60 @@ def error_requirement_checks(
         steps += [(rid, partial(fn, response)) for rid, fn in _TABLE]
     steps.append(("ERR-012", partial(no_retry_hint_on_client_error, response)))
     return [(rid, step) for rid, step in steps if rid not in skip]
+
+
+def _error_object(response: ResponseLike) -> Any:
+    """``body["error"]`` if the body is a JSON object with an error member, else None."""
+    body = read_body(response)
+    try:
+        decoded = json.loads(body) if body else None
+    except ValueError:
+        return None
+    return decoded.get("error") if isinstance(decoded, Mapping) else None
+
+
+@check
+def refused_with(response: ResponseLike, status: int, code: str) -> None:
+    """``status``, and error code ``code`` whenever the body carries a code.
+
+    For requirements about *which* refusal a request gets (401 invalid_api_key, 429
+    rate_limit_exceeded …): a missing or unreadable envelope is ERR-001/ERR-002's
+    finding, judged on the same answer, so one deviation is reported once.
+    """
+    expected = f"{status} with code {code}"
+    if response.status_code != status:
+        raise failure("Unexpected HTTP status", describe_response(response), expected)
+    error = _error_object(response)
+    found = error.get("code") if isinstance(error, Mapping) else None
+    if isinstance(found, str) and found != code:
+        raise failure("Unexpected error code", describe_response(response), expected)
+
+
+@check
+def error_member_present(response: ResponseLike) -> None:
+    """A JSON answer whose body is an object with an ``error`` member (not an HTML page).
+
+    What "in the error envelope" asks of answers outside the documented API (unknown
+    paths, optional routes); the envelope's members are ERR-001's.
+    """
+    if media_type(response) != "application/json" or _error_object(response) is None:
+        raise failure(
+            "Error not in the envelope",
+            describe_response(response),
+            f'{response.status_code} application/json {{"error": {{…}}}}',
+        )
+
+
+def declines_in_an_envelope(response: ResponseLike) -> bool:
+    """:func:`declines_capability`, or a 404/501 whose JSON body has an error member.
+
+    A target whose envelope lacks a member (ERR-001) still declines an optional
+    capability in its envelope; an HTML page never does.
+    """
+    if declines_capability(response):
+        return True
+    try:
+        error_member_present(response)
+    except CheckFailure:
+        return False
+    return response.status_code in (404, 501)
