@@ -54,7 +54,7 @@ def _file_part(fixture: AudioFixture) -> tuple[str, bytes, str]:
 
 
 def _transcribe(
-    api: SuiteClient, model: str, fixture: AudioFixture = WAV, **fields: str
+    api: SuiteClient, model: str, *, fixture: AudioFixture = WAV, **fields: str
 ) -> Exchange:
     """A multipart upload of ``fixture`` with ``model`` and the given text fields."""
     files = {"file": _file_part(fixture)}
@@ -76,8 +76,11 @@ def test_a_short_wav_is_transcribed_as_json_with_a_string_text_and_language(
     record: RequirementRecorder,
     response_format: str | None,
 ) -> None:
-    fields = {"response_format": response_format} if response_format else {}
-    response = _transcribe(api, _model(target_config), **fields)
+    model = _model(target_config)
+    if response_format is None:
+        response = _transcribe(api, model)
+    else:
+        response = _transcribe(api, model, response_format=response_format)
     status_is(response, 200)
     with record.check("AUD-001"):
         response_conforms_to_schema(response, "transcription_json")
@@ -106,7 +109,7 @@ def test_verbose_json_has_segments_and_the_true_duration_of_the_audio(
 ) -> None:
     fixture = FIXTURES[name]
     response = _transcribe(
-        api, _model(target_config), fixture, response_format="verbose_json"
+        api, _model(target_config), fixture=fixture, response_format="verbose_json"
     )
     status_is(response, 200)
     content_type_is_json(response)

@@ -117,7 +117,6 @@ class RawAnswer:
 
     total: int
     sent: int = 0  # body bytes handed to the socket when the answer arrived
-    answered_early: bool = False
     status_code: int = 0  # 0: no answer at all
     reason: str = ""
     headers: httpx.Headers = field(default_factory=httpx.Headers)
@@ -267,7 +266,6 @@ def raw_upload(
             )
             for piece in _sliced(body):
                 if reader.arrived():
-                    answer.answered_early = True
                     break
                 sock.sendall(conn.send(h11.Data(data=piece)) or b"")
                 answer.sent += len(piece)
@@ -294,13 +292,18 @@ def _answered(answer: RawAnswer) -> None:
 
 
 def _note_timing(record: RequirementRecorder, answer: RawAnswer) -> None:
-    share = answer.sent / answer.total if answer.total else 0.0
-    when = "while the client was still sending" if answer.answered_early else "after"
-    record.note(
-        f"{answer.status_code or 'no answer'} arrived {when}: {answer.sent:,} of "
-        f"{answer.total:,} body bytes sent ({share:.1%})"
-        + (f"; {answer.write_error}" if answer.write_error else "")
-    )
+    """Say when the answer came, in body bytes sent (UPLOAD-004's measure)."""
+    status = answer.status_code or "no answer"
+    if answer.sent >= answer.total:
+        when = f"after all {answer.total:,} body bytes were sent"
+    else:
+        share = answer.sent / answer.total
+        when = (
+            f"while the client still had bytes to send: {answer.sent:,} of "
+            f"{answer.total:,} body bytes sent ({share:.1%})"
+        )
+    extra = f"; {answer.write_error}" if answer.write_error else ""
+    record.note(f"{status} arrived {when}{extra}")
 
 
 # ─── tests ───────────────────────────────────────────────────────────────────
@@ -362,8 +365,7 @@ def test_an_upload_over_the_cap_is_refused_before_the_whole_body_is_sent(
             f"the oversized upload was accepted ({answer.status_code}; see UPLOAD-002): "
             "there is no refusal to time"
         )
-    sent = answer.sent if answer.answered_early else total
-    upload_rejected_before_body_sent(sent, total)
+    upload_rejected_before_body_sent(answer.sent, total)
 
 
 def _oversize_json(model: str, total: int) -> Iterator[bytes]:

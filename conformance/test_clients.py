@@ -1,0 +1,575 @@
+"""Conformance with a real client: the official ``openai`` Python package.
+
+The SDK is pointed at the target (``base_url``, the main key, the run's CA bundle or
+``insecure``, no retries) and used as its users use it: list models, complete, chat,
+stream with ``include_usage``, embed (the SDK asks for base64 and decodes it itself),
+generate an image, transcribe, and raise typed errors. Its HTTP client goes through a
+transport that keeps a copy of every response on the wire, so each test also compares
+what the SDK returned with what was sent: where the SDK is happy but the wire broke
+the schema (or the other way round), the report gets a note. Keys never reach a
+message: errors are described by their type, status and code only, and transcripts
+are redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import secrets
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from qbtsuite import redact, schemas
+from qbtsuite.audiofixtures import load_manifest
+from qbtsuite.checks import (
+    image_decodes_at,
+    image_fetch_succeeded,
+    sse_chunks_validate,
+    sse_content_type_is_event_stream,
+    sse_data_is_single_line_json,
+    sse_done_exactly_once_and_last,
+    sse_events_are_data_only,
+    sse_usage_chunk_present_and_last,
+    stream_text,
+    vector_of,
+)
+from qbtsuite.client import KeyNotConfigured, SuiteClient
+from qbtsuite.config import TargetConfig
+from qbtsuite.errors import CheckFailure
+from qbtsuite.modelcatalog import MODELS
+from qbtsuite.recording import RequirementRecorder
+from qbtsuite.sse import parse_stream
+from qbtsuite.transcript import format_exchange
+
+openai = pytest.importorskip("openai", reason="the openai package is not installed")
+
+T = TypeVar("T")
+PROMPT = "Say hello in three words."
+UNKNOWN_MODEL = "qbtsuite-no-such-model"
+WAV = next(f for f in load_manifest() if f.file == "tone-440hz.wav")
+
+
+# ─── the SDK, and a copy of the wire ─────────────────────────────────────────
+
+
+def _http_module() -> ModuleType:
+    """The HTTP library this SDK version is built on (httpx2 for 3.x, else httpx)."""
+    for base in openai.DefaultHttpxClient.__mro__:
+        root = base.__module__.split(".")[0]
+        if root in ("httpx", "httpx2"):
+            return importlib.import_module(root)
+    raise RuntimeError("cannot tell which HTTP library the openai package uses")
+
+
+@dataclass
+class WireExchange:
+    """One request the SDK sent and the response bytes as they came off the wire."""
+
+    request: Any
+    response: Any
+    body: bytearray = field(default_factory=bytearray)
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(bytes(self.body))
+
+    def as_response(self) -> httpx.Response:
+        """The wire answer as a read ``httpx.Response``, for the suite's checks."""
+        return httpx.Response(
+            self.response.status_code,
+            headers=list(self.response.headers.multi_items()),
+            content=bytes(self.body),
+        )
+
+    def transcript(self) -> str:
+        try:
+            sent = bytes(self.request.content)
+            shown = sent[:2000].decode("utf-8", errors="replace")
+        except Exception:  # a streamed multipart body is not kept
+            shown = "<multipart/form-data body>"
+        note = "as seen by the openai SDK's HTTP client"
+        return format_exchange(
+            self.request, shown, self.response, bytes(self.body), note=note
+        )
+
+
+def _tee_transport(http: ModuleType, verify: Any, log: list[WireExchange]) -> Any:
+    """A transport of ``http`` that records every response body it hands on."""
+
+    class TeeStream(http.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, sink: bytearray) -> None:
+            self.inner, self.sink = inner, sink
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.inner:
+                self.sink.extend(chunk)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class TeeTransport(http.BaseTransport):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            self.inner = http.HTTPTransport(verify=verify)
+
+        def handle_request(self, request: Any) -> Any:
+            response = self.inner.handle_request(request)
+            exchange = WireExchange(request, response)
+            log.append(exchange)
+            response.stream = TeeStream(response.stream, exchange.body)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    return TeeTransport()
+
+
+def _verify(config: TargetConfig) -> ssl.SSLContext | bool:
+    if config.insecure:
+        return False
+    if config.ca_bundle:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    return True
+
+
+class Sdk:
+    """An ``openai.OpenAI`` client for the target, its wire log, and the run's budget."""
+
+    def __init__(
+        self,
+        api: SuiteClient,
+        record: RequirementRecorder,
+        *,
+        api_key: str,
+    ) -> None:
+        config = api.config
+        http = _http_module()
+        self.wire: list[WireExchange] = []
+        self.api, self.record = api, record
+        self.http_client = openai.DefaultHttpxClient(
+            transport=_tee_transport(http, _verify(config), self.wire),
+            timeout=http.Timeout(config.read_timeout, connect=config.connect_timeout),
+        )
+        self.client = openai.OpenAI(
+            base_url=config.base_url,
+            api_key=api_key,
+            http_client=self.http_client,
+            max_retries=0,
+            timeout=config.read_timeout,
+        )
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one SDK call (one request of the budget); any exception is a failure."""
+        self.api.budget.take()
+        try:
+            return fn()
+        except Exception as exc:
+            raise CheckFailure(
+                title=f"The openai SDK failed: {what}",
+                received=describe_error(exc),
+                expected="the call returns its typed result",
+            ) from None
+
+    def last(self) -> WireExchange:
+        if not self.wire:
+            raise RuntimeError("the SDK sent no request")
+        return self.wire[-1]
+
+    def wire_note(self, what: str, problems: list[str]) -> None:
+        """Note where the wire broke the contract although the SDK coped."""
+        if problems:
+            self.record.note(
+                f"{what}: the SDK accepted the answer, but on the wire: "
+                + "; ".join(redact.scrub(p)[:240] for p in problems[:3])
+            )
+
+    def close(self) -> None:
+        for exchange in self.wire:
+            self.record.attach(exchange.transcript())
+        self.client.close()
+
+
+def describe_error(exc: BaseException) -> str:
+    """Type, status and code of an SDK error; its text only redacted and cut."""
+    status = getattr(exc, "status_code", None)
+    code = getattr(exc, "code", None)
+    parts = [type(exc).__name__]
+    if status is not None:
+        parts.append(f"status {status}")
+    if code is not None:
+        parts.append(f"code {code!r}")
+    message = redact.scrub(str(getattr(exc, "message", exc)))[:200]
+    return f"{', '.join(parts)}: {message}"
+
+
+@pytest.fixture
+def sdk(api: SuiteClient, record: RequirementRecorder) -> Iterator[Sdk]:
+    key = api.config.key("main")
+    if key is None:
+        raise KeyNotConfigured("main")
+    client = Sdk(api, record, api_key=key.reveal())
+    yield client
+    client.close()
+
+
+def _model(config: TargetConfig, endpoint: str) -> str:
+    model = config.model(endpoint)
+    if not model:
+        pytest.skip(f"no {endpoint} model configured (models.{endpoint})")
+    return model
+
+
+def _schema_problems(name: str, body: Any) -> list[str]:
+    return [f"schema {name}: {v}" for v in schemas.validate(name, body)]
+
+
+def _wire_json(exchange: WireExchange) -> tuple[Any, list[str]]:
+    try:
+        return exchange.json(), []
+    except ValueError as exc:
+        return None, [f"the body is not JSON ({exc})"]
+
+
+def _require(condition: bool, title: str, received: str, expected: str) -> None:
+    if not condition:
+        raise CheckFailure(
+            title=title,
+            received=redact.scrub(received),
+            expected=redact.scrub(expected),
+        )
+
+
+# ─── tests ───────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.smoke
+@pytest.mark.requirement("CLIENT-001")
+@pytest.mark.spend(requests=1)
+def test_the_sdk_lists_the_models_with_their_ids(sdk: Sdk) -> None:
+    page = sdk.call("models.list()", sdk.client.models.list)
+    ids = [getattr(m, "id", None) for m in page.data]
+    _require(
+        bool(ids) and all(isinstance(i, str) and i for i in ids),
+        "The SDK lists no model ids",
+        f"ids {ids[:5]!r} ({len(ids)} models)",
+        "a non-empty list of Model objects with string ids",
+    )
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _schema_problems("model_list", body)
+        wire_ids = [m.get("id") for m in body.get("data", []) if isinstance(m, dict)]
+        _require(
+            ids == wire_ids,
+            "The SDK's model ids differ from the wire",
+            f"SDK {ids[:5]!r}, wire {wire_ids[:5]!r}",
+            "the ids of $.data in order",
+        )
+    sdk.wire_note("models.list()", problems)
+
+
+@pytest.mark.requirement("CLIENT-002")
+@pytest.mark.spend(requests=1, tokens=24)
+def test_the_sdk_creates_a_completion_with_string_text(
+    sdk: Sdk, target_config: TargetConfig
+) -> None:
+    model = _model(target_config, "completions")
+    result = sdk.call(
+        "completions.create()",
+        lambda: sdk.client.completions.create(model=model, prompt=PROMPT, max_tokens=8),
+    )
+    text = result.choices[0].text if result.choices else None
+    _require(
+        isinstance(text, str),
+        "The SDK's completion has no text",
+        f"choices {result.choices!r}"[:200],
+        "choices[0].text a string",
+    )
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _schema_problems("completion", body)
+    sdk.wire_note("completions.create()", problems)
+
+
+@pytest.mark.requirement("CLIENT-003")
+@pytest.mark.spend(requests=1, tokens=24)
+def test_the_sdk_creates_a_chat_completion_with_string_content(
+    sdk: Sdk, target_config: TargetConfig
+) -> None:
+    model = _model(target_config, "chat")
+    result = sdk.call(
+        "chat.completions.create()",
+        lambda: sdk.client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": PROMPT}], max_tokens=8
+        ),
+    )
+    content = result.choices[0].message.content if result.choices else None
+    _require(
+        isinstance(content, str),
+        "The SDK's chat completion has no content",
+        f"choices {result.choices!r}"[:200],
+        "choices[0].message.content a string",
+    )
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _schema_problems("chat_completion", body)
+    sdk.wire_note("chat.completions.create()", problems)
+
+
+def _stream_problems(wire: WireExchange) -> tuple[str, list[str]]:
+    """The text the wire streamed, and what the strict SSE checks found wrong."""
+    problems = []
+    try:
+        sse_content_type_is_event_stream(wire.as_response())
+    except CheckFailure as exc:
+        problems.append(f"{exc.title} ({exc.received})")
+    stream = parse_stream([(bytes(wire.body), None)])
+    for check, args in (
+        (sse_events_are_data_only, ()),
+        (sse_data_is_single_line_json, ()),
+        (sse_done_exactly_once_and_last, ()),
+        (sse_chunks_validate, ("chat_completion_chunk",)),
+        (sse_usage_chunk_present_and_last, ()),
+    ):
+        try:
+            check(stream, *args)
+        except CheckFailure as exc:
+            problems.append(f"{exc.title} ({exc.received})")
+    try:
+        text = stream_text(stream).get(0, "")
+    except (CheckFailure, ValueError, KeyError, TypeError):
+        text = ""
+    return text, problems
+
+
+@pytest.mark.requirement("CLIENT-004")
+@pytest.mark.spend(requests=1, tokens=24)
+def test_the_sdk_streams_a_chat_completion_to_the_end_with_a_final_usage(
+    sdk: Sdk, target_config: TargetConfig
+) -> None:
+    model = _model(target_config, "chat")
+
+    def stream() -> list[Any]:
+        chunks = sdk.client.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": PROMPT}],
+            max_tokens=8,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        return list(chunks)
+
+    chunks = sdk.call("chat.completions.create(stream=True)", stream)
+    pieces = [
+        c.choices[0].delta.content
+        for c in chunks
+        if c.choices and isinstance(c.choices[0].delta.content, str)
+    ]
+    last = chunks[-1] if chunks else None
+    usage = getattr(last, "usage", None)
+    _require(
+        bool(pieces),
+        "The SDK's stream yielded no content",
+        f"{len(chunks)} chunks without delta.content",
+        "chunks whose choices[0].delta.content are strings",
+    )
+    _require(
+        usage is not None and last is not None and not last.choices,
+        "The SDK's stream has no final usage chunk",
+        f"last chunk choices {getattr(last, 'choices', None)!r}, usage {usage!r}"[:240],
+        "a last chunk with empty choices and a usage object (include_usage)",
+    )
+    text, problems = _stream_problems(sdk.last())
+    if text != "".join(pieces):
+        problems.append("the SDK's text differs from the text of the wire's chunks")
+    sdk.wire_note("chat.completions.create(stream=True)", problems)
+
+
+def _documented_width(model: str) -> int | None:
+    return next((m.dimensions for m in MODELS if m.id == model), None)
+
+
+@pytest.mark.requirement("CLIENT-005")
+@pytest.mark.spend(requests=1, tokens=12)
+def test_the_sdk_embeds_a_batch_as_float_vectors_of_the_model_width(
+    sdk: Sdk, target_config: TargetConfig
+) -> None:
+    model = _model(target_config, "embeddings")
+    inputs = ["The quick brown fox.", "A slow green turtle."]
+    result = sdk.call(
+        "embeddings.create()",
+        lambda: sdk.client.embeddings.create(model=model, input=inputs),
+    )
+    vectors = [item.embedding for item in result.data]
+    indexes = [item.index for item in result.data]
+    _require(
+        len(vectors) == len(inputs) and indexes == list(range(len(inputs))),
+        "The SDK's embeddings do not match the inputs",
+        f"{len(vectors)} embeddings with index {indexes}",
+        f"{len(inputs)} embeddings with index 0..{len(inputs) - 1}",
+    )
+    floats = all(
+        isinstance(v, list) and v and all(isinstance(x, float) for x in v)
+        for v in vectors
+    )
+    widths = sorted({len(v) for v in vectors if isinstance(v, list)})
+    _require(
+        floats,
+        "The SDK's embeddings are not float vectors",
+        f"embedding types {[type(v).__name__ for v in vectors]}",
+        "lists of floats (the SDK decodes the base64 it asked for)",
+    )
+    width = _documented_width(model)
+    _require(
+        len(widths) == 1 and (width is None or widths == [width]),
+        "The SDK's embeddings have the wrong width",
+        f"vector lengths {widths}",
+        f"every vector of length {width}" if width else "one length for the model",
+    )
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _embedding_wire_problems(body, vectors)
+    sdk.wire_note("embeddings.create()", problems)
+
+
+def _embedding_wire_problems(body: Any, vectors: list[Any]) -> list[str]:
+    """The SDK asked for base64: say if the wire sent floats or other numbers."""
+    items = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        return ["no data items"]
+    if not all(
+        isinstance(i, dict) and isinstance(i.get("embedding"), str) for i in items
+    ):
+        return ["the SDK asked for base64 but the embeddings are not base64 strings"]
+    try:
+        wire = [vector_of(i) for i in items]
+    except ValueError as exc:
+        return [f"base64 does not decode to float32 ({exc})"]
+    return [] if wire == vectors else ["the SDK's vectors differ from the wire's"]
+
+
+@pytest.mark.requirement("CLIENT-006")
+@pytest.mark.spend(requests=2, images=1)
+def test_the_sdk_generates_an_image_that_decodes(
+    sdk: Sdk, api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
+) -> None:
+    model = _model(target_config, "images")
+    result = sdk.call(
+        "images.generate()",
+        lambda: sdk.client.images.generate(
+            model=model, prompt="a small red apple", size="256x256"
+        ),
+    )
+    first = result.data[0] if result.data else None
+    b64 = getattr(first, "b64_json", None)
+    url = getattr(first, "url", None)
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _schema_problems("images_response", body)
+    sdk.wire_note("images.generate()", problems)
+    if isinstance(b64, str) and b64:
+        try:
+            data = base64.b64decode(b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise CheckFailure(
+                title="The SDK's image does not decode",
+                received=f"data[0].b64_json: not base64 ({exc})",
+                expected="base64 of an image file",
+            ) from None
+        image_decodes_at(data, where="data[0].b64_json")
+        return
+    _require(
+        isinstance(url, str) and bool(url),
+        "The SDK's image carries neither b64_json nor url",
+        f"data[0] {first!r}"[:200],
+        "data[0].b64_json or data[0].url",
+    )
+    url = str(url)
+    response = api.request("GET", url, key=None)
+    target = urlsplit(target_config.base_url)
+    if response.status_code in (401, 403) and urlsplit(url).netloc == target.netloc:
+        record.note(f"image url answered {response.status_code} without a key")
+        response = api.request("GET", url)
+    image_fetch_succeeded(response)
+    image_decodes_at(response.content, where="GET data[0].url")
+
+
+@pytest.mark.requirement("CLIENT-007")
+@pytest.mark.spend(requests=1, audio_seconds=WAV.duration)
+def test_the_sdk_transcribes_a_wav_to_string_text(
+    sdk: Sdk, target_config: TargetConfig
+) -> None:
+    model = _model(target_config, "transcriptions")
+    upload = (WAV.file, WAV.path.read_bytes(), WAV.content_type)
+    result = sdk.call(
+        "audio.transcriptions.create()",
+        lambda: sdk.client.audio.transcriptions.create(model=model, file=upload),
+    )
+    text = getattr(result, "text", None)
+    _require(
+        isinstance(text, str),
+        "The SDK's transcription has no text",
+        f"{type(result).__name__} {result!r}"[:200],
+        "a Transcription whose text is a string",
+    )
+    body, problems = _wire_json(sdk.last())
+    if body is not None:
+        problems += _schema_problems("transcription_json", body)
+    sdk.wire_note("audio.transcriptions.create()", problems)
+
+
+def _raises(sdk: Sdk, what: str, fn: Callable[[], Any], kind: Any, code: str) -> None:
+    """``fn`` raises the SDK's ``kind`` error carrying ``code``."""
+    sdk.api.budget.take()
+    expected = f"{kind.__name__} with code {code!r}"
+    try:
+        fn()
+    except openai.APIError as exc:
+        if isinstance(exc, kind) and exc.code == code:
+            return
+        received = describe_error(exc)
+    except Exception as exc:
+        received = describe_error(exc)
+    else:
+        received = "no error: the call returned a result"
+    raise CheckFailure(
+        title=f"The openai SDK raised the wrong error: {what}",
+        received=received,
+        expected=expected,
+    )
+
+
+@pytest.mark.requirement("CLIENT-008")
+@pytest.mark.spend(requests=2)
+def test_the_sdk_raises_its_typed_errors_with_the_envelope_code(
+    sdk: Sdk, api: SuiteClient, record: RequirementRecorder
+) -> None:
+    bogus = Sdk(api, record, api_key=f"qbt_invalid_{secrets.token_hex(12)}")
+    try:
+        _raises(
+            bogus,
+            "models.list() with an unknown key",
+            bogus.client.models.list,
+            openai.AuthenticationError,
+            "invalid_api_key",
+        )
+    finally:
+        bogus.close()
+    _raises(
+        sdk,
+        "chat.completions.create() with an unknown model",
+        lambda: sdk.client.chat.completions.create(
+            model=UNKNOWN_MODEL, messages=[{"role": "user", "content": PROMPT}]
+        ),
+        openai.BadRequestError,
+        "model_not_found",
+    )
