@@ -7,7 +7,7 @@ of TLS certificate (``tls.make_tls_files``: a trustme CA and a loopback leaf), s
 only difference to ``qbtsuite serve`` is the application itself.
 
 Usage: ``python bench/bare_server.py STATE_DIR`` — writes ``STATE_DIR/bare.json``
-(``url``, ``ca``, ``pid``) once it listens, then serves until terminated.
+(``origin``, ``ca``, ``pid``) once it listens, then serves until terminated.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from qbtsuite.server.runner import (
@@ -39,9 +41,33 @@ async def _fixed(request: Request) -> JSONResponse:
     return JSONResponse({"object": "bench", "ok": True})
 
 
+def _large_body() -> bytes:
+    """An embeddings-shaped reply (1024 float32 values), serialised once."""
+    vector = np.random.default_rng(0).standard_normal(1024, dtype=np.float32)
+    vector /= np.linalg.norm(vector)
+    item = {"object": "embedding", "embedding": vector, "index": 0}
+    usage = {"prompt_tokens": 9, "total_tokens": 9}
+    reply = {"object": "list", "data": [item], "model": "bge-m3", "usage": usage}
+    return orjson.dumps(reply, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def bare_app() -> Starlette:
-    """One route answering any GET or POST with a small fixed JSON object."""
-    return Starlette(routes=[Route("/bare", _fixed, methods=["GET", "POST"])])
+    """``/bare``: a small fixed JSON object, built per request as apps usually do.
+
+    ``/bare-large``: the same bytes as an embeddings reply, prepared once, to show
+    what moving ~13 KB through TLS costs apart from any application work.
+    """
+    large = _large_body()
+
+    async def _large(request: Request) -> Response:
+        return Response(large, media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/bare", _fixed, methods=["GET", "POST"]),
+            Route("/bare-large", _large, methods=["GET", "POST"]),
+        ]
+    )
 
 
 async def _serve(state_dir: Path) -> None:
@@ -58,7 +84,7 @@ async def _serve(state_dir: Path) -> None:
         await asyncio.sleep(0.01)
     _tune_gc()  # the server process as ``runner.serve`` sets it up
     info = {
-        "url": f"https://127.0.0.1:{port}/bare",
+        "origin": f"https://127.0.0.1:{port}",
         "ca": str(tls.ca),
         "pid": os.getpid(),
     }

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from qbtsuite.server.bodies import Body, invalid, read_json
 from qbtsuite.server.gate import admit
-from qbtsuite.server.parts import parts_of
+from qbtsuite.server.parts import Parts, parts_of
 from qbtsuite.server.textapi import (
     TextReply,
     generate,
@@ -79,14 +79,15 @@ async def create_chat_completion(request: Request) -> Response:
     body = await read_json(request)
     options = read_options(request, body, default_max=None)
     prompt, prompt_tokens = _conversation(body)
-    reply = generate(parts_of(request), options, [prompt], prompt_tokens, "chatcmpl")
+    parts = parts_of(request)
+    reply = generate(parts, options, [prompt], prompt_tokens, "chatcmpl")
     return await respond(
         request,
         account,
         options,
         reply,
         whole=_whole,
-        pieces=_stream_chunks(request),
+        pieces=_stream_chunks(parts),
         chunk_object="chat.completion.chunk",
     )
 
@@ -104,9 +105,7 @@ def _whole(reply: TextReply) -> dict[str, Any]:
     return {**identity(reply, "chat.completion"), "choices": choices}
 
 
-def _stream_chunks(request: Request) -> Any:
-    parts = parts_of(request)
-
+def _stream_chunks(parts: Parts) -> Any:
     async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
         base = identity(reply, "chat.completion.chunk")
 

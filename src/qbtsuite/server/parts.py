@@ -70,5 +70,7 @@ def build_parts(settings: ServerSettings, keys: KeyStore) -> Parts:
 
 def parts_of(request: Request) -> Parts:
     """The parts of the app serving ``request``."""
-    parts: Parts = request.app.state.parts
+    # Item access: attribute access on State fails a normal lookup first and pays
+    # for an AttributeError on every call (several calls per request).
+    parts: Parts = request.app.state["parts"]
     return parts

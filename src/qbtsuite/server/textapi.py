@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -90,6 +90,11 @@ class TextReply:
         return sum(len(c.pieces) for c in self.choices)
 
 
+# Reply ids need to be unique, not secret: a PRNG seeded from the OS at start-up
+# serves them without a getrandom() system call per request (bench/README.md).
+_ids = random.Random()
+
+
 def generate(
     parts: Parts,
     options: TextOptions,
@@ -106,7 +111,7 @@ def generate(
         for i in range(options.n)
     ]
     return TextReply(
-        f"{id_prefix}-{secrets.token_hex(12)}",
+        f"{id_prefix}-{_ids.getrandbits(96):024x}",
         int(time.time()),
         options.model,
         prompt_tokens,
@@ -135,9 +140,11 @@ async def respond(
     ensure_funds(account)
     if options.stream:
         return stream_reply(parts, account, options, reply, pieces, chunk_object)
-    await Pacer(parts.settings.latency).whole(
-        max((len(c.pieces) for c in reply.choices), default=0)
-    )
+    latency = parts.settings.latency
+    if latency.ttft > 0 or latency.itl > 0:  # else nothing is ever due later
+        await Pacer(latency).whole(
+            max((len(c.pieces) for c in reply.choices), default=0)
+        )
     charge(parts, account, reply)
     body = whole(reply)
     body["usage"] = parts.usage(reply.prompt_tokens, reply.completion_tokens)

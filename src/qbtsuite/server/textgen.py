@@ -92,6 +92,9 @@ class TextGenerator:
 
 def _cut(pieces: list[str], max_tokens: int | None, stop: Sequence[str]) -> Generation:
     limit = len(pieces) if max_tokens is None else min(max_tokens, len(pieces))
+    reason = "length" if limit < len(pieces) else "stop"
+    if not any(stop):  # nothing to search for (the common case): skip the scan
+        return Generation(tuple(pieces[:limit]), reason)
     kept: list[str] = []
     text = ""
     for piece in pieces[:limit]:
@@ -103,7 +106,6 @@ def _cut(pieces: list[str], max_tokens: int | None, stop: Sequence[str]) -> Gene
             return Generation(_prefix([*kept, piece], hit), "stop")
         kept.append(piece)
         text = candidate
-    reason = "length" if limit < len(pieces) else "stop"
     return Generation(tuple(kept), reason)
 
 
