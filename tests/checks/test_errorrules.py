@@ -42,11 +42,15 @@ def test_answers_below_400_are_not_judged_as_errors() -> None:
     assert error_requirement_checks(json_response({"data": []})) == []
 
 
-def test_a_plain_text_body_fails_the_envelope_and_content_type_only() -> None:
+def test_a_plain_text_page_fails_the_content_type_requirement_only() -> None:
     resp = response(401, "Unauthorized", "text/plain")
     planned = [rid for rid, _ in error_requirement_checks(resp)]
-    assert planned == ["ERR-001", "ERR-002", "ERR-012"]
-    assert _failing(resp) == ["ERR-001", "ERR-002"]
+    assert planned == ["ERR-002", "ERR-012"]
+    assert _failing(resp) == ["ERR-002"]
+
+
+def test_json_that_is_not_json_fails_the_envelope_requirement() -> None:
+    assert _failing(response(401, "Unauthorized", "application/json")) == ["ERR-001"]
 
 
 def test_a_string_error_fails_the_envelope_but_not_the_content_type() -> None:

@@ -5,10 +5,11 @@ the envelope (ERR-001), a JSON Content-Type (ERR-002), a documented type (ERR-00
 that fits the status (ERR-004), a code from the table (ERR-005), OpenAI's ``param``
 (ERR-006), and no ``x-should-retry: true`` on a client error (ERR-012).
 
-One deviation should be reported once: a body that is not the envelope fails
-ERR-001 only, a wrong Content-Type ERR-002 only, and the table checks, which read
-fields of the envelope, are planned only when there is an envelope to read. Tests
-run the plan with ``record.check(rid)`` around each step.
+One deviation should be reported once: an HTML or plain-text page fails ERR-002
+only (its statement names them), a JSON body that is not the envelope ERR-001 only,
+and the table checks, which read fields of the envelope, are planned only when there
+is an envelope to read. Tests run the plan with ``record.check(rid)`` around each
+step.
 
 Requirements about *which* refusal an answer is (401 invalid_api_key, 429 …) use
 :func:`refused_with`, which leaves the envelope's shape to ERR-001/ERR-002.
@@ -109,10 +110,10 @@ def error_requirement_checks(
     """
     if response.status_code < 400:
         return []
-    steps: list[tuple[str, Step]] = [
-        ("ERR-001", partial(error_body_is_envelope, response)),
-        ("ERR-002", partial(error_content_type_is_json, response)),
-    ]
+    steps: list[tuple[str, Step]] = []
+    if media_type(response) == "application/json":
+        steps.append(("ERR-001", partial(error_body_is_envelope, response)))
+    steps.append(("ERR-002", partial(error_content_type_is_json, response)))
     if _readable(response):
         steps += [(rid, partial(fn, response)) for rid, fn in _TABLE]
     steps.append(("ERR-012", partial(no_retry_hint_on_client_error, response)))
