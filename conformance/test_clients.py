@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import json
 import secrets
 import ssl
 from collections.abc import Callable, Iterator
@@ -77,18 +78,26 @@ class WireExchange:
     response: Any
     body: bytearray = field(default_factory=bytearray)
 
-    def json(self) -> Any:
-        import json
-
-        return json.loads(bytes(self.body))
-
     def as_response(self) -> httpx.Response:
-        """The wire answer as a read ``httpx.Response``, for the suite's checks."""
-        return httpx.Response(
-            self.response.status_code,
-            headers=list(self.response.headers.multi_items()),
-            content=bytes(self.body),
-        )
+        """The wire answer as a read ``httpx.Response`` (Content-Encoding undone)."""
+        headers = list(self.response.headers.multi_items())
+        try:
+            return httpx.Response(
+                self.response.status_code, headers=headers, content=bytes(self.body)
+            )
+        except httpx.DecodingError:
+            plain = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
+            return httpx.Response(
+                self.response.status_code, headers=plain, content=bytes(self.body)
+            )
+
+    def json(self) -> Any:
+        return json.loads(self.as_response().content)
+
+    def summary(self) -> str:
+        response = self.as_response()
+        kind = response.headers.get("content-type", "no Content-Type")
+        return f"{response.status_code} {kind}, {len(response.content)} bytes"
 
     def transcript(self) -> str:
         try:
@@ -96,9 +105,10 @@ class WireExchange:
             shown = sent[:2000].decode("utf-8", errors="replace")
         except Exception:  # a streamed multipart body is not kept
             shown = "<multipart/form-data body>"
+        response = self.as_response()
         note = "as seen by the openai SDK's HTTP client"
         return format_exchange(
-            self.request, shown, self.response, bytes(self.body), note=note
+            self.request, shown, response, response.content, note=note
         )
 
 
@@ -174,9 +184,10 @@ class Sdk:
         try:
             return fn()
         except Exception as exc:
+            wire = f" (on the wire: {self.wire[-1].summary()})" if self.wire else ""
             raise CheckFailure(
                 title=f"The openai SDK failed: {what}",
-                received=describe_error(exc),
+                received=describe_error(exc) + wire,
                 expected="the call returns its typed result",
             ) from None
 
@@ -332,7 +343,7 @@ def _stream_problems(wire: WireExchange) -> tuple[str, list[str]]:
         sse_content_type_is_event_stream(wire.as_response())
     except CheckFailure as exc:
         problems.append(f"{exc.title} ({exc.received})")
-    stream = parse_stream([(bytes(wire.body), None)])
+    stream = parse_stream([(wire.as_response().content, None)])
     for check, args in (
         (sse_events_are_data_only, ()),
         (sse_data_is_single_line_json, ()),
@@ -528,13 +539,23 @@ def test_the_sdk_transcribes_a_wav_to_string_text(
 
 
 def _raises(sdk: Sdk, what: str, fn: Callable[[], Any], kind: Any, code: str) -> None:
-    """``fn`` raises the SDK's ``kind`` error carrying ``code``."""
+    """``fn`` raises the SDK's ``kind`` error, carrying ``code`` if the envelope has one.
+
+    Which class the SDK raises follows the status. An envelope without a code is the
+    error format's finding (ERR-001, judged by the error tests): noted here, so one
+    deviation is reported once; a *different* code fails.
+    """
     sdk.api.budget.take()
     expected = f"{kind.__name__} with code {code!r}"
     try:
         fn()
     except openai.APIError as exc:
-        if isinstance(exc, kind) and exc.code == code:
+        if isinstance(exc, kind) and exc.code in (code, None):
+            if exc.code is None:
+                sdk.record.note(
+                    f"{what}: the SDK raised {kind.__name__} without a code "
+                    "(the answer's envelope carries none)"
+                )
             return
         received = describe_error(exc)
     except Exception as exc:

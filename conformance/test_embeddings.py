@@ -19,13 +19,14 @@ from qbtsuite.checks import (
     base64_embeddings_match_floats,
     batch_embeddings_match_singles,
     content_type_is_json,
-    declines_capability,
+    declines_in_an_envelope,
     embedding_dimension_is,
     embeddings_encoded_as,
     embeddings_one_per_input_in_order,
     embeddings_share_dimension,
-    error_code_is,
+    error_requirement_checks,
     model_is,
+    refused_with,
     response_conforms_to_schema,
     status_is,
 )
@@ -63,7 +64,7 @@ def _float_list(exchange: Exchange) -> Any:
 
 def _offered_or_unsupported(exchange: Exchange, model: str) -> None:
     """End the test as unsupported when the target declines ``model`` in the envelope."""
-    if declines_capability(exchange):
+    if declines_in_an_envelope(exchange):
         unsupported(f"the target does not offer the embedding model {model}")
 
 
@@ -158,7 +159,7 @@ def test_dimensions_is_honoured_or_rejected_with_400_never_ignored(
     _offered_or_unsupported(response, model)
     status_is(response, (200, 400))
     if response.status_code == 400:
-        error_code_is(response, 400, "invalid_request")
+        refused(record, response, 400, "invalid_request", "EMB-012")
         record.note(f"{model} refuses dimensions={DIMENSIONS} with 400 invalid_request")
         return
     body = _float_list(response)
@@ -182,15 +183,44 @@ def test_user_and_encoding_format_float_are_accepted_with_number_arrays(
 # ─── rejected requests ───────────────────────────────────────────────────────
 
 
+def judge_error(record: RequirementRecorder, response: Exchange) -> None:
+    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
+    for rid, step in error_requirement_checks(response):
+        with record.check(rid):
+            step()
+
+
+def refused(
+    record: RequirementRecorder,
+    response: Exchange,
+    status: int,
+    code: str,
+    requirement: str,
+) -> None:
+    """``requirement`` holds if the answer is ``status`` with ``code``.
+
+    One deviation, one requirement: the envelope's shape and type belong to the
+    error format (ERR-001 …), judged on the same answer.
+    """
+    with record.check(requirement):
+        refused_with(response, status, code)
+    judge_error(record, response)
+
+
 @pytest.mark.requirement("EMB-006")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("missing", ["model", "input"])
 def test_a_request_without_model_or_input_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, missing: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    missing: str,
 ) -> None:
     body = {"model": _model(target_config), "input": "hello world"}
     del body[missing]
-    error_code_is(api.request("POST", PATH, json=body), 400, "invalid_request")
+    refused(
+        record, api.request("POST", PATH, json=body), 400, "invalid_request", "EMB-006"
+    )
 
 
 WRONG_TYPES: dict[str, tuple[str, Any]] = {
@@ -205,31 +235,40 @@ WRONG_TYPES: dict[str, tuple[str, Any]] = {
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("case", sorted(WRONG_TYPES))
 def test_an_input_or_model_of_the_wrong_type_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, case: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    case: str,
 ) -> None:
     field, value = WRONG_TYPES[case]
     body: dict[str, Any] = {"model": _model(target_config), "input": "hello world"}
     body[field] = value
-    error_code_is(api.request("POST", PATH, json=body), 400, "invalid_request")
+    refused(
+        record, api.request("POST", PATH, json=body), 400, "invalid_request", "EMB-007"
+    )
 
 
 @pytest.mark.requirement("EMB-008")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("empty", ["", []], ids=["empty-string", "empty-array"])
 def test_an_empty_input_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, empty: Any
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    empty: Any,
 ) -> None:
     response = _embed(api, _model(target_config), empty)
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "EMB-008")
 
 
 @pytest.mark.requirement("EMB-009")
 @pytest.mark.spend(requests=1)
 def test_an_unknown_model_is_rejected_with_400_model_not_found(
     api: SuiteClient,
+    record: RequirementRecorder,
 ) -> None:
     response = _embed(api, UNKNOWN_MODEL, "hello world")
-    error_code_is(response, 400, "model_not_found")
+    refused(record, response, 400, "model_not_found", "EMB-009")
 
 
 OTHER_CATEGORIES = [
@@ -241,16 +280,16 @@ OTHER_CATEGORIES = [
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("model", OTHER_CATEGORIES)
 def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, model: str
+    api: SuiteClient, record: RequirementRecorder, model: str
 ) -> None:
     response = _embed(api, model, "hello world")
-    error_code_is(response, 400, "model_not_found")
+    refused(record, response, 400, "model_not_found", "EMB-010")
 
 
 @pytest.mark.requirement("EMB-014")
 @pytest.mark.spend(requests=1)
 def test_an_unknown_encoding_format_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig
+    api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
 ) -> None:
     response = _embed(api, _model(target_config), "hello world", encoding_format="hex")
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "EMB-014")

@@ -20,12 +20,13 @@ import pytest
 
 from qbtsuite.checks import (
     content_type_is_json,
-    error_code_is,
+    error_requirement_checks,
     image_decodes_at,
     image_fetch_succeeded,
     images_carry_data,
     images_count_is,
     images_decode_at,
+    refused_with,
     response_conforms_to_schema,
     status_is,
 )
@@ -180,15 +181,44 @@ def test_output_format_yields_files_with_that_format_signature(
 # ─── rejected requests ───────────────────────────────────────────────────────
 
 
+def judge_error(record: RequirementRecorder, response: Exchange) -> None:
+    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
+    for rid, step in error_requirement_checks(response):
+        with record.check(rid):
+            step()
+
+
+def refused(
+    record: RequirementRecorder,
+    response: Exchange,
+    status: int,
+    code: str,
+    requirement: str,
+) -> None:
+    """``requirement`` holds if the answer is ``status`` with ``code``.
+
+    One deviation, one requirement: the envelope's shape and type belong to the
+    error format (ERR-001 …), judged on the same answer.
+    """
+    with record.check(requirement):
+        refused_with(response, status, code)
+    judge_error(record, response)
+
+
 @pytest.mark.requirement("IMG-008")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("missing", ["model", "prompt"])
 def test_a_request_without_model_or_prompt_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, missing: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    missing: str,
 ) -> None:
     body = {"model": _model(target_config), "prompt": PROMPT, "size": SIZE}
     del body[missing]
-    error_code_is(api.request("POST", PATH, json=body), 400, "invalid_request")
+    refused(
+        record, api.request("POST", PATH, json=body), 400, "invalid_request", "IMG-008"
+    )
 
 
 WRONG_TYPES: dict[str, tuple[str, Any]] = {
@@ -202,11 +232,14 @@ WRONG_TYPES: dict[str, tuple[str, Any]] = {
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("case", sorted(WRONG_TYPES))
 def test_a_field_of_the_wrong_type_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, case: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    case: str,
 ) -> None:
     field, value = WRONG_TYPES[case]
     response = _generate(api, _model(target_config), **{field: value})
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "IMG-009")
 
 
 INVALID_VALUES: dict[str, tuple[str, Any]] = {
@@ -221,19 +254,23 @@ INVALID_VALUES: dict[str, tuple[str, Any]] = {
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("case", sorted(INVALID_VALUES))
 def test_an_invalid_value_is_rejected_with_400_invalid_request_not_a_5xx(
-    api: SuiteClient, target_config: TargetConfig, case: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    case: str,
 ) -> None:
     field, value = INVALID_VALUES[case]
     response = _generate(api, _model(target_config), **{field: value})
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "IMG-010")
 
 
 @pytest.mark.requirement("IMG-011")
 @pytest.mark.spend(requests=1)
 def test_an_unknown_model_is_rejected_with_400_model_not_found(
     api: SuiteClient,
+    record: RequirementRecorder,
 ) -> None:
-    error_code_is(_generate(api, UNKNOWN_MODEL), 400, "model_not_found")
+    refused(record, _generate(api, UNKNOWN_MODEL), 400, "model_not_found", "IMG-011")
 
 
 OTHER_CATEGORIES = [
@@ -246,6 +283,6 @@ OTHER_CATEGORIES = [
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("model", OTHER_CATEGORIES)
 def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, model: str
+    api: SuiteClient, record: RequirementRecorder, model: str
 ) -> None:
-    error_code_is(_generate(api, model), 400, "model_not_found")
+    refused(record, _generate(api, model), 400, "model_not_found", "IMG-012")

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
+from qbtsuite import redact
 from qbtsuite.audiofixtures import AudioFixture, load_manifest
 from qbtsuite.checks import (
     content_type_is_json,
     duration_within,
-    error_code_is,
-    rejected_as_client_error,
+    error_requirement_checks,
+    refused_with,
     response_conforms_to_schema,
     segments_lie_within_audio,
     status_is,
@@ -31,6 +32,7 @@ from qbtsuite.checks import (
 )
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
+from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.recording import RequirementRecorder
@@ -141,6 +143,30 @@ def test_language_temperature_and_prompt_are_accepted(
 # ─── rejected requests ───────────────────────────────────────────────────────
 
 
+def judge_error(record: RequirementRecorder, response: Exchange) -> None:
+    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
+    for rid, step in error_requirement_checks(response):
+        with record.check(rid):
+            step()
+
+
+def refused(
+    record: RequirementRecorder,
+    response: Exchange,
+    status: int,
+    code: str,
+    requirement: str,
+) -> None:
+    """``requirement`` holds if the answer is ``status`` with ``code``.
+
+    One deviation, one requirement: the envelope's shape and type belong to the
+    error format (ERR-001 …), judged on the same answer.
+    """
+    with record.check(requirement):
+        refused_with(response, status, code)
+    judge_error(record, response)
+
+
 def _not_multipart(encoding: str, model: str) -> dict[str, Any]:
     """The same fields as JSON or urlencoded (the file as base64 text)."""
     fields = {"model": model, "file": base64.b64encode(WAV.path.read_bytes()).decode()}
@@ -153,18 +179,24 @@ def _not_multipart(encoding: str, model: str) -> dict[str, Any]:
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("encoding", ["json", "urlencoded"])
 def test_a_request_that_is_not_multipart_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, encoding: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    encoding: str,
 ) -> None:
     body = _not_multipart(encoding, _model(target_config))
     response = api.request("POST", PATH, **body)
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "AUD-008")
 
 
 @pytest.mark.requirement("AUD-009")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("missing", ["file", "model"])
 def test_a_multipart_request_without_file_or_model_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig, missing: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    missing: str,
 ) -> None:
     # (None, value) parts are plain form fields: the body stays multipart/form-data
     # even when no file is attached.
@@ -174,36 +206,44 @@ def test_a_multipart_request_without_file_or_model_is_rejected_with_400_invalid_
     }
     del parts[missing]
     response = api.request("POST", PATH, files=parts)
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "AUD-009")
 
 
 @pytest.mark.requirement("AUD-010")
 @pytest.mark.spend(requests=1)
 def test_an_unknown_response_format_is_rejected_with_400_invalid_request(
-    api: SuiteClient, target_config: TargetConfig
+    api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
 ) -> None:
     response = _transcribe(api, _model(target_config), response_format="xml")
-    error_code_is(response, 400, "invalid_request")
+    refused(record, response, 400, "invalid_request", "AUD-010")
 
 
 @pytest.mark.requirement("AUD-011")
 @pytest.mark.spend(requests=1)
 def test_random_bytes_named_wav_are_refused_with_a_4xx_in_the_envelope_not_a_5xx(
-    api: SuiteClient, target_config: TargetConfig
+    api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
     noise = random.Random(11).randbytes(8192)  # no RIFF header: not audio
     files = {"file": ("noise.wav", noise, "audio/wav")}
     data = {"model": _model(target_config)}
     response = api.request("POST", PATH, data=data, files=files)
-    rejected_as_client_error(response)
+    with record.check("AUD-011"):
+        if not 400 <= response.status_code <= 499:
+            raise CheckFailure(
+                title="A file that is not audio is not refused as a client error",
+                received=redact.scrub(f"{response.status_code} {response.text[:200]}"),
+                expected="a 4xx status (the envelope is judged by ERR-001 …)",
+            )
+    judge_error(record, response)
 
 
 @pytest.mark.requirement("AUD-012")
 @pytest.mark.spend(requests=1)
 def test_an_unknown_model_is_rejected_with_400_model_not_found(
     api: SuiteClient,
+    record: RequirementRecorder,
 ) -> None:
-    error_code_is(_transcribe(api, UNKNOWN_MODEL), 400, "model_not_found")
+    refused(record, _transcribe(api, UNKNOWN_MODEL), 400, "model_not_found", "AUD-012")
 
 
 OTHER_CATEGORIES = [
@@ -215,6 +255,6 @@ OTHER_CATEGORIES = [
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("model", OTHER_CATEGORIES)
 def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, model: str
+    api: SuiteClient, record: RequirementRecorder, model: str
 ) -> None:
-    error_code_is(_transcribe(api, model), 400, "model_not_found")
+    refused(record, _transcribe(api, model), 400, "model_not_found", "AUD-013")
