@@ -29,6 +29,7 @@ from qbtsuite.checks import (
     sse_content_type_is_event_stream,
     sse_data_is_single_line_json,
     sse_done_exactly_once_and_last,
+    sse_errors_use_envelope,
     sse_events_are_data_only,
     sse_finish_reason_only_at_end,
     sse_first_delta_has_assistant_role,
@@ -251,9 +252,22 @@ def test_chunks_are_sent_as_they_are_produced_not_buffered(
 
 
 @pytest.mark.requirement("SSE-015")
-@pytest.mark.spend(requests=0)
-def test_an_error_after_the_stream_started_is_sent_in_the_error_envelope() -> None:
+@pytest.mark.spend(requests=1, tokens=8)
+def test_an_error_after_the_stream_started_is_sent_in_the_error_envelope(
+    api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
+) -> None:
     # Neither the docs nor the OpenAI spec give a client a way to make a healthy
-    # target fail half-way through a stream; sse_errors_use_envelope judges such
-    # an event when one can be provoked.
-    pytest.skip("needs a way to provoke an error after the stream has started")
+    # target fail half-way through a stream; the reference server has a test hook.
+    if not target_config.embedded:
+        pytest.skip("needs a way to provoke an error after the stream has started")
+    body = _body("chat", _model(target_config, "chat"), max_tokens=SHORT)
+    exchange = api.request(
+        "POST", PATHS["chat"], json=body, stream=True,
+        headers={"X-Qbtsuite-Simulate": "stream_error"},
+    )  # fmt: skip
+    status_is(exchange, 200)
+    stream = parse_stream(exchange.chunks or [])
+    errors = [c for c in json_chunks(stream) if c.is_error]
+    if not errors:
+        pytest.skip("the target did not break off the stream when asked to")
+    sse_errors_use_envelope(stream)

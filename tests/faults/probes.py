@@ -587,3 +587,19 @@ def _early_413(t: ServerTarget) -> str | None:
             except TimeoutError:
                 return "no answer before the body was sent"
     return None if head.startswith(b"HTTP/1.1 413") else f"answered {head[:20]!r}"
+
+
+@probe("streaming.bare_error_event")
+def _mid_stream_error(t: ServerTarget) -> str | None:
+    body = {
+        "model": CHAT,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+    }
+    with https_client(t) as c:
+        c.headers["X-Qbtsuite-Simulate"] = "stream_error"
+        _, raw, _ = _stream_bytes(c, "chat/completions", body)
+    errors = [chunk["error"] for chunk in _chunks(raw) if "error" in chunk]
+    if not errors:
+        return "no error event"
+    return None if isinstance(errors[0], dict) else f"error event is {errors[0]!r}"

@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from qbtsuite.modelcatalog import Category
 from qbtsuite.server.bodies import Body, invalid, resolve_model
+from qbtsuite.server.errors import ApiError, error_body
 from qbtsuite.server.gate import ensure_funds
 from qbtsuite.server.keys import Account
 from qbtsuite.server.pacing import Pacer
@@ -139,6 +140,8 @@ async def respond(
     parts = parts_of(request)
     ensure_funds(account)
     if options.stream:
+        if request.headers.get("x-qbtsuite-simulate") == "stream_error":
+            pieces = interrupted_after_first(pieces)
         return stream_reply(parts, account, options, reply, pieces, chunk_object)
     latency = parts.settings.latency
     if latency.ttft > 0 or latency.itl > 0:  # else nothing is ever due later
@@ -163,10 +166,16 @@ def stream_reply(
     framer = parts.framer
 
     async def events() -> AsyncIterator[bytes]:
-        async for chunk in pieces(reply):
-            if options.include_usage:
-                chunk["usage"] = None
-            yield framer.event(orjson.dumps(chunk))
+        try:
+            async for chunk in pieces(reply):
+                if options.include_usage:
+                    chunk["usage"] = None
+                yield framer.event(orjson.dumps(chunk))
+        except UpstreamInterrupted as exc:
+            # An error after the stream started: one data event holding the envelope.
+            yield framer.event(error_body(exc.error))
+            yield framer.done()
+            return
         charge(parts, account, reply)
         if options.include_usage:
             usage = parts.usage(reply.prompt_tokens, reply.completion_tokens)
@@ -177,6 +186,30 @@ def stream_reply(
     return StreamingResponse(
         events(), media_type=framer.media_type, headers=SSE_HEADERS
     )
+
+
+class UpstreamInterrupted(Exception):
+    """The (simulated) upstream broke off a stream after it had started."""
+
+    def __init__(self) -> None:
+        super().__init__("upstream interrupted")
+        self.error = ApiError(
+            502, "upstream_error", "Upstream stream interrupted (simulated)"
+        )
+
+
+def interrupted_after_first(
+    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
+) -> Callable[[TextReply], AsyncIterator[dict[str, Any]]]:
+    """``pieces`` that break off after the first chunk (``X-Qbtsuite-Simulate:
+    stream_error``, the reference server's test hook for mid-stream errors)."""
+
+    async def cut(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
+        async for chunk in pieces(reply):
+            yield chunk
+            raise UpstreamInterrupted
+
+    return cut
 
 
 def identity(reply: TextReply, obj: str) -> dict[str, Any]:

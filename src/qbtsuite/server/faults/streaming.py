@@ -165,3 +165,21 @@ class PingEvents(Fault):
 
     def apply(self, parts: Parts) -> None:
         parts.framer = self.Framer()
+
+
+@fault(
+    "streaming.bare_error_event",
+    area="streaming",
+    breaks=("SSE-015",),
+    description='A mid-stream error is sent as {"error": "<message>"}, not the envelope',
+)
+class BareErrorEvent(Fault):
+    class Framer(_ChunkEditingFramer):
+        def edit(self, chunk: dict[str, Any]) -> dict[str, Any]:
+            error = chunk.get("error")
+            if isinstance(error, dict):
+                return {"error": error.get("message", "")}
+            return chunk
+
+    def apply(self, parts: Parts) -> None:
+        parts.framer = self.Framer()
