@@ -169,9 +169,12 @@ def _connect(config: TargetConfig) -> tuple[socket.socket, str, str]:
 class _Reader:
     """Feeds what the server sends into h11 and keeps the answer."""
 
-    def __init__(self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer):
+    def __init__(
+        self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer
+    ) -> None:
         self.sock, self.conn, self.answer = sock, conn, answer
         self.done = False
+        self.ended = False  # the connection's end was fed to h11
 
     def arrived(self) -> bool:
         """Read whatever is there without waiting; True once an answer has begun."""
@@ -183,14 +186,14 @@ class _Reader:
         try:
             # A readable TLS socket may only hold a session ticket: no answer yet.
             self._feed(self.sock.recv(65536))
-        except (ssl.SSLWantReadError, BlockingIOError):
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
             pass
         except OSError as exc:
             self._feed(b"", f"{type(exc).__name__}: {exc}")
         finally:
             self.sock.settimeout(timeout)
         self._parse()
-        return self.answer.status_code != 0 or self.done
+        return self.answer.status_code != 0 or self.done or self.ended
 
     def wait(self) -> None:
         """Read until the answer is complete or the connection ends."""
@@ -202,10 +205,14 @@ class _Reader:
             else:
                 self._feed(data)
             self._parse()
+            self.done = self.done or self.ended  # nothing more can arrive
 
     def _feed(self, data: bytes, error: str = "") -> None:
         if error and not self.answer.read_error:
             self.answer.read_error = f"reading: {error}"
+        if self.ended:
+            return
+        self.ended = not data
         try:
             self.conn.receive_data(data)
         except h11.RemoteProtocolError:
@@ -216,7 +223,9 @@ class _Reader:
             try:
                 event = self.conn.next_event()
             except h11.RemoteProtocolError as exc:
-                self.answer.read_error = f"not an HTTP/1.1 answer: {exc}"
+                self.answer.read_error = (
+                    f"the answer broke off or is not HTTP/1.1: {exc}"
+                )
                 self.done = True
                 return
             if event is h11.NEED_DATA or event is h11.PAUSED:
