@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from qbtsuite import redact
+from qbtsuite import redact, xdist_groups
 from qbtsuite.budget import RequestBudget, SharedBudget
 from qbtsuite.classify import Phase, classify
 from qbtsuite.client import SuiteClient
@@ -78,6 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    if not config.pluginmanager.is_registered(xdist_groups):
+        config.pluginmanager.register(xdist_groups, "qbtsuite-xdist-groups")
     try:
         if hasattr(config, "workerinput"):
             state = worker_state(config)
