@@ -27,6 +27,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from qbtlocust.collector import Collector
 from qbtlocust.context import PLAN_ENV, RunContext, read_keys
+from qbtlocust.ratelimit import RateLimitUser
 from qbtlocust.shape import ProfileShape
 from qbtlocust.users import (
     ChatStreamUser,
@@ -50,6 +51,7 @@ __all__ = [
     "ImagesUser",
     "MixedUser",
     "ProfileShape",
+    "RateLimitUser",
     "TranscriptionUser",
 ]
 

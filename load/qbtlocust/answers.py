@@ -6,7 +6,14 @@ from typing import Any
 
 import orjson
 
-__all__ = ["LIMIT_HEADERS", "check_json", "error_code", "header", "retry_after_seconds"]
+__all__ = [
+    "LIMIT_HEADERS",
+    "check_json",
+    "envelope_facts",
+    "error_code",
+    "header",
+    "retry_after_seconds",
+]
 
 # Rate-limit headers kept with every sample that has them (OpenAI's names).
 LIMIT_HEADERS = (
@@ -37,6 +44,28 @@ def error_code(body: bytes | None) -> str | None:
         return None
     code = error.get("code") if isinstance(error, dict) else None
     return str(code) if code is not None else None
+
+
+def envelope_facts(body: bytes | None) -> dict[str, str | bool | None]:
+    """What an error body holds of the envelope ``{"error": {message, type, code}}``.
+
+    Facts only (the ratelimit checks judge them); the body itself is not kept.
+    """
+    try:
+        data = orjson.loads(body or b"")
+    except orjson.JSONDecodeError:
+        return {"json": False}
+    error = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(error, dict):
+        return {"json": True, "error_object": False}
+    kind, code = error.get("type"), error.get("code")
+    return {
+        "json": True,
+        "error_object": True,
+        "message": isinstance(error.get("message"), str),
+        "type": kind if isinstance(kind, str) else None,
+        "code": code if isinstance(code, str) else None,
+    }
 
 
 def check_json(body: bytes, sample: dict[str, Any]) -> str | None:

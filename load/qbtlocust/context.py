@@ -56,6 +56,7 @@ class RunContext:
         )
         self.sent = 0  # first attempts started (retries are not new arrivals)
         self.in_flight = 0
+        self.finished = False  # a scripted user (ratelimit) has run its script
         self._users = 0
         seed = plan.seed if plan.seed is not None else time.time_ns()
         self.rng = random.Random(seed * 1000 + proc)
@@ -89,7 +90,11 @@ class RunContext:
     @property
     def stopped_sending(self) -> bool:
         """Past the timeline or the budget: no new requests from this process."""
-        return self.sent >= self.budget or self.elapsed() >= self.plan.duration
+        return (
+            self.finished
+            or self.sent >= self.budget
+            or self.elapsed() >= self.plan.duration
+        )
 
     @property
     def idle(self) -> bool:

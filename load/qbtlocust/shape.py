@@ -2,8 +2,10 @@
 
 Locust asks ``tick()`` about once a second. During the timeline it gets the current
 stage's users; afterwards the users stay (sending nothing new) until every process
-reports that its answers are in, or the plan's ``drain`` time is over. Returning
-None ends a headless run, so every profile finishes by itself.
+reports that its answers are in, or the plan's ``drain`` time is over. A run whose
+processes are all done earlier (a scripted user finished, or the request cap is
+reached) ends then. Returning None ends a headless run, so every profile finishes
+by itself.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class ProfileShape(LoadTestShape):
         if plan is None or not plan.stages:
             return None
         elapsed = time.perf_counter() - self.start_time
+        if type(self).idle_source():
+            return None  # every process is done (a script ended, or the cap is hit)
         stage = plan.stage_at(elapsed)
         if stage is not None:
             return stage.users, _spawn_rate(stage)

@@ -24,6 +24,7 @@ from locust.env import Environment
 from qbtlocust.answers import (
     LIMIT_HEADERS,
     check_json,
+    envelope_facts,
     error_code,
     header,
     retry_after_seconds,
@@ -42,9 +43,11 @@ __all__ = [
     "EmbeddingsUser",
     "ImagesUser",
     "MixedUser",
+    "QbtSender",
     "QbtUser",
     "TranscriptionUser",
     "bind",
+    "record",
 ]
 
 _IDLE_PAUSE = 0.1  # seconds a user waits when its process has stopped sending
@@ -61,6 +64,12 @@ def bind(context: RunContext | None, collector: Collector | None) -> None:
     """Point every user of this process at ``context`` and ``collector``."""
     _Run.context = context
     _Run.collector = collector
+
+
+def record(sample: dict[str, Any]) -> None:
+    """Hand one sample to this process's collector."""
+    if _Run.collector is not None:
+        _Run.collector.record(sample)
 
 
 class _TLS:
@@ -87,11 +96,11 @@ class _TLS:
         return make
 
 
-class QbtUser(FastHttpUser):
-    """Sends the requests of one endpoint (``endpoint``), paced by the plan."""
+class QbtSender(FastHttpUser):
+    """Sends and records requests; no task of its own (Locust adds every base class's
+    tasks to a subclass, so scripted users derive from this, not from QbtUser)."""
 
     abstract = True
-    endpoint: ClassVar[str] = ""
     max_retries = 0  # no hidden client retries
     insecure = False
 
@@ -111,46 +120,28 @@ class QbtUser(FastHttpUser):
     def wait_time(self) -> float:
         return 0.0 if self.ctx.schedule is not None else self.ctx.think()
 
-    def pick(self) -> str:
-        return self.endpoint
-
-    @task
-    def send(self) -> None:
-        ctx = self.ctx
-        go, due = ctx.claim()
-        if not go:
-            gevent.sleep(_IDLE_PAUSE)
-            return
-        if due is not None:
-            delay = due - time.perf_counter()
-            if delay > 0:
-                gevent.sleep(delay)
-        request = ctx.requests[self.pick()]
-        for attempt in range(ctx.plan.retries + 1):
-            sample = self._attempt(request, due if attempt == 0 else None, attempt)
-            if _Run.collector is not None:
-                _Run.collector.record(sample)
-            if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
-                break
-            wait = retry_after_seconds(sample.get("retry_after"))
-            gevent.sleep(min(wait, ctx.plan.retry_cap))
-
     def _attempt(
-        self, req: PreparedRequest, due: float | None, attempt: int
+        self,
+        req: PreparedRequest,
+        due: float | None,
+        attempt: int,
+        role: str | None = None,
     ) -> dict[str, Any]:
+        """One request; ``role`` sends it with another key than this user's."""
+        ctx = self.ctx
+        auth = self._auth if role is None else f"Bearer {ctx.keys.get(role, '')}"
         headers = {
-            "Authorization": self._auth,
+            "Authorization": auth,
             "Content-Type": req.content_type,
             "Accept": "text/event-stream" if req.stream else "application/json",
             "Accept-Encoding": "identity",
         }
-        ctx = self.ctx
         ctx.in_flight += 1
         sent = time.perf_counter()
         sample: dict[str, Any] = {
             "kind": "sample",
             "name": req.name,
-            "key": self.role,
+            "key": self.role if role is None else role,
             "proc": ctx.proc,
             "t": ctx.epoch(sent),
             "due": None if due is None else ctx.epoch(due),
@@ -196,6 +187,8 @@ class QbtUser(FastHttpUser):
                 problem = check_json(body, sample)
             elif status >= 300:
                 problem = f"HTTP {status} {error_code(body) or ''}".rstrip()
+            if status == 429 and not sample.get("interrupted"):
+                sample["envelope"] = envelope_facts(body)  # facts, not the body
         if status == 429:
             sample["retry_after"] = header(resp, "retry-after")
         limits = {k: header(resp, k) for k in LIMIT_HEADERS}
@@ -255,6 +248,36 @@ class QbtUser(FastHttpUser):
             resp.success()
         else:
             resp.failure(sample["problem"] or f"HTTP {sample['status']}")
+
+
+class QbtUser(QbtSender):
+    """Sends the requests of one endpoint (``endpoint``), paced by the plan."""
+
+    abstract = True
+    endpoint: ClassVar[str] = ""
+
+    def pick(self) -> str:
+        return self.endpoint
+
+    @task
+    def send(self) -> None:
+        ctx = self.ctx
+        go, due = ctx.claim()
+        if not go:
+            gevent.sleep(_IDLE_PAUSE)
+            return
+        if due is not None:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                gevent.sleep(delay)
+        request = ctx.requests[self.pick()]
+        for attempt in range(ctx.plan.retries + 1):
+            sample = self._attempt(request, due if attempt == 0 else None, attempt)
+            record(sample)
+            if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
+                break
+            wait = retry_after_seconds(sample.get("retry_after"))
+            gevent.sleep(min(wait, ctx.plan.retry_cap))
 
 
 class ChatStreamUser(QbtUser):

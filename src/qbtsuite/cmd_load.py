@@ -1,8 +1,9 @@
 """``qbtsuite load PROFILE``: drive a target with a Locust load profile, gated by SLOs.
 
 Exit codes (documented in ``load/README.md``; distinct from the conformance run):
-0 every SLO met, 2 usage or configuration error, 3 target unreachable, 4 internal
-error (the load generator failed), 5 an SLO was breached.
+0 every SLO met (and every rate-limit check passed), 2 usage or configuration error,
+3 target unreachable, 4 internal error (the load generator failed), 5 an SLO was
+breached, 6 a rate-limit check failed (``ratelimit`` profile).
 """
 
 from __future__ import annotations
@@ -63,6 +64,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--retries", type=int, help="client retries of a 429 (default 0: none)"
     )
+    limiter = p.add_argument_group("ratelimit profile")
+    limiter.add_argument(
+        "--keys",
+        type=_roles,
+        metavar="ROLE,ROLE",
+        help="key roles under test (default low_limit,low_limit_2); with --base-url "
+        "from QBTSUITE_<ROLE>_KEY (low_limit: QBTSUITE_LOW_LIMIT_KEY); 'second' "
+        "(QBTSUITE_SECOND_KEY) is the witness of isolation",
+    )
+    limiter.add_argument(
+        "--declared-limit",
+        type=int,
+        metavar="N",
+        help="requests per window each key under test is declared to admit "
+        "(default 30 on the embedded server; required with --base-url)",
+    )
+    limiter.add_argument(
+        "--window",
+        type=float,
+        metavar="SECONDS",
+        help="the limit's window (default 6 on the embedded server, which is started "
+        "with it; 60 with --base-url)",
+    )
+    limiter.add_argument(
+        "--windows",
+        type=int,
+        metavar="K",
+        help="steady-state windows measured while driving each key (default 2)",
+    )
     p.add_argument(
         "--slo",
         action="append",
@@ -104,12 +134,23 @@ def run(args: argparse.Namespace) -> int:
             warmup=args.warmup,
             max_requests=args.max_requests,
             retries=args.retries,
+            keys=args.keys,
+            declared_limit=args.declared_limit,
+            window=args.window,
+            windows=args.windows,
         ),
         slo=tuple(args.slo),
         workers=args.workers,
         output=args.output,
     )
     return _print(run_load(request))
+
+
+def _roles(text: str) -> tuple[str, ...]:
+    roles = tuple(r.strip() for r in text.split(",") if r.strip())
+    if not roles:
+        raise argparse.ArgumentTypeError("name at least one key role")
+    return roles
 
 
 def _print(result: LoadResult) -> int:
@@ -148,3 +189,22 @@ def _summary(report: dict[str, Any]) -> None:
     for v in report["slo"]:
         state = "met" if v["passed"] else "BREACHED"
         print(f"  SLO {v['slo']}: {state} (measured {v['value']})")
+    limiter = report.get("ratelimit")
+    if limiter is not None:
+        _limiter_summary(limiter)
+
+
+def _limiter_summary(limiter: dict[str, Any]) -> None:
+    declared = limiter["settings"]["declared_limit"]
+    for subject, key in limiter["keys"].items():
+        verdicts = ", ".join(
+            f"{name} {'FAIL' if check['verdict'] == 'fail' else check['verdict']}"
+            for name, check in key["checks"].items()
+            if check["verdict"] != "info"
+        )
+        rate = key["checks"]["limit"]["figures"].get("admitted_per_window")
+        shown = f"{rate:.1f}" if rate is not None else "–"
+        print(
+            f"  rate limit {subject}: {shown} admitted per window (declared "
+            f"{declared}); {verdicts}"
+        )

@@ -20,6 +20,8 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings
+
 __all__ = [
     "ENDPOINTS",
     "USER_CLASSES",
@@ -51,6 +53,7 @@ USER_CLASSES: dict[str, str] = {
     "images": "ImagesUser",
     "transcriptions": "TranscriptionUser",
     "mixed": "MixedUser",
+    "ratelimit": "RateLimitUser",  # the limiter scenario (Plan.ratelimit)
 }
 
 
@@ -86,7 +89,7 @@ class Plan:
     profile: str
     base_url: str
     stages: tuple[Stage, ...]
-    user: str = "chat_stream"  # an ENDPOINTS name, or "mixed"
+    user: str = "chat_stream"  # an ENDPOINTS name, "mixed" or "ratelimit"
     mix: dict[str, float] = field(default_factory=dict)  # mixed: endpoint → weight
     description: str = ""
     warmup: float = 1.0  # seconds at the start excluded from every figure
@@ -101,6 +104,7 @@ class Plan:
     ca: str | None = None  # CA bundle to trust (None: the system store)
     samples_path: str = "samples.jsonl"  # where the master writes every sample
     seed: int | None = None
+    ratelimit: RateLimitSettings | None = None  # user "ratelimit" only
 
     @property
     def duration(self) -> float:
@@ -138,6 +142,11 @@ class Plan:
         data["request"] = RequestSettings(**data["request"])
         data["think_time"] = tuple(data["think_time"])
         data["keys"] = tuple(data["keys"])
+        limiter = data.get("ratelimit")
+        if limiter is not None:
+            limiter["keys"] = tuple(limiter["keys"])
+            limiter["witnesses"] = tuple(limiter["witnesses"])
+            data["ratelimit"] = RateLimitSettings(**limiter)
         return cls(**data)
 
     def with_changes(self, **changes: Any) -> Plan:

@@ -17,6 +17,11 @@ from typing import Any
 
 from qbtsuite.errors import ConfigError
 from qbtsuite.loadtest.plan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
+from qbtsuite.loadtest.ratelimit.settings import (
+    RateLimitSettings,
+    parse_settings,
+    validated,
+)
 from qbtsuite.resources import data_dir
 
 __all__ = ["Overrides", "Profile", "load_profile", "profile_names", "resolve_plan"]
@@ -38,6 +43,7 @@ _TOP = {
     "mix",
     "request",
     "embedded",
+    "ratelimit",
 }
 _EMBEDDED = {"ttft": "--ttft", "itl": "--itl", "rate_window": "--rate-window"}
 
@@ -62,6 +68,22 @@ class Overrides:
     warmup: float | None = None
     max_requests: int | None = None
     retries: int | None = None
+    # the ratelimit profile
+    keys: tuple[str, ...] | None = None
+    declared_limit: int | None = None
+    window: float | None = None
+    windows: int | None = None
+
+    @property
+    def limiter_options(self) -> list[str]:
+        """The ratelimit options given (for a clear error on other profiles)."""
+        named = {
+            "--keys": self.keys,
+            "--declared-limit": self.declared_limit,
+            "--window": self.window,
+            "--windows": self.windows,
+        }
+        return [flag for flag, value in named.items() if value is not None]
 
 
 def profiles_folder() -> Path:
@@ -105,6 +127,10 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
     user = _get(data, "user", str, "chat_stream", where)
+    if user == "ratelimit":
+        return _ratelimit_profile(name, data, where)
+    if "ratelimit" in data:
+        raise ConfigError(f"{where}: [ratelimit] applies to user = 'ratelimit' only")
     mix = {k: _number(v, f"{where}: mix.{k}") for k, v in data.get("mix", {}).items()}
     if user != "mixed" and user not in ENDPOINTS:
         raise ConfigError(f"{where}: user must be one of {_names()} or 'mixed'")
@@ -149,6 +175,50 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
         if key in embedded:
             args += [option, str(_number(embedded[key], f"{where}: embedded.{key}"))]
     return Profile(name, plan, tuple(str(s) for s in slo), tuple(args))
+
+
+def _ratelimit_profile(name: str, data: dict[str, Any], where: str) -> Profile:
+    """A ``user = "ratelimit"`` profile: its timeline follows from ``[ratelimit]``."""
+    allowed = {"description", "user", "timeout", "request", "ratelimit", "seed"}
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise ConfigError(
+            f"{where}: the ratelimit profile derives its timeline from [ratelimit]; "
+            f"remove {', '.join(extra)}"
+        )
+    settings = parse_settings(data.get("ratelimit", {}), where)
+    plan = _limiter_plan(
+        Plan(
+            profile=name,
+            base_url="",
+            stages=(),
+            user="ratelimit",
+            description=_get(data, "description", str, "", where),
+            warmup=0.0,
+            drain=5.0,
+            timeout=_nonneg(data, "timeout", 30.0, where),
+            request=_request(data.get("request", {}), where),
+            seed=_get(data, "seed", int, 0, where) if "seed" in data else None,
+        ),
+        settings,
+    )
+    return Profile(name, plan, (), ())
+
+
+def _limiter_plan(plan: Plan, settings: RateLimitSettings) -> Plan:
+    """``plan`` with the timeline, keys and cap that ``settings`` need."""
+    where = f"profile {plan.profile!r}"
+    if settings.endpoint not in ENDPOINTS or ENDPOINTS[settings.endpoint][1]:
+        raise ConfigError(
+            f"{where}: ratelimit.endpoint must be a non-streamed endpoint of {_names()}"
+        )
+    return replace(
+        plan,
+        stages=(Stage(duration=settings.estimated_seconds(), users=1),),
+        keys=settings.roles,
+        max_requests=settings.request_cap(),
+        ratelimit=settings,
+    )
 
 
 def _names() -> str:
@@ -245,6 +315,12 @@ def resolve_plan(profile: Profile, overrides: Overrides) -> Plan:
     """The profile's plan with the command-line overrides applied and checked."""
     plan = profile.plan
     o = overrides
+    if plan.ratelimit is not None:
+        return _resolve_limiter(plan, plan.ratelimit, o)
+    if o.limiter_options:
+        raise ConfigError(
+            f"{', '.join(o.limiter_options)} apply to the ratelimit profile only"
+        )
     if o.rate is not None and not plan.open_loop:
         raise ConfigError(
             f"profile {profile.name!r} is closed loop (users); --rate applies to "
@@ -287,3 +363,38 @@ def _volume(stages: tuple[Stage, ...]) -> float:
         sum((s.rate if s.rate is not None else s.users) * s.duration for s in stages)
         or 1.0
     )
+
+
+def _resolve_limiter(plan: Plan, settings: RateLimitSettings, o: Overrides) -> Plan:
+    """The ratelimit profile: its own options; the timeline follows the windows."""
+    fixed = {
+        "--users": o.users,
+        "--rate": o.rate,
+        "--duration": o.duration,
+        "--warmup": o.warmup,
+        "--retries": o.retries,
+    }
+    given = [flag for flag, value in fixed.items() if value is not None]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} do not apply to the ratelimit profile: its timeline "
+            "follows the window (--window, --windows), it sends no retries"
+        )
+    changes: dict[str, Any] = {}
+    if o.keys is not None:
+        changes["keys"] = o.keys
+    if o.declared_limit is not None:
+        changes["declared_limit"] = o.declared_limit
+    if o.window is not None:
+        if not math.isfinite(o.window):
+            raise ConfigError("--window must be a number of seconds")
+        changes["window"] = o.window
+    if o.windows is not None:
+        changes["windows"] = o.windows
+    settings = validated(replace(settings, **changes), "ratelimit")
+    plan = _limiter_plan(plan, settings)
+    if o.max_requests is not None:
+        if o.max_requests < 1:
+            raise ConfigError("--max-requests must be at least 1")
+        plan = replace(plan, max_requests=o.max_requests)
+    return plan

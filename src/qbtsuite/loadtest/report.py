@@ -1,10 +1,12 @@
 """The load report: ``load.json``, a Markdown section and an HTML fragment.
 
 ``load.json`` is the record (per endpoint: counts by outcome, p50/p90/p95/p99 of every
-metric, requests/s, output tokens/s; offered vs achieved rate; SLO verdicts).
-:func:`markdown_section` and :func:`html_fragment` render it for ``summary.md`` and
-``report.html``; both take the parsed ``load.json`` so any report writer can include
-a load run it finds on disk. Keys never appear: the record knows key *roles* only.
+metric, requests/s, output tokens/s; offered vs achieved rate; SLO verdicts; for the
+ratelimit profile, its ``ratelimit`` section). :func:`markdown_section` and
+:func:`html_fragment` render it for ``summary.md`` and ``report.html``; both take the
+parsed ``load.json`` so any report writer can include a load run it finds on disk.
+The run folder gets its own ``summary.md`` and ``report.html`` (plots embedded) made
+of these sections. Keys never appear: the record knows key *roles* only.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+
+from qbtsuite.loadtest.ratelimit import report as limiter_report
 
 __all__ = [
     "DEFINITIONS",
@@ -35,12 +39,18 @@ DEFINITIONS = {
     "percentiles": "exact samples, linear interpolation (not Locust's rounded buckets)",
 }
 EXIT_CODES = {
-    0: "every SLO met",
+    0: "every SLO met, no rate-limit check failed",
     2: "usage or configuration error",
     3: "target unreachable",
     4: "internal error (the load generator failed)",
     5: "an SLO was breached",
+    6: "a rate-limit check failed (ratelimit profile)",
 }
+_STYLE = (
+    "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:2px 6px}td.fail{background:#ffcdd2}"
+    "td.pass{background:#c8e6c9}img{max-width:100%}</style>"
+)
 _COLUMNS = (
     ("requests", "requests"),
     ("ok", "ok"),
@@ -62,6 +72,15 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> None:
         f"{html_fragment(report)}\n</body></html>\n"
     )
     (run_dir / "load.html").write_text(page, encoding="utf-8")
+    summary = "# qbtsuite load run\n\n" + markdown_section(report)
+    (run_dir / "summary.md").write_text(summary, encoding="utf-8")
+    title = html.escape(f"qbtsuite load run: {report['profile']}")
+    full = (
+        "<!doctype html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{title}</title>{_STYLE}</head><body>\n<h1>{title}</h1>\n"
+        f"{html_fragment(report, run_dir)}\n</body></html>\n"
+    )
+    (run_dir / "report.html").write_text(full, encoding="utf-8")
 
 
 def read_report(run_dir: Path) -> dict[str, Any]:
@@ -161,6 +180,11 @@ def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
         for v in report["slo"]:
             mark = "met" if v["passed"] else "**breached**"
             lines.append(f"| `{v['slo']}` | {_verdict_value(v)} | {mark} |")
+    if report.get("ratelimit"):
+        lines += [
+            "",
+            limiter_report.markdown_section(report["ratelimit"], image_prefix),
+        ]
     plots = report["files"]["plots"]
     lines += ["", *(f"![{role}]({image_prefix}{name})" for role, name in plots.items())]
     lines += [
@@ -212,6 +236,10 @@ def html_fragment(
             for v in report["slo"]
         ]
         parts.append(_table(["SLO", "measured", "verdict"], rows))
+    if report.get("ratelimit"):
+        parts.append(
+            limiter_report.html_section(report["ratelimit"], run_dir, image_prefix)
+        )
     for role, name in report["files"]["plots"].items():
         src = esc(image_prefix + name)
         if run_dir is not None and (run_dir / name).is_file():

@@ -1,18 +1,22 @@
 """From a finished run folder (``plan.json`` + ``samples.jsonl``) to a verdict.
 
-Computes the figures, judges the SLOs, draws the plots and writes ``load.json``,
-``load.md`` and ``load.html``. Used right after ``qbtsuite load`` ran Locust, and by
+Computes the figures, judges the SLOs (and, for the ratelimit profile, the limiter
+checks), draws the plots and writes ``load.json``, ``load.md``, ``load.html``,
+``summary.md`` and ``report.html``. Used right after ``qbtsuite load`` ran Locust, and by
 ``qbtsuite load --analyse DIR`` for a folder whose samples came from elsewhere (a
 master with workers on several machines).
 
-Exit codes: 0 every SLO met; 4 the load generator failed (crashed, timed out or
-recorded nothing); 5 an SLO was breached.
+Exit codes: 0 every SLO met (and every limiter check passed); 4 the load generator
+failed (crashed, timed out or recorded nothing); 5 an SLO was breached; 6 a limiter
+check failed (ratelimit profile; it wins over 5, the limiter being what that profile
+is for).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,14 +24,23 @@ from typing import Any
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.plots import write_plots
 from qbtsuite.loadtest.processes import LocustRun
+from qbtsuite.loadtest.ratelimit.checks import INFO, judge
+from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
 from qbtsuite.loadtest.report import write_report
 from qbtsuite.loadtest.samples import SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
 from qbtsuite.loadtest.stats import Window, figures, timeline
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_SLO", "Finished", "finish"]
+__all__ = [
+    "EXIT_INTERNAL",
+    "EXIT_LIMITER",
+    "EXIT_OK",
+    "EXIT_SLO",
+    "Finished",
+    "finish",
+]
 
-EXIT_OK, EXIT_INTERNAL, EXIT_SLO = 0, 4, 5
+EXIT_OK, EXIT_INTERNAL, EXIT_SLO, EXIT_LIMITER = 0, 4, 5, 6
 
 
 class Finished:
@@ -60,17 +73,36 @@ def finish(
         )
     figs = figures(sset, plan)
     verdicts = evaluate(objectives, figs)
-    report = _report(plan, target, figs, verdicts, locust, sset, workers)
+    limiter = _limiter(run_dir, plan, sset, figs["window"]["t0"])
+    report = _report(plan, target, figs, verdicts, locust, sset, workers, limiter)
     if started is not None:
         report["started"] = started.isoformat(timespec="seconds")
     report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    window = Window(figs["window"]["t0"], plan)
+    last = max(s["t"] for s in sset.samples)
+    window = Window(figs["window"]["t0"], plan, last)
     measured = [s for s in sset.samples if window.holds(s)]
-    report["files"]["plots"] = write_plots(
-        run_dir, timeline(sset, window.t0), measured, plan
-    )
+    if plan.ratelimit is None:  # the ratelimit profile draws its own timelines
+        report["files"]["plots"] = write_plots(
+            run_dir, timeline(sset, window.t0), measured, plan
+        )
     write_report(run_dir, report)
     return Finished(report["exit_code"], _message(report, locust), report)
+
+
+def _limiter(
+    run_dir: Path, plan: Plan, sset: SampleSet, t0: float
+) -> dict[str, Any] | None:
+    """The ratelimit section (with one timeline plot per key), or None."""
+    if plan.ratelimit is None:
+        return None
+    section = judge(sset.samples, plan.ratelimit, t0)
+    for subject, key in section["keys"].items():
+        name = plot_file(subject)
+        write_timeline(
+            run_dir / name, subject, sset.samples, plan.ratelimit, t0, key["phases"]
+        )
+        key["plot"] = name
+    return section
 
 
 def _report(
@@ -81,11 +113,19 @@ def _report(
     locust: LocustRun,
     sset: SampleSet,
     workers: int,
+    limiter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     broken = locust.exit_code != 0 or locust.timed_out
     breached = any(not v.passed for v in verdicts)
-    code = EXIT_INTERNAL if broken else EXIT_SLO if breached else EXIT_OK
-    verdict = "internal-error" if broken else "slo-breached" if breached else "pass"
+    limited = limiter is not None and bool(limiter["failed"])
+    if broken:
+        code, verdict = EXIT_INTERNAL, "internal-error"
+    elif limited:
+        code, verdict = EXIT_LIMITER, "ratelimit-failed"
+    elif breached:
+        code, verdict = EXIT_SLO, "slo-breached"
+    else:
+        code, verdict = EXIT_OK, "pass"
     plan_data = asdict(plan)
     for private in ("base_url", "ca", "samples_path"):
         plan_data.pop(private)
@@ -111,6 +151,7 @@ def _report(
         },
         **figs,
         "slo": [v.to_json() for v in verdicts],
+        **({"ratelimit": limiter} if limiter is not None else {}),
         "verdict": verdict,
         "exit_code": code,
         "files": {
@@ -120,6 +161,8 @@ def _report(
             "locust_html": "locust.html",
             "markdown": "load.md",
             "html": "load.html",
+            "summary": "summary.md",
+            "report": "report.html",
             "plots": {},
         },
     }
@@ -152,6 +195,19 @@ def _verdict_message(report: dict[str, Any], locust: LocustRun) -> str:
             "see locust.log and locust_exceptions.csv"
         )
     failed = [v["slo"] for v in report["slo"] if not v["passed"]]
+    limiter = report.get("ratelimit")
+    if limiter is not None and limiter["failed"]:
+        message = "rate-limit check failed: " + ", ".join(limiter["failed"])
+        return message + ("; SLO breached: " + ", ".join(failed) if failed else "")
     if failed:
         return "SLO breached: " + ", ".join(failed)
+    if limiter is not None:
+        counts = Counter(
+            check["verdict"]
+            for key in limiter["keys"].values()
+            for check in key["checks"].values()
+            if check["verdict"] != INFO
+        )
+        listed = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+        return f"no rate-limit check failed ({listed})"
     return "all SLOs met" if report["slo"] else "done (no SLOs given)"

@@ -17,7 +17,8 @@ breached.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from qbtsuite.errors import ConfigError, TargetUnreachable
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.processes import LocustRun, run_locust
 from qbtsuite.loadtest.profile import Overrides, Profile, load_profile, resolve_plan
+from qbtsuite.loadtest.ratelimit.settings import embedded_keys_toml
 from qbtsuite.loadtest.report import read_report
 from qbtsuite.loadtest.result import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
 from qbtsuite.loadtest.samples import read_samples
@@ -76,10 +78,15 @@ def run_load(request: LoadRequest) -> LoadResult:
     """Run the load described by ``request``; never raises for bad input."""
     try:
         profile = load_profile(request.profile)
-        plan = resolve_plan(profile, request.overrides)
+        plan = resolve_plan(profile, _limiter_overrides(profile, request))
         objectives = parse_objectives(profile.slo + request.slo)
         if not 0 <= request.workers <= MAX_WORKERS:
             raise ConfigError(f"--workers must be between 0 and {MAX_WORKERS}")
+        if plan.ratelimit is not None and request.workers:
+            raise ConfigError(
+                "the ratelimit profile runs in one process (its timing is per key): "
+                "drop --workers"
+            )
         fewest = min(s.users for s in plan.stages)
         if plan.open_loop and request.workers > fewest:
             raise ConfigError(
@@ -90,20 +97,49 @@ def run_load(request: LoadRequest) -> LoadResult:
             target = remote(
                 request.base_url, request.confirm_target, plan.keys, request.ca
             )
-            return _with_target(request, profile, plan, objectives, target)
-        unknown = set(plan.keys) - {"main", "second", "zero_balance", "low_limit"}
-        if unknown:
-            raise ConfigError(f"unknown key role(s) {', '.join(sorted(unknown))}")
-        try:
-            with EmbeddedServer(args=profile.embedded_args) as server:
-                target = LoadTarget(server.https_url, server.ca, server.keys, True)
-                return _with_target(request, profile, plan, objectives, target)
-        except ServerStartError as exc:
-            return LoadResult(EXIT_INTERNAL, f"error: {exc}")
+            described = (profile, list(profile.embedded_args))
+            return _with_target(request, described, plan, objectives, target)
+        if plan.ratelimit is None:
+            unknown = set(plan.keys) - {"main", "second", "zero_balance", "low_limit"}
+            if unknown:
+                raise ConfigError(f"unknown key role(s) {', '.join(sorted(unknown))}")
+        with tempfile.TemporaryDirectory(prefix="qbtsuite-load-") as tmp:
+            args = [*profile.embedded_args, *_limiter_server_args(plan, Path(tmp))]
+            try:
+                with EmbeddedServer(args=args) as server:
+                    target = LoadTarget(server.https_url, server.ca, server.keys, True)
+                    described = (profile, args)
+                    return _with_target(request, described, plan, objectives, target)
+            except ServerStartError as exc:
+                return LoadResult(EXIT_INTERNAL, f"error: {exc}")
     except ConfigError as exc:
         return LoadResult(EXIT_CONFIG, f"error: {exc}")
     except TargetUnreachable as exc:
         return LoadResult(EXIT_UNREACHABLE, f"error: {exc}")
+
+
+def _limiter_overrides(profile: Profile, request: LoadRequest) -> Overrides:
+    """Against ``--base-url`` the ratelimit profile needs the declared limit, and
+    its window is the spec's minute unless ``--window`` says otherwise."""
+    o = request.overrides
+    if profile.plan.ratelimit is None or request.base_url is None:
+        return o
+    if o.declared_limit is None:
+        raise ConfigError(
+            "--declared-limit N is needed with --base-url: the per-window limit of "
+            "the keys under test"
+        )
+    return o if o.window is not None else replace(o, window=60.0)
+
+
+def _limiter_server_args(plan: Plan, folder: Path) -> list[str]:
+    """The embedded server for the ratelimit profile: its window, and a keys file
+    with every role the scenario uses (the server generates the key values)."""
+    if plan.ratelimit is None:
+        return []
+    keys = folder / "keys.toml"
+    keys.write_text(embedded_keys_toml(plan.ratelimit), encoding="utf-8")
+    return ["--rate-window", f"{plan.ratelimit.window:g}", "--keys", str(keys)]
 
 
 def _run_dir(output: Path, profile: str) -> Path:
@@ -121,11 +157,12 @@ def _run_dir(output: Path, profile: str) -> Path:
 
 def _with_target(
     request: LoadRequest,
-    profile: Profile,
+    described: tuple[Profile, list[str]],
     plan: Plan,
     objectives: list[Objective],
     target: LoadTarget,
 ) -> LoadResult:
+    profile, server_args = described
     probe(target)
     try:
         run_dir = _run_dir(request.output, profile.name)
@@ -141,15 +178,22 @@ def _with_target(
     (run_dir / "plan.json").write_text(plan.to_json() + "\n", encoding="utf-8")
     started = dt.datetime.now(dt.UTC)
     locust = run_locust(plan, target.keys, run_dir, request.workers)
-    described = {
+    facts = {
         "base_url": target.base_url,
         "embedded": target.embedded,
-        "embedded_args": list(profile.embedded_args) if target.embedded else [],
+        "embedded_args": _shown(server_args) if target.embedded else [],
     }
-    done = finish(
-        run_dir, plan, objectives, described, locust, request.workers, started
-    )
+    done = finish(run_dir, plan, objectives, facts, locust, request.workers, started)
     return LoadResult(done.exit_code, done.message, run_dir, done.report)
+
+
+def _shown(args: list[str]) -> list[str]:
+    """Server options as recorded: a temporary keys file is named, not pointed to."""
+    out = list(args)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--keys":
+            out[i + 1] = "keys.toml (generated; roles and limits only)"
+    return out
 
 
 def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:

@@ -64,6 +64,10 @@ class Sample(TypedDict, total=False):
     headers: dict[str, str]  # rate-limit headers of the answer (x-ratelimit-*)
     problem: str | None
     bytes: int
+    # ratelimit profile only
+    phase: str  # the scenario step that sent it (see loadtest.ratelimit.scenario)
+    subject: str  # the key role under test at the time (witnesses send too)
+    envelope: dict[str, str | bool | None]  # facts of a 429's body (no body kept)
 
 
 def outcome_for(status: int, problem: str | None) -> str:

@@ -25,12 +25,18 @@ ALL = "all"
 
 
 class Window:
-    """The measurement window, in epoch seconds."""
+    """The measurement window, in epoch seconds.
 
-    def __init__(self, t0: float, plan: Plan) -> None:
+    A scripted plan (the ratelimit profile) has no fixed timeline, only a deadline:
+    its window ends with its last request (``last_sent``).
+    """
+
+    def __init__(self, t0: float, plan: Plan, last_sent: float | None = None) -> None:
         self.t0 = t0
         self.start = t0 + plan.warmup
         self.end = t0 + plan.duration
+        if plan.ratelimit is not None and last_sent is not None:
+            self.end = min(self.end, last_sent + 1e-6)
         self.seconds = max(self.end - self.start, 1e-9)
 
     def holds(self, sample: Sample) -> bool:
@@ -109,7 +115,7 @@ def figures(sset: SampleSet, plan: Plan) -> dict[str, Any]:
     """Per-endpoint and overall figures of the measurement window."""
     samples = sset.samples
     t0 = sset.t0 if sset.t0 is not None else min((s["t"] for s in samples), default=0)
-    window = Window(t0, plan)
+    window = Window(t0, plan, max((s["t"] for s in samples), default=None))
     measured = [s for s in samples if window.holds(s)]
     names = sorted({s["name"] for s in measured})
     endpoints = {

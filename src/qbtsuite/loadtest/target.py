@@ -4,7 +4,8 @@
   generated keys.
 - A base URL: keys from the environment (``QUBITTRON_API_KEY`` for ``main``, the
   ``QBTSUITE_*_KEY`` variables for the other roles), the CA from ``--ca`` or
-  ``QBTSUITE_CA_BUNDLE``. A host that is not loopback must be named again with
+  ``QBTSUITE_CA_BUNDLE``. Other roles (the ratelimit profile's ``low_limit_2``) read
+  ``QBTSUITE_<ROLE>_KEY``. A host that is not loopback must be named again with
   ``--confirm-target`` so a staging URL typed by mistake does not get a soak.
 
 Before any load, one ``GET /models`` probe without a key (short timeouts) tells
@@ -24,7 +25,15 @@ import httpx
 
 from qbtsuite.errors import ConfigError, TargetUnreachable
 
-__all__ = ["KEY_ENV", "LoadTarget", "check_base_url", "is_loopback", "probe", "remote"]
+__all__ = [
+    "KEY_ENV",
+    "LoadTarget",
+    "check_base_url",
+    "is_loopback",
+    "key_variable",
+    "probe",
+    "remote",
+]
 
 # Key role → environment variable (the names the rest of the suite uses).
 KEY_ENV = {
@@ -34,6 +43,12 @@ KEY_ENV = {
     "low_limit": "QBTSUITE_LOW_LIMIT_KEY",
 }
 _PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+
+
+def key_variable(role: str) -> str:
+    """The environment variable holding ``role``'s key: the suite's names for the
+    usual roles, ``QBTSUITE_<ROLE>_KEY`` for any other (e.g. ``low_limit_2``)."""
+    return KEY_ENV.get(role) or f"QBTSUITE_{role.upper()}_KEY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +112,10 @@ def remote(
     base = check_base_url(url, confirm)
     keys: dict[str, str] = {}
     for role in roles:
-        variable = KEY_ENV.get(role)
-        value = env.get(variable, "") if variable else ""
+        variable = key_variable(role)
+        value = env.get(variable, "")
         if not value:
-            hint = f"set {variable}" if variable else "use main, second or low_limit"
-            raise ConfigError(f"no API key for role {role!r}: {hint}")
+            raise ConfigError(f"no API key for role {role!r}: set {variable}")
         keys[role] = value
     ca = ca or env.get("QBTSUITE_CA_BUNDLE") or None
     if ca is not None and not os.path.isfile(ca):
