@@ -20,11 +20,8 @@ from locust import task
 from locust.runners import LocalRunner
 
 from qbtlocust.users import QbtSender, record
-from qbtsuite.loadtest.ratelimit.scenario import (
-    Arrivals,
-    BudgetExhausted,
-    run_scenario,
-)
+from qbtsuite.loadtest.ratelimit.driver import Arrivals, BudgetExhausted
+from qbtsuite.loadtest.ratelimit.scenario import run_scenario
 from qbtsuite.loadtest.samples import Sample
 
 __all__ = ["GeventDriver", "RateLimitUser"]

@@ -12,7 +12,7 @@ import heapq
 import random
 from collections.abc import Sequence
 
-from qbtsuite.loadtest.ratelimit.scenario import Arrivals, BudgetExhausted
+from qbtsuite.loadtest.ratelimit.driver import Arrivals, BudgetExhausted
 from qbtsuite.loadtest.samples import Sample
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import Account, KeyStore, Pricing

@@ -65,6 +65,10 @@ def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
     assert report["target"]["embedded"] is True
     for name in ("load.json", "load.md", "load.html", "locust.html", "samples.jsonl"):
         assert (run_dir / name).stat().st_size > 0, name
+    summary = (run_dir / "summary.md").read_text()
+    assert summary.startswith("# qbtsuite load run") and "## Load: smoke" in summary
+    page = (run_dir / "report.html").read_text()
+    assert "<h2>Load: smoke</h2>" in page and "data:image/png;base64," in page
     for png in report["files"]["plots"].values():
         assert (run_dir / png).read_bytes().startswith(PNG), png
     every = report["endpoints"]["all"]

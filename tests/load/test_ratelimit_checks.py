@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from qbtsuite.loadtest.ratelimit.checks import FAIL, INFO, NOT_JUDGED, PASS, judge
+from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.scenario import run_scenario
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings
+from qbtsuite.loadtest.ratelimit.verdict import FAIL, INFO, NOT_JUDGED, PASS
 from qbtsuite.loadtest.ratelimit.windows import (
     envelope_problems,
     fewest_per_window,

@@ -19,8 +19,8 @@ import pytest
 
 from qbtsuite.cli import main
 from qbtsuite.embedded import EmbeddedServer
-from qbtsuite.loadtest.ratelimit.checks import CHECKS, FAIL, INFO, PASS
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings, embedded_keys_toml
+from qbtsuite.loadtest.ratelimit.verdict import CHECKS, FAIL, INFO, PASS
 from qbtsuite.server.faults import load_faults
 from tests.load.ratelimit_sim import BREAKS
 

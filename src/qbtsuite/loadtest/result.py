@@ -24,8 +24,9 @@ from typing import Any
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.plots import write_plots
 from qbtsuite.loadtest.processes import LocustRun
-from qbtsuite.loadtest.ratelimit.checks import INFO, judge
+from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
+from qbtsuite.loadtest.ratelimit.verdict import INFO
 from qbtsuite.loadtest.report import write_report
 from qbtsuite.loadtest.samples import SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate

@@ -4,10 +4,12 @@ No load tool measures a limiter (load-metrics.md §4): they count 429s as errors
 move on. This profile drives each key under test above its declared limit and judges
 what the limiter did, from the exact samples:
 
-- ``settings``: the scenario's parameters (travel inside the plan);
-- ``scenario``: the script a Locust process runs through a small driver interface;
-- ``windows``: counting admitted requests in windows, Retry-After and envelopes;
-- ``checks``: one verdict per check and key, with figures;
+- ``settings``: the scenario's parameters (they travel inside the plan);
+- ``driver`` and ``scenario``: what an engine must offer, and the script it runs;
+- ``windows``: counting admitted requests in windows, reading Retry-After and 429s;
+- ``verdict``, ``criteria``, ``keyview``: verdicts, their wording, a key's samples;
+- ``checks`` (limit, rejections, boundary), ``recovery``, ``isolation`` (and the
+  429 latency figures), gathered by ``judge`` into ``load.json``'s section;
 - ``plot`` and ``report``: the timeline plot and the report sections.
 """
 

@@ -9,7 +9,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.loadtest.ratelimit.checks import CHECKS, FAIL, INFO
+from qbtsuite.loadtest.ratelimit.verdict import CHECKS, FAIL, INFO
 
 __all__ = ["html_section", "markdown_section"]
 

@@ -1,10 +1,10 @@
 """The limiter scenario: what is sent to each key under test, and when.
 
 It runs inside a Locust process (``load/qbtlocust/ratelimit.py`` provides the
-:class:`Driver`), but imports nothing of Locust or gevent, so it also runs against a
+:class:`~qbtsuite.loadtest.ratelimit.driver.Driver`), but imports nothing of Locust or gevent, so it also runs against a
 simulated limiter in the unit tests. Every request becomes a sample tagged with its
 ``phase`` and the ``subject`` (the key under test); the checks judge those samples
-afterwards (:mod:`qbtsuite.loadtest.ratelimit.checks`). Per key, one after the other
+afterwards (:mod:`qbtsuite.loadtest.ratelimit.judge`). Per key, one after the other
 (so that a per-IP limiter cannot mix two keys' counts except where isolation is
 tested):
 
@@ -20,7 +20,8 @@ tested):
    millisecond), so only the "after" half is checked. The decision also happened
    before the answer arrived (at ``e``), so the slot is free by ``e + R``.
 2. **drive**: open loop at ``overdrive ×`` the key's rate (the declared one, or
-   what the fresh start admitted if more), for ``windows + 1`` windows.
+   what the fresh start admitted if more), for ``windows + ¾`` windows, from a
+   key that holds at most the "after" request (see ``steady_span`` in settings).
 3. **boundary**: saturate, then poll until admitted again: a fixed-window limiter
    re-admits exactly at its boundary, so the next boundary is one window later.
    A burst just before it and one just after: a fixed window admits twice its
@@ -34,9 +35,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
+from qbtsuite.loadtest.ratelimit.driver import (
+    BOUNDARY_AFTER,
+    BOUNDARY_BEFORE,
+    BOUNDARY_LOCATE,
+    BOUNDARY_SATURATE,
+    DRIVE,
+    ISOLATION_BASELINE,
+    ISOLATION_LOAD,
+    ISOLATION_LOADED,
+    RECOVERY_AFTER,
+    RECOVERY_BEFORE,
+    RECOVERY_FILL,
+    Arrivals,
+    BudgetExhausted,
+    Driver,
+)
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings
 from qbtsuite.loadtest.ratelimit.windows import (
     admitted,
@@ -45,97 +60,10 @@ from qbtsuite.loadtest.ratelimit.windows import (
 )
 from qbtsuite.loadtest.samples import Sample
 
-__all__ = [
-    "BOUNDARY_AFTER",
-    "BOUNDARY_BEFORE",
-    "BOUNDARY_LOCATE",
-    "BOUNDARY_SATURATE",
-    "DRIVE",
-    "ISOLATION_BASELINE",
-    "ISOLATION_LOAD",
-    "ISOLATION_LOADED",
-    "PHASES",
-    "RECOVERY_AFTER",
-    "RECOVERY_BEFORE",
-    "RECOVERY_FILL",
-    "Arrivals",
-    "BudgetExhausted",
-    "Driver",
-    "drive_capacity",
-    "drive_grid",
-    "run_scenario",
-]
+__all__ = ["drive_capacity", "drive_grid", "run_scenario"]
 
-RECOVERY_FILL = "recovery.fill"
-RECOVERY_BEFORE = "recovery.before"
-RECOVERY_AFTER = "recovery.after"
-DRIVE = "drive"
-BOUNDARY_SATURATE = "boundary.saturate"
-BOUNDARY_LOCATE = "boundary.locate"
-BOUNDARY_BEFORE = "boundary.before"
-BOUNDARY_AFTER = "boundary.after"
-ISOLATION_BASELINE = "isolation.baseline"  # witnesses, the subject quiet
-ISOLATION_LOAD = "isolation.load"  # the subject, driven above its limit
-ISOLATION_LOADED = "isolation.loaded"  # witnesses meanwhile
-PHASES = (
-    RECOVERY_FILL,
-    RECOVERY_BEFORE,
-    RECOVERY_AFTER,
-    DRIVE,
-    BOUNDARY_SATURATE,
-    BOUNDARY_LOCATE,
-    BOUNDARY_BEFORE,
-    BOUNDARY_AFTER,
-    ISOLATION_BASELINE,
-    ISOLATION_LOAD,
-    ISOLATION_LOADED,
-)
 _LEAD = 0.05  # seconds between deciding on a timeline and its first arrival
 _SETTLE_BEFORE_BURST = 0.2  # the baseline's answers are in before the first burst
-
-
-class BudgetExhausted(Exception):
-    """The run's request cap is reached: the scenario stops where it is."""
-
-
-@dataclass(frozen=True, slots=True)
-class Arrivals:
-    """Open-loop requests of one key: due at ``start + k / rate`` while before ``end``."""
-
-    role: str
-    phase: str
-    start: float  # epoch seconds
-    rate: float  # per second
-    end: float
-
-
-class Driver(Protocol):
-    """Sends requests and keeps time; every request it sends is recorded as a sample.
-
-    Times are epoch seconds on one monotonic clock (the samples' ``t``/``end``).
-    """
-
-    def now(self) -> float: ...
-
-    def sleep_until(self, when: float) -> None: ...
-
-    def send(self, role: str, phase: str, subject: str) -> Sample:
-        """One request, answered (or failed) before it returns."""
-        ...
-
-    def burst(self, role: str, phase: str, subject: str, count: int) -> list[Sample]:
-        """``count`` requests at once; returns when all are answered."""
-        ...
-
-    def arrivals(self, streams: Sequence[Arrivals], subject: str) -> list[Sample]:
-        """Every stream's requests at their due times, whatever the answers; returns
-        when the last one is answered."""
-        ...
-
-    def warm(self, count: int) -> None:
-        """Open up to ``count`` connections without counting against any key (e.g.
-        requests without a key), so that a burst is not slowed by handshakes."""
-        ...
 
 
 def run_scenario(driver: Driver, s: RateLimitSettings) -> None:
