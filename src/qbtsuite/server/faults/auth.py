@@ -21,7 +21,18 @@ def _with_authorization(scope: Scope, value: str) -> Scope:
 @fault(
     "auth.forbidden_instead_of_401",
     area="auth",
-    breaks=("AUTH-001", "AUTH-002", "AUTH-004", "AUTH-005"),
+    breaks=(
+        "AUTH-001",
+        "AUTH-002",
+        "AUTH-004",
+        "AUTH-005",
+        "AUTH-003",
+        "AUTH-006",
+        "AUTH-008",
+        "AUTH-009",
+        "ERR-005",
+        "CLIENT-008",
+    ),
     description="Bad or missing keys get 403 (same envelope) instead of 401",
 )
 class ForbiddenInsteadOf401(Fault):

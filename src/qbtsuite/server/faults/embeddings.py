@@ -31,7 +31,7 @@ def _on_embeddings(transform: Any) -> Any:
 @fault(
     "embeddings.off_by_one_dimension",
     area="embeddings",
-    breaks=("EMB-003",),
+    breaks=("EMB-003", "EMB-011", "EMB-012"),
     description="Float vectors lose their last component (1023 instead of 1024 for bge-m3)",
 )
 class OffByOneDimension(Fault):
@@ -70,6 +70,7 @@ class ReversedOrder(Fault):
     "embeddings.base64_ignored",
     area="embeddings",
     breaks=("EMB-011",),
+    collateral=("EMB-014",),  # its validation goes too
     description="encoding_format is not forwarded: base64 requests get float arrays",
 )
 class Base64Ignored(Fault):

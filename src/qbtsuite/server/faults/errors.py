@@ -52,7 +52,7 @@ class PlainText401(Fault):
 @fault(
     "errors.envelope_without_code",
     area="errors",
-    breaks=("ERR-001",),
+    breaks=("ERR-001", "ERR-007", "ERR-008"),
     description="Error envelopes carry message and type but no code",
 )
 class EnvelopeWithoutCode(Fault):
@@ -67,7 +67,7 @@ class EnvelopeWithoutCode(Fault):
 @fault(
     "errors.string_error",
     area="errors",
-    breaks=("ERR-001",),
+    breaks=("ERR-001", "ERR-007", "ERR-008"),
     description='Errors are {"error": "<message>"}: a string where clients expect an object',
 )
 class StringError(Fault):
@@ -80,7 +80,7 @@ class StringError(Fault):
 @fault(
     "errors.wrong_error_type",
     area="errors",
-    breaks=("ERR-003",),
+    breaks=("ERR-003", "ERR-004"),
     description="Every error has type 'error', not the documented type for its status",
 )
 class WrongErrorType(Fault):
@@ -110,7 +110,7 @@ class NoParamField(Fault):
 @fault(
     "errors.html_not_found",
     area="errors",
-    breaks=("ERR-011",),
+    breaks=("ERR-011", "MODEL-009", "MODEL-010"),
     description="Unknown paths get an HTML 404 page from the web server, not the envelope",
 )
 class HtmlNotFound(Fault):
@@ -130,7 +130,7 @@ class HtmlNotFound(Fault):
 @fault(
     "errors.validation_as_500",
     area="errors",
-    breaks=("ERR-007",),
+    breaks=("ERR-007", "ERR-008"),
     description="Body validation failures surface as 500 api_error instead of 400",
 )
 class ValidationAs500(Fault):
@@ -150,7 +150,20 @@ class ValidationAs500(Fault):
 @fault(
     "errors.model_not_found_as_404",
     area="errors",
-    breaks=("COMP-007", "CHAT-007", "EMB-009", "IMG-011", "AUD-012"),
+    breaks=(
+        "COMP-007",
+        "CHAT-007",
+        "EMB-009",
+        "IMG-011",
+        "AUD-012",
+        "COMP-008",
+        "CHAT-008",
+        "EMB-010",
+        "IMG-012",
+        "AUD-013",
+        "ERR-005",
+        "CLIENT-008",
+    ),
     description="Unknown or unsupported models get 404 instead of 400 model_not_found",
 )
 class ModelNotFoundAs404(Fault):

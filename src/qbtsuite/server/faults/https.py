@@ -18,7 +18,7 @@ __all__: list[str] = []
 @fault(
     "https.plain_http_served",
     area="https",
-    breaks=("HTTPS-002",),
+    breaks=("HTTPS-002", "HTTPS-001", "HTTPS-003"),
     description="The plain-HTTP listener serves the API instead of redirecting",
 )
 class PlainHttpServed(Fault):

@@ -23,6 +23,7 @@ _PATH = ("/v1/images/generations",)
     "images.size_ignored",
     area="images",
     breaks=("IMG-006",),
+    collateral=("IMG-009", "IMG-010"),  # its validation goes too
     description="Every image is rendered at 512x512 whatever size was asked",
 )
 class SizeIgnored(Fault):
@@ -39,6 +40,7 @@ class SizeIgnored(Fault):
     "images.output_format_ignored",
     area="images",
     breaks=("IMG-007",),
+    collateral=("IMG-010",),  # its validation goes too
     description="output_format is not forwarded: JPEG requests get PNG",
 )
 class OutputFormatIgnored(Fault):
@@ -50,6 +52,7 @@ class OutputFormatIgnored(Fault):
     "images.n_ignored",
     area="images",
     breaks=("IMG-002", "METER-008"),
+    collateral=("IMG-009", "IMG-010"),  # its validation goes too
     description="n is not forwarded: one image whatever n asks",
 )
 class ImagesNIgnored(Fault):

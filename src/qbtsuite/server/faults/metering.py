@@ -18,7 +18,7 @@ __all__: list[str] = []
 @fault(
     "metering.total_not_sum",
     area="metering",
-    breaks=("METER-001", "METER-003"),
+    breaks=("METER-001", "METER-003", "METER-005"),
     description="usage.total_tokens is one more than prompt + completion tokens",
 )
 class TotalNotSum(Fault):

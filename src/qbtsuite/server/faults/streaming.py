@@ -44,7 +44,7 @@ class NoDone(Fault):
 @fault(
     "streaming.double_done",
     area="streaming",
-    breaks=("SSE-009",),
+    breaks=("SSE-009", "SSE-010"),
     description="Streams end with data: [DONE] twice",
 )
 class DoubleDone(Fault):
@@ -102,7 +102,7 @@ class WrongContentType(Fault):
 @fault(
     "streaming.include_usage_ignored",
     area="streaming",
-    breaks=("SSE-011",),
+    breaks=("SSE-011", "CLIENT-004"),
     description="stream_options is not forwarded: no final usage chunk",
 )
 class IncludeUsageIgnored(Fault):
@@ -155,7 +155,7 @@ class FinishReasonEarly(Fault):
 @fault(
     "streaming.ping_events",
     area="streaming",
-    breaks=("SSE-002",),
+    breaks=("SSE-002", "CLIENT-004"),
     description="An 'event: ping' block without data precedes every chunk",
 )
 class PingEvents(Fault):

@@ -22,7 +22,8 @@ _TEXT_PATHS = ("/v1/completions", "/v1/chat/completions")
 @fault(
     "completions.max_tokens_ignored",
     area="completions",
-    breaks=("COMP-010", "METER-002"),
+    breaks=("COMP-010", "METER-002", "METER-005"),
+    collateral=("COMP-006", "COMP-013"),  # its validation goes too
     description="max_tokens is not forwarded: replies run to their natural length",
 )
 class MaxTokensIgnored(Fault):
@@ -35,6 +36,7 @@ class MaxTokensIgnored(Fault):
     "completions.stop_ignored",
     area="completions",
     breaks=("COMP-011",),
+    collateral=("COMP-013",),  # its validation goes too
     description="stop sequences are not forwarded: text runs past them",
 )
 class StopIgnored(Fault):
@@ -67,6 +69,7 @@ class CompletionWrongObject(Fault):
     "chat.n_ignored",
     area="chat",
     breaks=("CHAT-012",),
+    collateral=("CHAT-013",),  # its validation goes too
     description="n is not forwarded: chat always returns one choice",
 )
 class ChatNIgnored(Fault):
@@ -112,7 +115,7 @@ class MessagesNotValidated(Fault):
 @fault(
     "chat.finish_reason_missing",
     area="chat",
-    breaks=("CHAT-002",),
+    breaks=("CHAT-002", "CHAT-009"),
     description="Non-streamed chat choices have finish_reason null",
 )
 class FinishReasonMissing(Fault):

@@ -17,7 +17,7 @@ __all__: list[str] = []
 @fault(
     "uploads.no_cap",
     area="uploads",
-    breaks=("UPLOAD-002", "UPLOAD-003"),
+    breaks=("UPLOAD-002", "UPLOAD-003", "UPLOAD-005"),
     description="Bodies over 25 MB are accepted: the cap is not enforced at all",
 )
 class NoCap(Fault):
