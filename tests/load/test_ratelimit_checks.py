@@ -199,3 +199,16 @@ def test_a_request_admitted_before_retry_after_minus_one_fails_recovery() -> Non
 def test_a_probe_that_left_late_is_not_held_against_the_limiter() -> None:
     # Answered 2.05 s after the 429's request: it may have arrived after R − 1 = 2 s.
     assert _recovery_before(11.95, 12.05, 200) == NOT_JUDGED
+
+
+def test_a_key_that_was_a_witness_starts_fresh_when_its_turn_comes() -> None:
+    settings = RateLimitSettings(window=2.0, keys=("low_limit", "low_limit_2"))
+    driver = SimDriver(2.0, LIMITS, "rate.limit_doubled", seed=3)
+    run_scenario(driver, settings)
+    section = judge(driver.samples, settings, 1_000_000.37)
+    for key in ("low_limit", "low_limit_2"):
+        checks = section["keys"][key]["checks"]
+        # Twice the limit from a fresh start, whether or not the key was a witness.
+        assert checks["recovery"]["figures"]["fresh_start_admitted"] == 60, key
+        failed = [n for n, c in checks.items() if c["verdict"] == FAIL]
+        assert failed == ["limit"], (key, failed)

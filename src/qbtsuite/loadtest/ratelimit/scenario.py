@@ -8,7 +8,8 @@ afterwards (:mod:`qbtsuite.loadtest.ratelimit.judge`). Per key, one after the ot
 (so that a per-IP limiter cannot mix two keys' counts except where isolation is
 tested):
 
-1. **recovery**: from a fresh start, requests one after another until the first 429
+1. **recovery**: from a fresh start (a key that was a witness before waits one
+   window), requests one after another until the first 429
    (its Retry-After is ``R``); one request ``R − 1 − early_margin`` after that
    429's request was sent (when ``R ≥ 2``), and one ``R + late_margin`` after its
    answer arrived. Why ``R − 1``: Retry-After is the exact wait ``w`` rounded *up*
@@ -69,12 +70,16 @@ _SETTLE_BEFORE_BURST = 0.2  # the baseline's answers are in before the first bur
 def run_scenario(driver: Driver, s: RateLimitSettings) -> None:
     """The whole scenario, key after key (see the module doc). Bounded in time and
     count; stops early when the driver's request cap is reached."""
+    used: dict[str, float] = {}  # witness role → when its last request was answered
     try:
         for subject in s.keys:
+            if subject in used:  # a witness before: let its window empty first
+                driver.sleep_until(used[subject] + s.window + s.late_margin)
             fresh = _recovery(driver, s, subject)
             capacity = _drive(driver, s, subject, max(fresh, s.declared_limit))
             baseline = _boundary(driver, s, subject, capacity)
             _isolation(driver, s, subject, capacity, baseline)
+            used |= dict.fromkeys(s.witnesses_for(subject), driver.now())
     except BudgetExhausted:
         return
 
