@@ -4,7 +4,7 @@ The scenario itself (:mod:`qbtsuite.loadtest.ratelimit.scenario`) is plain Pytho
 module gives it a driver made of gevent and the user's ``FastHttpSession``: one
 request, a burst (greenlets at once), and open-loop arrivals (one greenlet per
 stream schedules, one greenlet per request sends). Every request is an ordinary
-sample (``QbtSender._attempt``) tagged with its phase and the key under test, counted
+sample (``QbtSender.send_one``) tagged with its phase and the key under test, counted
 against the run's request cap. The run ends when the script does (a single local
 process quits at once; otherwise the load shape ends it at its next tick).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import gevent
 from locust import task
@@ -51,7 +51,7 @@ class GeventDriver:
         go, _ = self.ctx.claim()
         if not go:
             return None
-        sample = self.user._attempt(self.request, None, 0, role=role)
+        sample = self.user.send_one(self.request, None, 0, role=role)
         sample |= {"phase": phase, "subject": subject}
         if due is not None:
             sample["due"] = due
@@ -113,7 +113,7 @@ class GeventDriver:
 class RateLimitUser(QbtSender):
     """One user per run: it runs the scenario of ``plan.ratelimit`` once."""
 
-    concurrency: ClassVar[int] = 64  # bursts and open-loop arrivals overlap
+    concurrency = 64  # bursts and open-loop arrivals overlap
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)

@@ -120,7 +120,7 @@ class QbtSender(FastHttpUser):
     def wait_time(self) -> float:
         return 0.0 if self.ctx.schedule is not None else self.ctx.think()
 
-    def _attempt(
+    def send_one(
         self,
         req: PreparedRequest,
         due: float | None,
@@ -272,7 +272,7 @@ class QbtUser(QbtSender):
                 gevent.sleep(delay)
         request = ctx.requests[self.pick()]
         for attempt in range(ctx.plan.retries + 1):
-            sample = self._attempt(request, due if attempt == 0 else None, attempt)
+            sample = self.send_one(request, due if attempt == 0 else None, attempt)
             record(sample)
             if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
                 break

@@ -212,3 +212,47 @@ def test_a_key_that_was_a_witness_starts_fresh_when_its_turn_comes() -> None:
         assert checks["recovery"]["figures"]["fresh_start_admitted"] == 60, key
         failed = [n for n, c in checks.items() if c["verdict"] == FAIL]
         assert failed == ["limit"], (key, failed)
+
+
+def _witnessed(loaded_ms: float) -> dict[str, Any]:
+    """Isolation figures of a saturated key "k" whose witness "w" answers in 2 ms
+    alone and in ``loaded_ms`` while "k" is driven."""
+    settings = RateLimitSettings(window=2.0, keys=("k",), witnesses=("w",))
+    samples: list[Sample] = []
+    for i in range(10):
+        for phase, t, e2e in (
+            ("isolation.baseline", 10 + i / 10, 0.002),
+            ("isolation.loaded", 20 + i / 10, loaded_ms / 1000),
+        ):
+            samples.append(
+                {"key": "w", "subject": "k", "phase": phase, "status": 200,
+                 "t": t, "end": t + e2e, "e2e": e2e}
+            )  # fmt: skip
+    samples.append(
+        {"key": "k", "subject": "k", "phase": "isolation.load", "status": 429,
+         "t": 19.9, "end": 19.901, "e2e": 0.001, "retry_after": "1",
+         "envelope": dict(ENVELOPE)}
+    )  # fmt: skip
+    checks: dict[str, Any] = judge(samples, settings, 0.0)["keys"]["k"]["checks"]
+    return checks
+
+
+def test_a_witness_slowed_down_by_a_saturated_key_fails_isolation() -> None:
+    assert _witnessed(5.0)["isolation"]["verdict"] == PASS  # ≤ 2 × 2 ms + 10 ms
+    slow = _witnessed(20.0)["isolation"]
+    assert slow["verdict"] == FAIL
+    assert slow["figures"]["w"]["threshold_ms"] == pytest.approx(14.0)
+
+
+def test_a_key_over_its_limit_refused_with_another_status_fails_rejections() -> None:
+    checks = _witnessed(2.0)
+    assert checks["rejections"]["verdict"] == PASS
+    settings = RateLimitSettings(window=2.0, keys=("k",), witnesses=("w",))
+    refused: Sample = {
+        "key": "k", "subject": "k", "phase": "drive", "status": 503,
+        "t": 5.0, "end": 5.01, "e2e": 0.01, "due": 5.0,
+    }  # fmt: skip
+    section = judge([refused], settings, 0.0)
+    rejections = section["keys"]["k"]["checks"]["rejections"]
+    assert rejections["verdict"] == FAIL
+    assert rejections["parts"][-1]["detail"] == "refused with another status: 1× 503"
