@@ -47,7 +47,8 @@ def admit(request: Request) -> Account:
     """Authenticate, then count the request against the key's per-minute limit."""
     parts = parts_of(request)
     account = authenticate(request, parts)
-    client = request.client.host if request.client else "unknown"
+    peer = request.scope.get("client")  # (host, port), as ``request.client`` reads it
+    client = peer[0] if peer else "unknown"
     decision = parts.limiter.check(account.key, account.rpm, client)
     if not decision.admitted:
         raise ApiError(
@@ -72,7 +73,10 @@ _SIMULATED = {
 
 
 def _simulated_failure(request: Request) -> None:
-    wanted = request.headers.get("x-qbtsuite-simulate")
+    headers = request.headers
+    if "x-qbtsuite-simulate" not in headers:  # Headers.get raises inside on a miss
+        return
+    wanted = headers["x-qbtsuite-simulate"]
     if wanted in _SIMULATED:
         status, message = _SIMULATED[wanted]
         raise ApiError(status, wanted, message)
