@@ -9,10 +9,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 
+import httpcore  # noqa: F401  (see below)
 import httpx
 import pytest
 
 from qbtsuite.embedded import EmbeddedServer, ServerTarget
+
+# httpx imports httpcore lazily, on its first transport, and caches httpcore's exception
+# classes then. In-process pytester runs drop modules first imported inside them; had
+# httpcore been first imported there, later connection errors would escape httpx
+# unmapped. Importing it here, before any test runs, keeps one httpcore per process.
 
 
 @pytest.fixture(scope="session")
