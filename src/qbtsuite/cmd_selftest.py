@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--update-readme",
         type=Path,
         metavar="README",
-        help=f"Replace the section between {README_START} and {README_END} in this file",
+        help="Replace the fault-matrix section (between its HTML comment markers) "
+        "in this file",
     )
     p.set_defaults(func=run)
 
