@@ -21,27 +21,17 @@ import pytest
 
 from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
-    error_requirement_checks,
     key_accepted,
     refused_with,
     response_does_not_echo_key,
 )
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
 from qbtsuite.transcript import format_exchange
+from qbtsuite.verdicts import judge_error
 
 PROMPT = "Hi"
-
-
-def judge_error(
-    record: RequirementRecorder, response: Exchange | httpx.Response
-) -> None:
-    """Hold an error answer to the error format, one requirement at a time."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
 
 
 def main_key(config: TargetConfig) -> str:

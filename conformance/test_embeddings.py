@@ -24,9 +24,7 @@ from qbtsuite.checks import (
     embeddings_encoded_as,
     embeddings_one_per_input_in_order,
     embeddings_share_dimension,
-    error_requirement_checks,
     model_is,
-    refused_with,
     response_conforms_to_schema,
     status_is,
 )
@@ -36,6 +34,7 @@ from qbtsuite.exchange import Exchange
 from qbtsuite.modelcatalog import MODELS, Category, models_for
 from qbtsuite.outcomes import unsupported
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import refused
 
 PATH = "embeddings"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
@@ -181,30 +180,6 @@ def test_user_and_encoding_format_float_are_accepted_with_number_arrays(
 
 
 # ─── rejected requests ───────────────────────────────────────────────────────
-
-
-def judge_error(record: RequirementRecorder, response: Exchange) -> None:
-    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
-
-
-def refused(
-    record: RequirementRecorder,
-    response: Exchange,
-    status: int,
-    code: str,
-    requirement: str,
-) -> None:
-    """``requirement`` holds if the answer is ``status`` with ``code``.
-
-    One deviation, one requirement: the envelope's shape and type belong to the
-    error format (ERR-001 …), judged on the same answer.
-    """
-    with record.check(requirement):
-        refused_with(response, status, code)
-    judge_error(record, response)
 
 
 @pytest.mark.requirement("EMB-006")

@@ -12,13 +12,11 @@ import json
 import secrets
 from typing import Any
 
-import httpx
 import pytest
 
 from qbtsuite.checks import (
     error_member_present,
     error_not_streamed,
-    error_requirement_checks,
     refused_with,
     status_is,
 )
@@ -26,6 +24,7 @@ from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
 from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import judge_error
 
 PROMPT = "Hi"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
@@ -34,17 +33,6 @@ SIMULATE = "X-Qbtsuite-Simulate"  # the reference server's failure hook (not the
 # Answers outside the documented API (unknown path, undocumented method) are held to
 # ERR-011 (a SHOULD) rather than to the MUSTs of the documented envelope.
 OUTSIDE_THE_API = ("ERR-001", "ERR-002")
-
-
-def judge_error(
-    record: RequirementRecorder,
-    response: Exchange | httpx.Response,
-    skip: tuple[str, ...] = (),
-) -> None:
-    """Hold an error answer to the error format, one requirement at a time."""
-    for rid, step in error_requirement_checks(response, skip=skip):
-        with record.check(rid):
-            step()
 
 
 def json_body(endpoint: str, model: str | None) -> tuple[str, dict[str, Any]]:

@@ -19,7 +19,6 @@ import pytest
 
 from qbtsuite.checks import (
     REDIRECTS,
-    error_requirement_checks,
     hsts_present,
     not_processed_over_http,
     redirect_preserves_method,
@@ -32,19 +31,9 @@ from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure, TargetUnreachable
 from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import judge_error
 
 QUERY = "qbtsuite=redirect-probe"  # must come back unchanged in Location
-
-
-def judge_error(
-    record: RequirementRecorder,
-    response: Exchange | httpx.Response,
-    skip: tuple[str, ...] = (),
-) -> None:
-    """Hold an error answer to the error format, one requirement at a time."""
-    for rid, step in error_requirement_checks(response, skip=skip):
-        with record.check(rid):
-            step()
 
 
 def canary_key() -> str:

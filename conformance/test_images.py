@@ -20,13 +20,11 @@ import pytest
 
 from qbtsuite.checks import (
     content_type_is_json,
-    error_requirement_checks,
     image_decodes_at,
     image_fetch_succeeded,
     images_carry_data,
     images_count_is,
     images_decode_at,
-    refused_with,
     response_conforms_to_schema,
     status_is,
 )
@@ -36,6 +34,7 @@ from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import refused
 
 PATH = "images/generations"
 PROMPT = "a small red apple on a white background"
@@ -179,30 +178,6 @@ def test_output_format_yields_files_with_that_format_signature(
 
 
 # ─── rejected requests ───────────────────────────────────────────────────────
-
-
-def judge_error(record: RequirementRecorder, response: Exchange) -> None:
-    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
-
-
-def refused(
-    record: RequirementRecorder,
-    response: Exchange,
-    status: int,
-    code: str,
-    requirement: str,
-) -> None:
-    """``requirement`` holds if the answer is ``status`` with ``code``.
-
-    One deviation, one requirement: the envelope's shape and type belong to the
-    error format (ERR-001 …), judged on the same answer.
-    """
-    with record.check(requirement):
-        refused_with(response, status, code)
-    judge_error(record, response)
 
 
 @pytest.mark.requirement("IMG-008")

@@ -18,7 +18,6 @@ from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
     declines_in_an_envelope,
     error_member_present,
-    error_requirement_checks,
     model_list_contains,
     model_list_has_ids,
     model_list_shape,
@@ -32,6 +31,7 @@ from qbtsuite.exchange import Exchange
 from qbtsuite.modelcatalog import MODELS, Category, models_for
 from qbtsuite.outcomes import unsupported
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import judge_error
 
 PROMPT = "Hi"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
@@ -40,17 +40,6 @@ TTS_PATH = "api/v1/tts/text_to_audio"  # "one level higher" than the base URL
 # MODEL-009's "in the error envelope", not to the documented envelope's MUSTs, and
 # OpenAI's 404 model_not_found is not the table's 400 model_not_found (ERR-005).
 OUTSIDE_THE_DOCS = ("ERR-001", "ERR-002", "ERR-005")
-
-
-def judge_error(
-    record: RequirementRecorder,
-    response: Exchange | httpx.Response,
-    skip: tuple[str, ...] = (),
-) -> None:
-    """Hold an error answer to the error format, one requirement at a time."""
-    for rid, step in error_requirement_checks(response, skip=skip):
-        with record.check(rid):
-            step()
 
 
 def body_of(ex: Exchange) -> Any:

@@ -34,7 +34,6 @@ from qbtsuite.checks import (
     admitted_after_waiting,
     admitted_at_most_per_window,
     admitted_up_to_limit,
-    error_requirement_checks,
     key_accepted,
     refused_with,
     retry_after_at_most,
@@ -47,6 +46,7 @@ from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import judge_error
 
 pytestmark = [pytest.mark.spends("low_limit"), pytest.mark.slow]
 
@@ -54,13 +54,6 @@ FILL_SHARE = 0.3  # the first rpm requests are spread over this share of a windo
 EARLY_MARGIN = 0.2  # RATE-004's retry leaves this much of its second to the network
 LONGEST_WAIT = 2.0  # longest Retry-After waited for, in windows
 RETRY_AFTER_CEILING = 60  # seconds: the per-minute window (RATE-005)
-
-
-def judge_error(record: RequirementRecorder, response: Exchange) -> None:
-    """Hold an error answer to the error format, one requirement at a time."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
 
 
 def admitted(ex: Exchange) -> bool:

@@ -21,8 +21,6 @@ from qbtsuite.audiofixtures import AudioFixture, load_manifest
 from qbtsuite.checks import (
     content_type_is_json,
     duration_within,
-    error_requirement_checks,
-    refused_with,
     response_conforms_to_schema,
     segments_lie_within_audio,
     status_is,
@@ -36,6 +34,7 @@ from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.verdicts import judge_error, refused
 
 PATH = "audio/transcriptions"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
@@ -141,30 +140,6 @@ def test_language_temperature_and_prompt_are_accepted(
 
 
 # ─── rejected requests ───────────────────────────────────────────────────────
-
-
-def judge_error(record: RequirementRecorder, response: Exchange) -> None:
-    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
-
-
-def refused(
-    record: RequirementRecorder,
-    response: Exchange,
-    status: int,
-    code: str,
-    requirement: str,
-) -> None:
-    """``requirement`` holds if the answer is ``status`` with ``code``.
-
-    One deviation, one requirement: the envelope's shape and type belong to the
-    error format (ERR-001 …), judged on the same answer.
-    """
-    with record.check(requirement):
-        refused_with(response, status, code)
-    judge_error(record, response)
 
 
 def _not_multipart(encoding: str, model: str) -> dict[str, Any]:

@@ -30,8 +30,6 @@ import pytest
 from qbtsuite import redact
 from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
-    error_requirement_checks,
-    refused_with,
     status_is,
     upload_not_rejected_as_too_large,
     upload_rejected_before_body_sent,
@@ -39,9 +37,9 @@ from qbtsuite.checks import (
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
-from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
 from qbtsuite.transcript import body_excerpt, header_lines
+from qbtsuite.verdicts import judge_error, refused
 
 PATH = "audio/transcriptions"
 UNDER_CAP = 25_000_000  # UPLOAD-001: "at most 25,000,000 bytes"
@@ -301,30 +299,6 @@ def _answered(answer: RawAnswer) -> None:
             f"body bytes ({problem})",
             expected="413 request_entity_too_large in the error envelope",
         )
-
-
-def judge_error(record: RequirementRecorder, response: RawAnswer | Exchange) -> None:
-    """Hold an error answer to the error format (ERR-001 …), one requirement each."""
-    for rid, step in error_requirement_checks(response):
-        with record.check(rid):
-            step()
-
-
-def refused(
-    record: RequirementRecorder,
-    answer: RawAnswer,
-    status: int,
-    code: str,
-    requirement: str,
-) -> None:
-    """``requirement`` holds if the answer is ``status`` with ``code``.
-
-    One deviation, one requirement: an HTML 413 page from a proxy fails the error
-    format (ERR-001 …, judged on the same answer), not the cap.
-    """
-    with record.check(requirement):
-        refused_with(answer, status, code)
-    judge_error(record, answer)
 
 
 def _note_timing(record: RequirementRecorder, answer: RawAnswer) -> None:
