@@ -14,8 +14,6 @@ test_request_validation.py; usage arithmetic lives in test_metering.py.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,9 +22,7 @@ import pytest
 from qbtsuite.checks import (
     choice_text,
     choices_count_is,
-    choices_of,
     completion_tokens_within_max,
-    content_type_is_json,
     model_is,
     response_conforms_to_schema,
     status_is,
@@ -35,9 +31,9 @@ from qbtsuite.checks import (
 )
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
-from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.replies import first_choice, json_reply, stop_word
 
 PATH = "chat/completions"
 SHORT_QUESTION = "What is the capital of Canada? Answer in one word."
@@ -67,31 +63,6 @@ def _chat(
     return api.request("POST", PATH, json=body)
 
 
-def _reply(exchange: Exchange) -> Any:
-    """200 with a JSON body; the decoded body (its shape is CHAT-002's business)."""
-    status_is(exchange, 200)
-    content_type_is_json(exchange)
-    return exchange.json()
-
-
-def _first_choice(body: Any) -> Mapping[str, Any]:
-    """The first choice of a reply; a reply without choices fails the test."""
-    choices = choices_of(body)
-    if not choices:
-        raise CheckFailure(
-            title="Reply without choices",
-            received=json.dumps(body)[:200],
-            expected="at least one choice",
-        )
-    return choices[0]
-
-
-def stop_word(text: str) -> str | None:
-    """A word of ``text`` to use as a stop sequence: from its middle, ≥ 3 letters."""
-    words = re.findall(r"[^\W\d_]{3,}", text)
-    return words[len(words) // 2] if words else None
-
-
 @pytest.mark.smoke
 @pytest.mark.requirement("CHAT-001", "CHAT-002", "CHAT-003")
 @pytest.mark.spend(requests=1, tokens=40)
@@ -104,7 +75,7 @@ def test_a_single_user_message_answers_200_with_a_chat_completion(
     with record.check("CHAT-002"):
         response_conforms_to_schema(response, "chat_completion")
     with record.check("CHAT-003"):
-        model_is(_reply(response), model)
+        model_is(json_reply(response), model)
 
 
 @pytest.mark.requirement("CHAT-004")
@@ -136,8 +107,8 @@ def test_max_tokens_1_on_a_long_answer_ends_with_finish_reason_length(
     # many tokens is a default cap, not max_tokens.
     model = _model(target_config)
     for question in LONG_QUESTIONS:
-        reply = _reply(_chat(api, model, user(question), max_tokens=1))
-        choice = _first_choice(reply)
+        reply = json_reply(_chat(api, model, user(question), max_tokens=1))
+        choice = first_choice(reply)
         reason, text = choice.get("finish_reason"), choice_text(choice) or ""
         if reason != "length" and reason in FINISH_REASONS and not text:
             record.note(
@@ -155,7 +126,7 @@ def test_max_completion_tokens_caps_the_completion_tokens(
     api: SuiteClient, target_config: TargetConfig
 ) -> None:
     limit = 3
-    body = _reply(
+    body = json_reply(
         _chat(
             api,
             _model(target_config),
@@ -177,14 +148,14 @@ def test_no_returned_message_contains_the_stop_sequence(
     # content would contain it if stop were ignored (temperature 0 keeps it close).
     model = _model(target_config)
     messages = user(LONG_QUESTIONS[0])
-    first = _reply(_chat(api, model, messages, max_tokens=32, temperature=0))
-    content = choice_text(_first_choice(first))
+    first = json_reply(_chat(api, model, messages, max_tokens=32, temperature=0))
+    content = choice_text(first_choice(first))
     word = stop_word(content or "")
     if word is None:
         record.note(f"reply too short to pick a stop word from: {content!r}")
         pytest.skip("the reply had no word to use as a stop sequence")
     record.note(f"stop sequence {word!r}, taken from the reply {content!r}")
-    second = _reply(
+    second = json_reply(
         _chat(api, model, messages, max_tokens=32, temperature=0, stop=[word])
     )
     text_avoids_stop(second, word)
@@ -195,7 +166,7 @@ def test_no_returned_message_contains_the_stop_sequence(
 def test_n_2_yields_exactly_two_choices_with_indices_0_and_1(
     api: SuiteClient, target_config: TargetConfig
 ) -> None:
-    body = _reply(
+    body = json_reply(
         _chat(api, _model(target_config), user(SHORT_QUESTION), max_tokens=4, n=2)
     )
     choices_count_is(body, 2)

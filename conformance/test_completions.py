@@ -12,9 +12,6 @@ test_request_validation.py; usage arithmetic lives in test_metering.py.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -22,8 +19,6 @@ import pytest
 from qbtsuite.checks import (
     choice_text,
     choices_count_is,
-    choices_of,
-    content_type_is_json,
     id_has_prefix,
     model_is,
     response_conforms_to_schema,
@@ -33,9 +28,9 @@ from qbtsuite.checks import (
 )
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
-from qbtsuite.errors import CheckFailure
 from qbtsuite.exchange import Exchange
 from qbtsuite.recording import RequirementRecorder
+from qbtsuite.replies import first_choice, json_reply, stop_word
 
 PATH = "completions"
 SHORT_PROMPT = "The capital of Canada is"
@@ -58,35 +53,10 @@ def _complete(api: SuiteClient, model: str, prompt: Any, **extra: Any) -> Exchan
     return api.request("POST", PATH, json={"model": model, "prompt": prompt, **extra})
 
 
-def _completion(exchange: Exchange) -> Any:
-    """200 with a JSON body; the decoded body (its shape is COMP-001's business)."""
-    status_is(exchange, 200)
-    content_type_is_json(exchange)
-    return exchange.json()
-
-
-def _first_choice(body: Any) -> Mapping[str, Any]:
-    """The first choice of a reply; a reply without choices fails the test."""
-    choices = choices_of(body)
-    if not choices:
-        raise CheckFailure(
-            title="Reply without choices",
-            received=json.dumps(body)[:200],
-            expected="at least one choice",
-        )
-    return choices[0]
-
-
-def stop_word(text: str) -> str | None:
-    """A word of ``text`` to use as a stop sequence: from its middle, ≥ 3 letters."""
-    words = re.findall(r"[^\W\d_]{3,}", text)
-    return words[len(words) // 2] if words else None
-
-
 @pytest.mark.smoke
 @pytest.mark.requirement("COMP-001", "COMP-002")
 @pytest.mark.spend(requests=1, tokens=24)
-def test_a_string_prompt_answers_200_with_a_text_completion(
+def test_a_string_prompt_answers_200_with_a_textjson_reply(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
     model = _model(target_config)
@@ -142,8 +112,8 @@ def test_max_tokens_1_on_a_long_answer_ends_with_finish_reason_length(
     # tokens is a default cap, not max_tokens.
     model = _model(target_config)
     for prompt in LONG_PROMPTS:
-        reply = _completion(_complete(api, model, prompt, max_tokens=1))
-        choice = _first_choice(reply)
+        reply = json_reply(_complete(api, model, prompt, max_tokens=1))
+        choice = first_choice(reply)
         reason, text = choice.get("finish_reason"), choice_text(choice) or ""
         if reason != "length" and reason in FINISH_REASONS and not text:
             record.note(f"the model ended at once ({reason!r}, no text) on {prompt!r}")
@@ -162,14 +132,14 @@ def test_no_returned_text_contains_the_stop_sequence(
     # text would contain it if stop were ignored (temperature 0 keeps it close).
     model = _model(target_config)
     prompt = LONG_PROMPTS[0]
-    first = _completion(_complete(api, model, prompt, max_tokens=32, temperature=0))
-    reply = choice_text(_first_choice(first))
+    first = json_reply(_complete(api, model, prompt, max_tokens=32, temperature=0))
+    reply = choice_text(first_choice(first))
     word = stop_word(reply or "")
     if word is None:
         record.note(f"reply too short to pick a stop word from: {reply!r}")
         pytest.skip("the reply had no word to use as a stop sequence")
     record.note(f"stop sequence {word!r}, taken from the reply {reply!r}")
-    second = _completion(
+    second = json_reply(
         _complete(api, model, prompt, max_tokens=32, temperature=0, stop=[word])
     )
     text_avoids_stop(second, word)
@@ -180,7 +150,7 @@ def test_no_returned_text_contains_the_stop_sequence(
 def test_n_2_yields_exactly_two_choices_with_indices_0_and_1(
     api: SuiteClient, target_config: TargetConfig
 ) -> None:
-    body = _completion(
+    body = json_reply(
         _complete(api, _model(target_config), SHORT_PROMPT, max_tokens=4, n=2)
     )
     choices_count_is(body, 2)
