@@ -88,7 +88,7 @@ class TargetConfig:
     insecure: bool = False
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    request_budget: int = 500
+    request_budget: int = 1000  # the full profile plans ~500 requests
     retries: int = 0
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False

@@ -91,7 +91,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--request-budget",
         type=int,
-        help="Most requests the run may send (default 500)",
+        help="Most requests the run may send (default 1000)",
     )
     run.add_argument(
         "--strict", action="store_true", help="SHOULD failures also fail the run"
