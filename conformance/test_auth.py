@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
     key_accepted,
     refused_with,
@@ -27,11 +26,10 @@ from qbtsuite.checks import (
 )
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
+from qbtsuite.minimal import minimal_request
 from qbtsuite.recording import RequirementRecorder
 from qbtsuite.transcript import format_exchange
 from qbtsuite.verdicts import judge_error
-
-PROMPT = "Hi"
 
 
 def main_key(config: TargetConfig) -> str:
@@ -222,38 +220,6 @@ def test_valid_key_outside_the_authorization_header_is_rejected_with_401(
 # ─── AUTH-008, AUTH-009: every endpoint, before the body ─────────────────────
 
 
-def _shortest_audio() -> tuple[str, bytes, str]:
-    fixture = min(load_manifest(), key=lambda f: (f.duration, f.format != "mp3"))
-    return fixture.file, fixture.path.read_bytes(), fixture.content_type
-
-
-def well_formed_request(endpoint: str, model: str | None) -> dict[str, Any]:
-    """``api.request`` arguments for a small, valid request to ``endpoint``."""
-    if endpoint == "models":
-        return {"method": "GET", "path": "models"}
-    if endpoint == "transcriptions":
-        return {
-            "method": "POST",
-            "path": "audio/transcriptions",
-            "data": {"model": model},
-            "files": {"file": _shortest_audio()},
-        }
-    bodies: dict[str, tuple[str, dict[str, Any]]] = {
-        "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
-        "chat": (
-            "chat/completions",
-            {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
-        ),
-        "embeddings": ("embeddings", {"input": PROMPT}),
-        "images": (
-            "images/generations",
-            {"prompt": "a red dot", "n": 1, "size": "256x256"},
-        ),
-    }
-    path, body = bodies[endpoint]
-    return {"method": "POST", "path": path, "json": {"model": model, **body}}
-
-
 ENDPOINTS = ("models", "completions", "chat", "embeddings", "images", "transcriptions")
 
 
@@ -267,7 +233,7 @@ def test_every_documented_endpoint_rejects_a_well_formed_request_without_a_key(
     endpoint: str,
 ) -> None:
     model = None if endpoint == "models" else target_config.model(endpoint)
-    ex = api.request(key=None, **well_formed_request(endpoint, model))
+    ex = api.request(key=None, **minimal_request(endpoint, model))
     with record.check("AUTH-008"):
         refused_with(ex, 401, "invalid_api_key")
     judge_error(record, ex)
@@ -296,7 +262,7 @@ def test_invalid_body_without_a_key_is_refused_for_the_key_not_the_body(
     path, arguments = INVALID_BODIES[case]
     ex = api.request("POST", path, key=None, **arguments)
     endpoint = "chat" if path.startswith("chat") else "embeddings"
-    valid = well_formed_request(endpoint, target_config.model(endpoint))
+    valid = minimal_request(endpoint, target_config.model(endpoint))
     if ex.status_code != 401 and served_without_a_key(api, valid):
         record.skipped("AUTH-009", KEYLESS_IS_SERVED + "shows no order of checks")
     else:
@@ -322,7 +288,7 @@ def test_refusal_never_echoes_the_presented_token(
 ) -> None:
     canary = unknown_key("qbt_canary_")  # never a real key
     value = CANARY_FORMS[form](canary)
-    chat = well_formed_request("chat", api.config.model("chat"))
+    chat = minimal_request("chat", api.config.model("chat"))
     for arguments in ({"method": "GET", "path": "models"}, chat):
         ex = api.request(key=None, headers={"Authorization": value}, **arguments)
         with record.check("AUTH-010"):
@@ -338,7 +304,7 @@ def test_refusal_never_echoes_the_presented_token(
 def test_key_with_exhausted_credit_is_rejected_with_402_insufficient_funds(
     api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
 ) -> None:
-    arguments = well_formed_request("chat", target_config.model("chat"))
+    arguments = minimal_request("chat", target_config.model("chat"))
     ex = api.request(key="zero_balance", **arguments)
     with record.check("AUTH-011"):
         refused_with(ex, 402, "insufficient_funds")

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 
-from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
     declines_in_an_envelope,
     error_member_present,
@@ -28,6 +27,7 @@ from qbtsuite.checks import (
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
 from qbtsuite.exchange import Exchange
+from qbtsuite.minimal import minimal_request
 from qbtsuite.modelcatalog import MODELS, Category, models_for
 from qbtsuite.outcomes import unsupported
 from qbtsuite.recording import RequirementRecorder
@@ -72,36 +72,6 @@ def test_model_listing_is_an_openai_list_of_every_documented_model(
 
 
 # ─── MODEL-004 … MODEL-008: each documented model on its endpoint ────────────
-
-
-def _shortest_audio() -> tuple[str, bytes, str]:
-    fixture = min(load_manifest(), key=lambda f: (f.duration, f.format != "mp3"))
-    return fixture.file, fixture.path.read_bytes(), fixture.content_type
-
-
-def minimal_request(endpoint: str, model: str) -> dict[str, Any]:
-    """``api.request`` arguments for the cheapest valid request of ``endpoint``."""
-    if endpoint == "transcriptions":
-        return {
-            "method": "POST",
-            "path": "audio/transcriptions",
-            "data": {"model": model},
-            "files": {"file": _shortest_audio()},
-        }
-    bodies: dict[str, tuple[str, dict[str, Any]]] = {
-        "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
-        "chat": (
-            "chat/completions",
-            {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
-        ),
-        "embeddings": ("embeddings", {"input": PROMPT}),
-        "images": (
-            "images/generations",
-            {"prompt": "a red dot", "n": 1, "size": "256x256"},
-        ),
-    }
-    path, body = bodies[endpoint]
-    return {"method": "POST", "path": path, "json": {"model": model, **body}}
 
 
 def _answers(

@@ -1,0 +1,49 @@
+"""The cheapest valid request of each endpoint, for conformance tests that need one.
+
+Tiny prompt, ``max_tokens`` 1, one 256×256 image, the shortest audio fixture: the
+target is metered (DESIGN.md §5 "Cost").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbtsuite.audiofixtures import load_manifest
+
+__all__ = ["PROMPT", "minimal_request", "shortest_audio"]
+
+PROMPT = "Hi"
+
+_JSON_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
+    "chat": (
+        "chat/completions",
+        {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
+    ),
+    "embeddings": ("embeddings", {"input": PROMPT}),
+    "images": (
+        "images/generations",
+        {"prompt": "a red dot", "n": 1, "size": "256x256"},
+    ),
+}
+
+
+def shortest_audio() -> tuple[str, bytes, str]:
+    """(file name, bytes, content type) of the shortest audio fixture, MP3 preferred."""
+    fixture = min(load_manifest(), key=lambda f: (f.duration, f.format != "mp3"))
+    return fixture.file, fixture.path.read_bytes(), fixture.content_type
+
+
+def minimal_request(endpoint: str, model: str | None) -> dict[str, Any]:
+    """``SuiteClient.request`` arguments for the cheapest valid request of ``endpoint``."""
+    if endpoint == "models":
+        return {"method": "GET", "path": "models"}
+    if endpoint == "transcriptions":
+        return {
+            "method": "POST",
+            "path": "audio/transcriptions",
+            "data": {"model": model},
+            "files": {"file": shortest_audio()},
+        }
+    path, body = _JSON_BODIES[endpoint]
+    return {"method": "POST", "path": path, "json": {"model": model, **body}}
