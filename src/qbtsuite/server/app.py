@@ -1,4 +1,7 @@
-"""Assemble the HTTPS app: routes, the error envelope, HSTS and any faults."""
+"""Assemble the HTTPS app: routes, the error envelope and any faults.
+
+(HSTS is a header of the HTTPS listener: ``hsts.py``.)
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from qbtsuite.server import audio, chat, completions, embeddings, images, models
+from qbtsuite.server.dispatch import DirectRoutes
 from qbtsuite.server.errors import (
     ApiError,
     handle_api_error,
@@ -17,7 +21,6 @@ from qbtsuite.server.errors import (
     handle_unexpected,
 )
 from qbtsuite.server.faults import Fault
-from qbtsuite.server.hsts import with_hsts
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.redirect import redirect_app
 
@@ -48,10 +51,10 @@ def create_app(parts: Parts, faults: Sequence[Fault] = ()) -> ASGIApp:
         },
     )
     app.state.parts = parts
-    wrapped: ASGIApp = app
+    wrapped: ASGIApp = DirectRoutes(app)
     for f in faults:
         wrapped = f.wrap_https(wrapped)
-    return with_hsts(wrapped) if parts.settings.hsts else wrapped
+    return wrapped
 
 
 def create_http_app(https_port: int, faults: Sequence[Fault] = ()) -> ASGIApp:

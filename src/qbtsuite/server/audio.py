@@ -205,8 +205,8 @@ def _render(
 
 async def create_transcription(request: Request) -> Response:
     """Transcribe the uploaded audio; charge its decoded duration."""
-    account = admit(request)
     parts = parts_of(request)
+    account = admit(request, parts)
     async with read_multipart(
         request,
         parts.settings.upload_cap,
@@ -216,7 +216,7 @@ async def create_transcription(request: Request) -> Response:
     ) as form:
         fields = FormFields(form)
         upload = fields.required_file("file")
-        resolve_model(request, fields.required_str("model"), Category.TRANSCRIPTION)
+        resolve_model(parts, fields.required_str("model"), Category.TRANSCRIPTION)
         language = _language(fields)
         fmt = _response_format(fields)
         temperature = fields.optional_number("temperature", 0.0, 1.0) or 0.0

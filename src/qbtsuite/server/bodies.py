@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from qbtsuite.modelcatalog import Category, ModelInfo
 from qbtsuite.server.errors import ApiError
-from qbtsuite.server.parts import parts_of
+from qbtsuite.server.parts import Parts
+from qbtsuite.server.reqheaders import header
 
 __all__ = ["Body", "invalid", "read_json", "resolve_model", "too_large"]
 
@@ -40,22 +41,17 @@ def too_large(cap: int) -> ApiError:
     )
 
 
-async def read_json(request: Request) -> Body:
+async def read_json(request: Request, cap: int) -> Body:
     """The request's JSON object; 400 for a wrong Content-Type, empty or bad JSON."""
-    cap = parts_of(request).settings.upload_cap
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = (header(request, b"content-type") or "").split(";")[0].strip().lower()
     if media != "application/json":
         shown = media or "none"
         raise invalid(f"Content-Type must be application/json (got {shown})")
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise too_large(cap)
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > cap:
-            raise too_large(cap)
-    if not raw.strip():
+    raw = await _read_body(request, cap)
+    if not raw or raw.isspace():
         raise invalid("Request body is empty: expected a JSON object")
     try:
         data = orjson.loads(raw)
@@ -66,9 +62,24 @@ async def read_json(request: Request) -> Body:
     return Body(data)
 
 
-def resolve_model(request: Request, model_id: str, category: Category) -> ModelInfo:
+async def _read_body(request: Request, cap: int) -> bytearray:
+    """The whole body, 413 once it passes ``cap``. Read message by message: the
+    async generator behind ``request.stream()`` costs more than a small body's parse."""
+    body = bytearray()
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        body += message.get("body", b"")
+        if len(body) > cap:
+            raise too_large(cap)
+        if not message.get("more_body", False):
+            return body
+
+
+def resolve_model(parts: Parts, model_id: str, category: Category) -> ModelInfo:
     """The model, if it exists and serves ``category``; else 400 ``model_not_found``."""
-    model = parts_of(request).model(model_id)
+    model = parts.model(model_id)
     if model is None:
         raise ApiError(
             400,

@@ -75,14 +75,15 @@ def _conversation(body: Body) -> tuple[str, int]:
 
 async def create_chat_completion(request: Request) -> Response:
     """Reply to the conversation ``n`` times; SSE when ``stream`` is true."""
-    account = admit(request)
-    body = await read_json(request)
-    options = read_options(request, body, default_max=None)
-    prompt, prompt_tokens = _conversation(body)
     parts = parts_of(request)
+    account = admit(request, parts)
+    body = await read_json(request, parts.settings.upload_cap)
+    options = read_options(parts, body, default_max=None)
+    prompt, prompt_tokens = _conversation(body)
     reply = generate(parts, options, [prompt], prompt_tokens, "chatcmpl")
     return await respond(
         request,
+        parts,
         account,
         options,
         reply,
@@ -102,7 +103,9 @@ def _whole(reply: TextReply) -> dict[str, Any]:
         }
         for i, c in enumerate(reply.choices)
     ]
-    return {**identity(reply, "chat.completion"), "choices": choices}
+    body = identity(reply, "chat.completion")
+    body["choices"] = choices
+    return body
 
 
 def _stream_chunks(parts: Parts) -> Any:

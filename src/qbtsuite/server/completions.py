@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from qbtsuite.server.bodies import Body, invalid, read_json
 from qbtsuite.server.gate import admit
-from qbtsuite.server.parts import parts_of
+from qbtsuite.server.parts import Parts, parts_of
 from qbtsuite.server.textapi import (
     TextReply,
     generate,
@@ -46,18 +46,20 @@ def _prompts(body: Body) -> tuple[list[str], int]:
 
 async def create_completion(request: Request) -> Response:
     """Complete each prompt ``n`` times; SSE when ``stream`` is true."""
-    account = admit(request)
-    body = await read_json(request)
-    options = read_options(request, body, default_max=16)
+    parts = parts_of(request)
+    account = admit(request, parts)
+    body = await read_json(request, parts.settings.upload_cap)
+    options = read_options(parts, body, default_max=16)
     prompts, prompt_tokens = _prompts(body)
-    reply = generate(parts_of(request), options, prompts, prompt_tokens, "cmpl")
+    reply = generate(parts, options, prompts, prompt_tokens, "cmpl")
     return await respond(
         request,
+        parts,
         account,
         options,
         reply,
         whole=_whole,
-        pieces=_stream_chunks(request),
+        pieces=_stream_chunks(parts),
         chunk_object=_OBJECT,
     )
 
@@ -67,11 +69,12 @@ def _whole(reply: TextReply) -> dict[str, Any]:
         {"text": c.text, "index": i, "logprobs": None, "finish_reason": c.finish_reason}
         for i, c in enumerate(reply.choices)
     ]
-    return {**identity(reply, _OBJECT), "choices": choices}
+    body = identity(reply, _OBJECT)
+    body["choices"] = choices
+    return body
 
 
-def _stream_chunks(request: Request) -> Any:
-    parts = parts_of(request)
+def _stream_chunks(parts: Parts) -> Any:
 
     async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
         base = identity(reply, _OBJECT)

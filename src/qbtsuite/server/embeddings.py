@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -73,10 +74,10 @@ def _width(body: Body, model: ModelInfo) -> int:
 
 async def create_embedding(request: Request) -> Response:
     """One unit vector per input, in input order, with input-token usage."""
-    account = admit(request)
     parts = parts_of(request)
-    body = await read_json(request)
-    model = resolve_model(request, body.required_str("model"), Category.EMBEDDING)
+    account = admit(request, parts)
+    body = await read_json(request, parts.settings.upload_cap)
+    model = resolve_model(parts, body.required_str("model"), Category.EMBEDDING)
     inputs = _inputs(body)
     encoding = body.optional_enum("encoding_format", ("float", "base64"), "float")
     body.optional_str("user")
@@ -87,10 +88,12 @@ async def create_embedding(request: Request) -> Response:
     data = []
     for index, text in enumerate(inputs):
         vector = parts.embedder.embed(model.id, text, native, width)
-        embedding: Any = vector
+        embedding: Any
         if encoding == "base64":
             # The wire form OpenAI uses: little-endian float32, base64 (protocol-facts §1.5).
-            embedding = base64.b64encode(vector.astype("<f4").tobytes()).decode("ascii")
+            embedding = base64.b64encode(vector.float32_le()).decode("ascii")
+        else:
+            embedding = orjson.Fragment(vector.json())  # already JSON: inserted as is
         data.append({"object": "embedding", "embedding": embedding, "index": index})
     account.charge(tokens * parts.keys.pricing.embedding_token)
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}

@@ -20,6 +20,7 @@ __all__ = [
     "handle_api_error",
     "handle_http_exception",
     "handle_unexpected",
+    "internal_error",
 ]
 
 # Status → error type, as in the spec's table and type list.
@@ -105,6 +106,11 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(error)
 
 
+def internal_error() -> Response:
+    """The 500 answered for an unexpected exception."""
+    return error_response(ApiError(500, "internal_error", "Internal server error"))
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """Last resort: an unexpected exception still answers in the envelope."""
-    return error_response(ApiError(500, "internal_error", "Internal server error"))
+    return internal_error()

@@ -12,7 +12,8 @@ from starlette.requests import Request
 
 from qbtsuite.server.errors import ApiError
 from qbtsuite.server.keys import Account
-from qbtsuite.server.parts import Parts, parts_of
+from qbtsuite.server.parts import Parts
+from qbtsuite.server.reqheaders import header
 
 __all__ = ["admit", "authenticate", "ensure_funds"]
 
@@ -29,10 +30,10 @@ def authenticate(request: Request, parts: Parts) -> Account:
 
     Keys anywhere else (query string, other headers) are not credentials.
     """
-    header = request.headers.get("authorization")
-    if header is None:
+    value = header(request, b"authorization")
+    if value is None:
         raise _invalid_key("Missing API key: send 'Authorization: Bearer qbt_<key>'")
-    match = _BEARER.fullmatch(header)
+    match = _BEARER.fullmatch(value)
     if match is None:
         raise _invalid_key(
             "Malformed Authorization header: expected 'Bearer qbt_<key>'"
@@ -43,9 +44,8 @@ def authenticate(request: Request, parts: Parts) -> Account:
     return account
 
 
-def admit(request: Request) -> Account:
+def admit(request: Request, parts: Parts) -> Account:
     """Authenticate, then count the request against the key's per-minute limit."""
-    parts = parts_of(request)
     account = authenticate(request, parts)
     peer = request.scope.get("client")  # (host, port), as ``request.client`` reads it
     client = peer[0] if peer else "unknown"
@@ -73,11 +73,8 @@ _SIMULATED = {
 
 
 def _simulated_failure(request: Request) -> None:
-    headers = request.headers
-    if "x-qbtsuite-simulate" not in headers:  # Headers.get raises inside on a miss
-        return
-    wanted = headers["x-qbtsuite-simulate"]
-    if wanted in _SIMULATED:
+    wanted = header(request, b"x-qbtsuite-simulate")
+    if wanted is not None and wanted in _SIMULATED:
         status, message = _SIMULATED[wanted]
         raise ApiError(status, wanted, message)
 

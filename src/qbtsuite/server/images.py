@@ -78,10 +78,10 @@ def _file_url(request: Request, name: str) -> str:
 
 async def create_image(request: Request) -> Response:
     """``n`` images of the requested size and format, as base64 or as URLs."""
-    account = admit(request)
     parts = parts_of(request)
-    body = await read_json(request)
-    resolve_model(request, body.required_str("model"), Category.IMAGE)
+    account = admit(request, parts)
+    body = await read_json(request, parts.settings.upload_cap)
+    resolve_model(parts, body.required_str("model"), Category.IMAGE)
     prompt = body.required_str("prompt")
     n = body.optional_int("n", 1, 1, _MAX_N)
     assert n is not None

@@ -19,16 +19,18 @@ _CREATED = 1735689600
 
 async def list_models(request: Request) -> Response:
     """``{"object": "list", "data": [{id, object: "model", created, owned_by}]}``."""
-    admit(request)
-    data = [_model_object(m) for m in parts_of(request).models]
+    parts = parts_of(request)
+    admit(request, parts)
+    data = [_model_object(m) for m in parts.models]
     return json_response({"object": "list", "data": data})
 
 
 async def get_model(request: Request) -> Response:
     """``GET /v1/models/{model}``: one model object, or 404 in the envelope."""
-    admit(request)
+    parts = parts_of(request)
+    admit(request, parts)
     model_id = request.path_params["model"]
-    model = parts_of(request).model(model_id)
+    model = parts.model(model_id)
     if model is None:
         raise ApiError(
             404,

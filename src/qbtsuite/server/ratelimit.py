@@ -25,6 +25,9 @@ class Decision:
     retry_after: float = 0.0  # seconds until the window admits again (exact)
 
 
+ADMITTED = Decision(True)
+
+
 class Limiter:
     """Interface: decide for one request of ``key`` (``client`` is the peer address)."""
 
@@ -57,7 +60,7 @@ class SlidingLogLimiter(Limiter):
             log.popleft()
         if len(log) < self.limit(rpm):
             log.append(now)
-            return Decision(True)
+            return ADMITTED
         return Decision(False, log[0] + self.window - now)
 
 

@@ -21,6 +21,7 @@ import uvicorn
 
 from qbtsuite.server.app import create_app, create_http_app
 from qbtsuite.server.faults import select
+from qbtsuite.server.hsts import hsts_headers
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.parts import build_parts
 from qbtsuite.server.settings import ServerSettings
@@ -100,11 +101,13 @@ async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
         latency={"ttft": settings.latency.ttft, "itl": settings.latency.itl},
     )
     parts = build_parts(settings, keys)
+    app = create_app(parts, faults)  # faults may change parts.settings
     https = uvicorn.Server(
         _uvicorn_config(
-            create_app(parts, faults),
+            app,
             ssl_certfile=str(tls.cert),
             ssl_keyfile=str(tls.key),
+            headers=hsts_headers(parts.settings),
         )
     )
     plain = uvicorn.Server(_uvicorn_config(create_http_app(https_port, faults)))

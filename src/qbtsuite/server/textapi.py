@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.requests import Request
@@ -18,7 +17,8 @@ from qbtsuite.server.errors import ApiError, error_body
 from qbtsuite.server.gate import ensure_funds
 from qbtsuite.server.keys import Account
 from qbtsuite.server.pacing import Pacer
-from qbtsuite.server.parts import Parts, parts_of
+from qbtsuite.server.parts import Parts
+from qbtsuite.server.reqheaders import header
 from qbtsuite.server.sse import SSE_HEADERS
 from qbtsuite.server.textgen import Generation
 
@@ -33,8 +33,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TextOptions:
+class TextOptions(NamedTuple):
     """The validated options both text endpoints accept."""
 
     model: str
@@ -45,19 +44,27 @@ class TextOptions:
     include_usage: bool
 
 
-def read_options(request: Request, body: Body, default_max: int | None) -> TextOptions:
+# Accepted and checked, but nothing in a deterministic reply depends on them.
+_PASSTHROUGH: dict[str, Callable[[Body, str], object]] = {
+    "temperature": lambda body, name: body.optional_number(name, 0.0, 2.0),
+    "top_p": lambda body, name: body.optional_number(name, 0.0, 1.0),
+    "presence_penalty": lambda body, name: body.optional_number(name, -2.0, 2.0),
+    "frequency_penalty": lambda body, name: body.optional_number(name, -2.0, 2.0),
+    "seed": lambda body, name: body.optional_int(name, None, -(2**63), 2**63 - 1),
+    "user": lambda body, name: body.optional_str(name),
+}
+
+
+def read_options(parts: Parts, body: Body, default_max: int | None) -> TextOptions:
     """Validate the shared fields ("max_tokens, temperature, top_p, stop, etc.")."""
     model = body.required_str("model")
     n = body.optional_int("n", 1, 1, 128)
     max_tokens = body.optional_int("max_tokens", default_max, 0)
     if body.has("max_completion_tokens"):
         max_tokens = body.optional_int("max_completion_tokens", default_max, 0)
-    body.optional_number("temperature", 0.0, 2.0)
-    body.optional_number("top_p", 0.0, 1.0)
-    body.optional_number("presence_penalty", -2.0, 2.0)
-    body.optional_number("frequency_penalty", -2.0, 2.0)
-    body.optional_int("seed", None, -(2**63), 2**63 - 1)
-    body.optional_str("user")
+    for name, check in _PASSTHROUGH.items():
+        if name in body.data:  # most requests send none of them
+            check(body, name)
     stop = body.stop_sequences()
     stream = body.optional_bool("stream")
     options = body.optional_object("stream_options")
@@ -71,13 +78,12 @@ def read_options(request: Request, body: Body, default_max: int | None) -> TextO
         raise invalid(
             "'stream_options' is only allowed when 'stream' is true", "stream_options"
         )
-    resolve_model(request, model, Category.TEXT)
+    resolve_model(parts, model, Category.TEXT)
     assert n is not None
     return TextOptions(model, n, max_tokens, stop, stream, include_usage)
 
 
-@dataclass(frozen=True, slots=True)
-class TextReply:
+class TextReply(NamedTuple):
     """Generated choices for one request, with the identity every chunk repeats."""
 
     id: str
@@ -128,6 +134,7 @@ def charge(parts: Parts, account: Account, reply: TextReply) -> None:
 
 async def respond(
     request: Request,
+    parts: Parts,
     account: Account,
     options: TextOptions,
     reply: TextReply,
@@ -137,10 +144,9 @@ async def respond(
     chunk_object: str,
 ) -> Response:
     """The JSON reply, or the SSE stream when ``stream`` is true."""
-    parts = parts_of(request)
     ensure_funds(account)
     if options.stream:
-        if request.headers.get("x-qbtsuite-simulate") == "stream_error":
+        if header(request, b"x-qbtsuite-simulate") == "stream_error":
             pieces = interrupted_after_first(pieces)
         return stream_reply(parts, account, options, reply, pieces, chunk_object)
     latency = parts.settings.latency
