@@ -7,6 +7,9 @@ Output depends only on (model, prompt, choice index); ``max_tokens`` cuts with
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 
 from qbtsuite.server.textgen import TextGenerator, count_tokens
@@ -102,3 +105,13 @@ def test_the_earliest_of_several_stops_wins() -> None:
     early, late = full.pieces[1], full.pieces[-1]
     reply = GEN.generate(MODEL, "two stops", 0, None, [late, early])
     assert reply.text == full.text[: full.text.find(early)]
+
+
+def test_ascii_text_is_counted_exactly_as_the_unicode_rule_counts_it() -> None:
+    # count_tokens takes an ASCII-only fast path; it must agree on every character,
+    # including the separators \x1c-\x1f that only Unicode \s treats as spaces.
+    unicode_rule = re.compile(r"\w+|[^\w\s]")
+    chars = [chr(i) for i in range(128)]
+    for a, b in itertools.product(chars, repeat=2):
+        text = f"{a}{b}x{a} {b}"
+        assert count_tokens(text) == len(unicode_rule.findall(text)), repr(text)

@@ -54,10 +54,14 @@ class Parts:
     audio_reader: Callable[[BinaryIO], AudioInfo] = read_audio_info
     models: tuple[ModelInfo, ...] = MODELS
     extra: dict[str, Any] = field(default_factory=dict)
+    # ``models`` indexed by id, rebuilt whenever ``models`` is replaced.
+    _index: tuple[tuple[ModelInfo, ...], dict[str, ModelInfo]] = ((), {})
 
     def model(self, model_id: str) -> ModelInfo | None:
         """The documented model ``model_id``, or None."""
-        return next((m for m in self.models if m.id == model_id), None)
+        if self._index[0] is not self.models:
+            self._index = (self.models, {m.id: m for m in self.models})
+        return self._index[1].get(model_id)
 
     def models_in(self, category: Category) -> tuple[ModelInfo, ...]:
         return tuple(m for m in self.models if m.category is category)

@@ -55,7 +55,10 @@ class SlidingLogLimiter(Limiter):
 
     def check(self, key: str, rpm: int, client: str) -> Decision:
         now = self.clock()
-        log = self._logs.setdefault(self.bucket(key, client), deque())
+        bucket = self.bucket(key, client)
+        log = self._logs.get(bucket)
+        if log is None:
+            log = self._logs[bucket] = deque()
         while log and log[0] <= now - self.window:
             log.popleft()
         if len(log) < self.limit(rpm):

@@ -15,6 +15,7 @@ from qbtsuite.modelcatalog import Category
 from qbtsuite.server.bodies import Body, invalid, resolve_model
 from qbtsuite.server.errors import ApiError, error_body
 from qbtsuite.server.gate import ensure_funds
+from qbtsuite.server.jsonresp import JsonResponse
 from qbtsuite.server.keys import Account
 from qbtsuite.server.pacing import Pacer
 from qbtsuite.server.parts import Parts
@@ -126,10 +127,12 @@ def generate(
     )
 
 
-def charge(parts: Parts, account: Account, reply: TextReply) -> None:
-    """Meter input + output tokens ("Metered per token (input + output)")."""
-    tokens = reply.prompt_tokens + reply.completion_tokens
-    account.charge(tokens * parts.keys.pricing.token)
+def charge(parts: Parts, account: Account, reply: TextReply) -> int:
+    """Meter input + output tokens ("Metered per token (input + output)");
+    return the output tokens."""
+    completion_tokens = reply.completion_tokens
+    account.charge((reply.prompt_tokens + completion_tokens) * parts.keys.pricing.token)
+    return completion_tokens
 
 
 async def respond(
@@ -154,10 +157,10 @@ async def respond(
         await Pacer(latency).whole(
             max((len(c.pieces) for c in reply.choices), default=0)
         )
-    charge(parts, account, reply)
+    completion_tokens = charge(parts, account, reply)
     body = whole(reply)
-    body["usage"] = parts.usage(reply.prompt_tokens, reply.completion_tokens)
-    return Response(orjson.dumps(body), media_type="application/json")
+    body["usage"] = parts.usage(reply.prompt_tokens, completion_tokens)
+    return JsonResponse(orjson.dumps(body))
 
 
 def stream_reply(

@@ -15,6 +15,9 @@ from typing import NamedTuple
 __all__ = ["Generation", "TextGenerator", "count_tokens"]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+# The same rule for ASCII text, where it can skip the Unicode tables (over twice as
+# fast): Unicode \s also holds the separators \x1c-\x1f, which ASCII \s lacks.
+_ASCII_TOKEN = re.compile(r"\w+|[^\w\s\x1c-\x1f]", re.ASCII)
 _VOCAB = (
     "the",
     "gateway",
@@ -59,7 +62,8 @@ _PIECE = tuple(" " + _VOCAB[b % len(_VOCAB)] for b in range(256))
 
 def count_tokens(text: str) -> int:
     """Tokens in ``text``: each word and each punctuation mark counts one."""
-    return len(_TOKEN.findall(text))
+    pattern = _ASCII_TOKEN if text.isascii() else _TOKEN
+    return len(pattern.findall(text))
 
 
 class Generation(NamedTuple):
