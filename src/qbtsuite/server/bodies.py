@@ -43,7 +43,9 @@ def too_large(cap: int) -> ApiError:
 
 async def read_json(request: Request, cap: int) -> Body:
     """The request's JSON object; 400 for a wrong Content-Type, empty or bad JSON."""
-    media = (header(request, b"content-type") or "").split(";")[0].strip().lower()
+    media = header(request, b"content-type")
+    if media != "application/json":  # else parameters or case to look through
+        media = (media or "").split(";")[0].strip().lower()
     if media != "application/json":
         shown = media or "none"
         raise invalid(f"Content-Type must be application/json (got {shown})")

@@ -24,6 +24,7 @@ from qbtsuite.server.textgen import count_tokens
 __all__ = ["create_chat_completion"]
 
 _ROLES = {"developer", "system", "user", "assistant", "tool", "function"}
+_CONTENT_OPTIONAL = {"assistant", "function"}  # e.g. an assistant's tool call
 _PER_MESSAGE_TOKENS = 4  # role and separators, as chat templates add
 
 
@@ -57,17 +58,20 @@ def _conversation(body: Body) -> tuple[str, int]:
         )
     texts, tokens = [], 0
     for i, message in enumerate(messages):
-        where = f"messages[{i}]"
         if not isinstance(message, dict):
+            where = f"messages[{i}]"
             raise invalid(f"Invalid type for '{where}': expected an object", where)
         role = message.get("role")
         if role not in _ROLES:
-            raise invalid(f"Invalid value for '{where}.role'", f"{where}.role")
+            where = f"messages[{i}].role"
+            raise invalid(f"Invalid value for '{where}'", where)
         content = message.get("content")
-        if content is None and role in {"assistant", "function"}:
+        if isinstance(content, str):  # the usual case: no part list to walk
+            text = content
+        elif content is None and role in _CONTENT_OPTIONAL:
             text = ""
         else:
-            text = _content_text(content, f"{where}.content")
+            text = _content_text(content, f"messages[{i}].content")
         texts.append(f"{role}: {text}")
         tokens += count_tokens(text) + _PER_MESSAGE_TOKENS
     return "\n".join(texts), tokens

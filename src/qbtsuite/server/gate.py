@@ -15,6 +15,7 @@ from qbtsuite.server.reqheaders import header
 
 __all__ = ["admit", "authenticate", "ensure_funds"]
 
+
 # RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token (scheme case-insensitive);
 # keys use the token characters [A-Za-z0-9_-].
 def _bearer_token(value: str) -> str | None:

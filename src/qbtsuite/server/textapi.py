@@ -63,9 +63,10 @@ def read_options(parts: Parts, body: Body, default_max: int | None) -> TextOptio
     max_tokens = body.optional_int("max_tokens", default_max, 0)
     if body.has("max_completion_tokens"):
         max_tokens = body.optional_int("max_completion_tokens", default_max, 0)
-    for name, check in _PASSTHROUGH.items():
-        if name in body.data:  # most requests send none of them
-            check(body, name)
+    if not body.data.keys().isdisjoint(_PASSTHROUGH):  # most requests send none
+        for name, check in _PASSTHROUGH.items():
+            if name in body.data:
+                check(body, name)
     stop = body.stop_sequences()
     stream = body.optional_bool("stream")
     options = body.optional_object("stream_options")

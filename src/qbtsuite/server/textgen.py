@@ -94,16 +94,17 @@ class TextGenerator:
         seed = f"{model}\x00{prompt}\x00{index}".encode()
         digest = hashlib.blake2b(seed, digest_size=32).digest()
         natural = 5 + digest[0] % 24
-        pieces = [_PIECE[b] for b in digest[1 : 1 + natural]]
-        pieces.append(".")
+        pieces = (*map(_PIECE.__getitem__, digest[1 : 1 + natural]), ".")
         return _cut(pieces, max_tokens, stop)
 
 
-def _cut(pieces: list[str], max_tokens: int | None, stop: Sequence[str]) -> Generation:
+def _cut(
+    pieces: tuple[str, ...], max_tokens: int | None, stop: Sequence[str]
+) -> Generation:
     limit = len(pieces) if max_tokens is None else min(max_tokens, len(pieces))
     reason = "length" if limit < len(pieces) else "stop"
     if not any(stop):  # nothing to search for (the common case): skip the scan
-        return Generation(tuple(pieces[:limit]), reason)
+        return Generation(pieces[:limit], reason)
     kept: list[str] = []
     text = ""
     for piece in pieces[:limit]:
