@@ -59,15 +59,16 @@ _PASSTHROUGH: dict[str, Callable[[Body, str], object]] = {
 def read_options(parts: Parts, body: Body, default_max: int | None) -> TextOptions:
     """Validate the shared fields ("max_tokens, temperature, top_p, stop, etc.")."""
     model = body.required_str("model")
-    n = body.optional_int("n", 1, 1, 128)
+    data = body.data
+    n = body.optional_int("n", 1, 1, 128) if "n" in data else 1
     max_tokens = body.optional_int("max_tokens", default_max, 0)
     if body.has("max_completion_tokens"):
         max_tokens = body.optional_int("max_completion_tokens", default_max, 0)
-    if not body.data.keys().isdisjoint(_PASSTHROUGH):  # most requests send none
+    if not data.keys().isdisjoint(_PASSTHROUGH):  # most requests send none
         for name, check in _PASSTHROUGH.items():
-            if name in body.data:
+            if name in data:
                 check(body, name)
-    stop = body.stop_sequences()
+    stop = body.stop_sequences() if "stop" in data else []
     stream = body.optional_bool("stream")
     options = body.optional_object("stream_options")
     include_usage = options.get("include_usage", False)
@@ -112,10 +113,10 @@ def generate(
     id_prefix: str,
 ) -> TextReply:
     """Choices for every prompt × ``n``, in OpenAI's index order."""
+    model, max_tokens, stop = options.model, options.max_tokens, options.stop
+    make = parts.textgen.generate
     choices = [
-        parts.textgen.generate(
-            options.model, prompt, i, options.max_tokens, options.stop
-        )
+        make(model, prompt, i, max_tokens, stop)
         for prompt in prompts
         for i in range(options.n)
     ]
