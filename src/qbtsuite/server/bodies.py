@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from qbtsuite.modelcatalog import Category, ModelInfo
 from qbtsuite.server.errors import ApiError
 from qbtsuite.server.parts import Parts
-from qbtsuite.server.reqheaders import header
+from qbtsuite.server.reqheaders import headers_of
 
 __all__ = ["Body", "invalid", "read_json", "resolve_model", "too_large"]
 
@@ -43,13 +43,15 @@ def too_large(cap: int) -> ApiError:
 
 async def read_json(request: Request, cap: int) -> Body:
     """The request's JSON object; 400 for a wrong Content-Type, empty or bad JSON."""
-    media = header(request, b"content-type")
-    if media != "application/json":  # else parameters or case to look through
-        media = (media or "").split(";")[0].strip().lower()
-    if media != "application/json":
-        shown = media or "none"
-        raise invalid(f"Content-Type must be application/json (got {shown})")
-    declared = header(request, b"content-length")
+    headers = headers_of(request)
+    media = headers.get(b"content-type", b"")
+    if media != b"application/json":  # else parameters or case to look through
+        shown = media.decode("latin-1").split(";")[0].strip().lower()
+        if shown != "application/json":
+            raise invalid(
+                f"Content-Type must be application/json (got {shown or 'none'})"
+            )
+    declared = headers.get(b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise too_large(cap)
     raw = await _read_body(request, cap)

@@ -15,9 +15,15 @@ from typing import NamedTuple
 __all__ = ["Generation", "TextGenerator", "count_tokens"]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-# The same rule for ASCII text, where it can skip the Unicode tables (over twice as
-# fast): Unicode \s also holds the separators \x1c-\x1f, which ASCII \s lacks.
-_ASCII_TOKEN = re.compile(r"\w+|[^\w\s\x1c-\x1f]", re.ASCII)
+# The same rule for ASCII text without a regular expression (three C calls, about a
+# third of the time): the marks are the bytes that are neither word characters nor
+# white space (Unicode \s, which also holds the separators \x1c-\x1f).
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_ASCII_WORD = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_ASCII_MARKS = bytes(b for b in range(128) if b not in _ASCII_SPACE + _ASCII_WORD)
+_MARKS_TO_SPACE = bytes.maketrans(
+    _ASCII_MARKS + _ASCII_SPACE, b" " * (len(_ASCII_MARKS) + len(_ASCII_SPACE))
+)
 _VOCAB = (
     "the",
     "gateway",
@@ -62,8 +68,12 @@ _PIECE = tuple(" " + _VOCAB[b % len(_VOCAB)] for b in range(256))
 
 def count_tokens(text: str) -> int:
     """Tokens in ``text``: each word and each punctuation mark counts one."""
-    pattern = _ASCII_TOKEN if text.isascii() else _TOKEN
-    return len(pattern.findall(text))
+    if not text.isascii():
+        return len(_TOKEN.findall(text))
+    raw = text.encode("ascii")
+    marks = len(raw) - len(raw.translate(None, _ASCII_MARKS))
+    words = len(raw.translate(_MARKS_TO_SPACE).split())
+    return words + marks
 
 
 class Generation(NamedTuple):
