@@ -92,7 +92,7 @@ async def create_chat_completion(request: Request) -> Response:
         options,
         reply,
         whole=_whole,
-        pieces=_stream_chunks(parts),
+        pieces=_stream_chunks,
         chunk_object="chat.completion.chunk",
     )
 
@@ -112,30 +112,27 @@ def _whole(reply: TextReply) -> dict[str, Any]:
     return body
 
 
-def _stream_chunks(parts: Parts) -> Any:
-    async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
-        base = identity(reply, "chat.completion.chunk")
+async def _stream_chunks(
+    parts: Parts, reply: TextReply
+) -> AsyncIterator[dict[str, Any]]:
+    base = identity(reply, "chat.completion.chunk")
 
-        def chunk(
-            index: int, delta: dict[str, Any], finish: str | None
-        ) -> dict[str, Any]:
-            choice = {
-                "index": index,
-                "delta": delta,
-                "logprobs": None,
-                "finish_reason": finish,
-            }
-            return {**base, "choices": [choice]}
+    def chunk(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        choice = {
+            "index": index,
+            "delta": delta,
+            "logprobs": None,
+            "finish_reason": finish,
+        }
+        return {**base, "choices": [choice]}
 
-        async for index, step, piece, finish in paced_steps(parts, reply):
-            if piece is not None:
-                delta: dict[str, Any] = {"content": piece}
-                if step == 0:
-                    delta = {"role": "assistant", "content": piece}
-                yield chunk(index, delta, None)
-            if finish is not None:
-                if not reply.choices[index].pieces:
-                    yield chunk(index, {"role": "assistant", "content": ""}, None)
-                yield chunk(index, {}, finish)
-
-    return chunks
+    async for index, step, piece, finish in paced_steps(parts, reply):
+        if piece is not None:
+            delta: dict[str, Any] = {"content": piece}
+            if step == 0:
+                delta = {"role": "assistant", "content": piece}
+            yield chunk(index, delta, None)
+        if finish is not None:
+            if not reply.choices[index].pieces:
+                yield chunk(index, {"role": "assistant", "content": ""}, None)
+            yield chunk(index, {}, finish)

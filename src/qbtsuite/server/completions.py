@@ -59,7 +59,7 @@ async def create_completion(request: Request) -> Response:
         options,
         reply,
         whole=_whole,
-        pieces=_stream_chunks(parts),
+        pieces=_stream_chunks,
         chunk_object=_OBJECT,
     )
 
@@ -74,17 +74,15 @@ def _whole(reply: TextReply) -> dict[str, Any]:
     return body
 
 
-def _stream_chunks(parts: Parts) -> Any:
-
-    async def chunks(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
-        base = identity(reply, _OBJECT)
-        async for index, _step, piece, finish in paced_steps(parts, reply):
-            choice = {
-                "text": piece or "",
-                "index": index,
-                "logprobs": None,
-                "finish_reason": finish,
-            }
-            yield {**base, "choices": [choice]}
-
-    return chunks
+async def _stream_chunks(
+    parts: Parts, reply: TextReply
+) -> AsyncIterator[dict[str, Any]]:
+    base = identity(reply, _OBJECT)
+    async for index, _step, piece, finish in paced_steps(parts, reply):
+        choice = {
+            "text": piece or "",
+            "index": index,
+            "logprobs": None,
+            "finish_reason": finish,
+        }
+        yield {**base, "choices": [choice]}

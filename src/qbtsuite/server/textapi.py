@@ -101,6 +101,9 @@ class TextReply(NamedTuple):
         return sum(len(c.pieces) for c in self.choices)
 
 
+# The chunks of a streamed reply, before framing (each endpoint has its own shape).
+Chunks = Callable[[Parts, TextReply], AsyncIterator[dict[str, Any]]]
+
 # Reply ids need to be unique, not secret: a random prefix per server process and a
 # counter (24 hex digits) cost neither a getrandom() call nor a PRNG draw per request.
 _ID_RUN = f"{secrets.randbits(48):012x}"
@@ -147,7 +150,7 @@ async def respond(
     reply: TextReply,
     *,
     whole: Callable[[TextReply], dict[str, Any]],
-    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
+    pieces: Chunks,
     chunk_object: str,
 ) -> Response:
     """The JSON reply, or the SSE stream when ``stream`` is true."""
@@ -172,7 +175,7 @@ def stream_reply(
     account: Account,
     options: TextOptions,
     reply: TextReply,
-    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
+    pieces: Chunks,
     chunk_object: str,
 ) -> StreamingResponse:
     """Data-only SSE: the chunks, the optional usage chunk, then ``[DONE]``."""
@@ -180,7 +183,7 @@ def stream_reply(
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            async for chunk in pieces(reply):
+            async for chunk in pieces(parts, reply):
                 if options.include_usage:
                     chunk["usage"] = None
                 yield framer.event(orjson.dumps(chunk))
@@ -211,14 +214,12 @@ class UpstreamInterrupted(Exception):
         )
 
 
-def interrupted_after_first(
-    pieces: Callable[[TextReply], AsyncIterator[dict[str, Any]]],
-) -> Callable[[TextReply], AsyncIterator[dict[str, Any]]]:
+def interrupted_after_first(pieces: Chunks) -> Chunks:
     """``pieces`` that break off after the first chunk (``X-Qbtsuite-Simulate:
     stream_error``, the reference server's test hook for mid-stream errors)."""
 
-    async def cut(reply: TextReply) -> AsyncIterator[dict[str, Any]]:
-        async for chunk in pieces(reply):
+    async def cut(parts: Parts, reply: TextReply) -> AsyncIterator[dict[str, Any]]:
+        async for chunk in pieces(parts, reply):
             yield chunk
             raise UpstreamInterrupted
 
