@@ -66,19 +66,26 @@ async def read_json(request: Request, cap: int) -> Body:
     return Body(data)
 
 
-async def _read_body(request: Request, cap: int) -> bytearray:
+async def _read_body(request: Request, cap: int) -> bytes | bytearray:
     """The whole body, 413 once it passes ``cap``. Read message by message: the
     async generator behind ``request.stream()`` costs more than a small body's parse."""
-    body = bytearray()
-    while True:
+    message = await request.receive()
+    if message["type"] != "http.request":
+        raise ClientDisconnect()
+    first: bytes = message.get("body", b"")
+    if len(first) > cap:
+        raise too_large(cap)
+    if not message.get("more_body", False):
+        return first  # the usual small body: one message, no copy
+    body = bytearray(first)
+    while message.get("more_body", False):
         message = await request.receive()
         if message["type"] != "http.request":
             raise ClientDisconnect()
         body += message.get("body", b"")
         if len(body) > cap:
             raise too_large(cap)
-        if not message.get("more_body", False):
-            return body
+    return body
 
 
 def resolve_model(parts: Parts, model_id: str, category: Category) -> ModelInfo:

@@ -104,13 +104,16 @@ class TextGenerator:
         seed = f"{model}\x00{prompt}\x00{index}".encode()
         digest = hashlib.blake2b(seed, digest_size=32).digest()
         natural = 5 + digest[0] % 24
-        pieces = (*map(_PIECE.__getitem__, digest[1 : 1 + natural]), ".")
-        return _cut(pieces, max_tokens, stop)
+        words = [_PIECE[b] for b in digest[1 : 1 + natural]]
+        words.append(".")
+        return _cut(tuple(words), max_tokens, stop)
 
 
 def _cut(
     pieces: tuple[str, ...], max_tokens: int | None, stop: Sequence[str]
 ) -> Generation:
+    if not stop and (max_tokens is None or max_tokens >= len(pieces)):
+        return Generation(pieces, "stop")  # the whole reply: nothing to cut
     limit = len(pieces) if max_tokens is None else min(max_tokens, len(pieces))
     reason = "length" if limit < len(pieces) else "stop"
     if not any(stop):  # nothing to search for (the common case): skip the scan
