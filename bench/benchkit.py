@@ -76,7 +76,6 @@ class Result:
     client_cpu: list[float] = field(default_factory=list)
     server_cpu: float = 0.0  # share of one core
     machine_cpu: float = 0.0  # busy cores, every process on the machine
-    round: int = 0  # which throughput round measured it
 
     @property
     def rps(self) -> float:

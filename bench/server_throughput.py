@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -39,7 +38,6 @@ from typing import Any
 import uvicorn
 
 from benchkit import (
-    Endpoint,
     Processes,
     Result,
     bare_server,
@@ -89,42 +87,9 @@ def _best(results: list[Result], label: str) -> Result:
     return max((r for r in results if r.label == label), key=lambda r: r.rps)
 
 
-def paired_ratios(results: list[Result], label: str) -> list[float]:
-    """Per round, ``label``'s req/s over the bare app's req/s in the same round.
-
-    A slow spell of the machine lasts seconds to minutes; the best round of each route
-    taken separately can pair a fast spell of one with a slow spell of the other, while
-    the two phases of one round share most of their conditions.
-    """
-    bare = {r.round: r.rps for r in results if r.label == BARE}
-    return [
-        r.rps / bare[r.round] for r in results if r.label == label and bare.get(r.round)
-    ]
-
-
 def _cheapest(results: list[Result], label: str) -> float:
     """The least server CPU per request over the rounds of ``label``, µs."""
     return min(r.server_us for r in results if r.label == label)
-
-
-def _verdict(label: str, best: float, per_cpu: float, results: list[Result]) -> str:
-    """The goal line of one endpoint: judged on the median paired ratio when there
-    are three rounds or more (see :func:`paired_ratios`), else on the best rounds."""
-    name = label.split()[1]
-    paired = paired_ratios(results, label)
-    if len(paired) >= 3:
-        median = statistics.median(paired)
-        return (
-            f"{name} paired ratio median {median:.2f} "
-            + ("ok" if median >= 0.7 else "BELOW 0.7")
-            + f" (rounds {min(paired):.2f}–{max(paired):.2f}; best rounds {best:.2f}, "
-            f"per server CPU {per_cpu:.2f})"
-        )
-    return (
-        f"{name} ratio {best:.2f} "
-        + ("ok" if best >= 0.7 else "BELOW 0.7")
-        + f" (per server CPU {per_cpu:.2f})"
-    )
 
 
 def report(
@@ -172,7 +137,10 @@ def report(
                 + (f" (rounds {min(spread):.0f}–{max(spread):.0f})" if len(spread) > 1 else "")
             )  # fmt: skip
             if label in (EMBED, CHAT):
-                verdicts.append(_verdict(label, r.rps / base, per_cpu, rounds))
+                ok = r.rps / base >= 0.7
+                verdicts.append(f"{label.split()[1]} ratio {r.rps / base:.2f} "
+                                + ("ok" if ok else "BELOW 0.7")
+                                + f" (per server CPU {per_cpu:.2f})")  # fmt: skip
     if stream is not None:
         print(
             f"\nstreaming: {args.streams} concurrent streams, ttft 50 ms, itl 20 ms, "
@@ -221,11 +189,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--clients", type=int, default=1, help="client processes (throughput)"
     )
     p.add_argument(
-        "--rounds",
-        type=int,
-        default=1,
-        help="throughput rounds: the best is shown, and from 3 rounds on the median "
-        "of per-round ratios judges the goal",
+        "--rounds", type=int, default=1, help="throughput rounds; the best is shown"
     )
     p.add_argument("--streams", type=int, default=200, help="concurrent streams")
     p.add_argument(
@@ -260,19 +224,16 @@ def _throughput(
         reference_server(folder / "ref", 0.0, 0.0) as ref,
     ):
         for n in range(args.rounds):
-            phases: list[tuple[str, Endpoint, str, dict[str, Any]]] = [
+            for label, target, path, body in (
                 (BARE, bare, "/bare", EMBED_BODY),
                 (BARE_LARGE, bare, "/bare-large", EMBED_BODY),
                 (EMBED, ref, "/v1/embeddings", EMBED_BODY),
                 (CHAT, ref, "/v1/chat/completions", chat),
-            ]
-            if n % 2:  # alternate the order, so no route always runs last
-                phases.reverse()
-            for label, target, path, body in phases:
+            ):
                 print(f"round {n + 1}/{args.rounds}: {label} ...", flush=True)
-                result = run_phase(procs, label, "rps", target, path, body, **common)
-                result.round = n
-                results.append(result)
+                results.append(
+                    run_phase(procs, label, "rps", target, path, body, **common)
+                )
     return results
 
 
