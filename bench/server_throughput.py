@@ -38,6 +38,7 @@ from typing import Any
 import uvicorn
 
 from benchkit import (
+    Endpoint,
     Processes,
     Result,
     bare_server,
@@ -224,12 +225,15 @@ def _throughput(
         reference_server(folder / "ref", 0.0, 0.0) as ref,
     ):
         for n in range(args.rounds):
-            for label, target, path, body in (
+            phases: list[tuple[str, Endpoint, str, dict[str, Any]]] = [
                 (BARE, bare, "/bare", EMBED_BODY),
                 (BARE_LARGE, bare, "/bare-large", EMBED_BODY),
                 (EMBED, ref, "/v1/embeddings", EMBED_BODY),
                 (CHAT, ref, "/v1/chat/completions", chat),
-            ):
+            ]
+            if n % 2:  # alternate the order, so no route always runs last
+                phases.reverse()
+            for label, target, path, body in phases:
                 print(f"round {n + 1}/{args.rounds}: {label} ...", flush=True)
                 results.append(
                     run_phase(procs, label, "rps", target, path, body, **common)
