@@ -123,11 +123,14 @@ def generate(
     """Choices for every prompt × ``n``, in OpenAI's index order."""
     model, max_tokens, stop = options.model, options.max_tokens, options.stop
     make = parts.textgen.generate
-    choices = [
-        make(model, prompt, i, max_tokens, stop)
-        for prompt in prompts
-        for i in range(options.n)
-    ]
+    if options.n == 1 and len(prompts) == 1:  # the usual request: no loop to set up
+        choices = [make(model, prompts[0], 0, max_tokens, stop)]
+    else:
+        choices = [
+            make(model, prompt, i, max_tokens, stop)
+            for prompt in prompts
+            for i in range(options.n)
+        ]
     return TextReply(
         f"{id_prefix}-{_ID_RUN}{next(_ids):012x}",
         int(time.time()),
