@@ -66,26 +66,23 @@ async def read_json(request: Request, cap: int) -> Body:
     return Body(data)
 
 
-async def _read_body(request: Request, cap: int) -> bytes | bytearray:
+async def _read_body(request: Request, cap: int) -> bytes:
     """The whole body, 413 once it passes ``cap``. Read message by message: the
     async generator behind ``request.stream()`` costs more than a small body's parse."""
-    message = await request.receive()
-    if message["type"] != "http.request":
-        raise ClientDisconnect()
-    first: bytes = message.get("body", b"")
-    if len(first) > cap:
-        raise too_large(cap)
-    if not message.get("more_body", False):
-        return first  # the usual small body: one message, no copy
-    body = bytearray(first)
-    while message.get("more_body", False):
+    chunks: list[bytes] = []
+    size = 0
+    while True:
         message = await request.receive()
         if message["type"] != "http.request":
             raise ClientDisconnect()
-        body += message.get("body", b"")
-        if len(body) > cap:
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
             raise too_large(cap)
-    return body
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            # The usual small body is one message: returned without a copy.
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def resolve_model(parts: Parts, model_id: str, category: Category) -> ModelInfo:

@@ -101,11 +101,7 @@ def _whole(reply: TextReply) -> dict[str, Any]:
     choices = [
         {
             "index": i,
-            "message": {
-                "role": "assistant",
-                "content": "".join(c.pieces),  # join, not the property: hot path
-                "refusal": None,
-            },
+            "message": {"role": "assistant", "content": c.text, "refusal": None},
             "logprobs": None,
             "finish_reason": c.finish_reason,
         }

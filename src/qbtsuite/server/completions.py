@@ -66,12 +66,7 @@ async def create_completion(request: Request) -> Response:
 
 def _whole(reply: TextReply) -> dict[str, Any]:
     choices = [
-        {
-            "text": "".join(c.pieces),
-            "index": i,
-            "logprobs": None,
-            "finish_reason": c.finish_reason,
-        }
+        {"text": c.text, "index": i, "logprobs": None, "finish_reason": c.finish_reason}
         for i, c in enumerate(reply.choices)
     ]
     body = identity(reply, _OBJECT)

@@ -16,7 +16,7 @@ from qbtsuite.modelcatalog import Category
 from qbtsuite.server.bodies import Body, invalid, resolve_model
 from qbtsuite.server.errors import ApiError, error_body
 from qbtsuite.server.gate import ensure_funds
-from qbtsuite.server.jsonresp import JsonResponse
+from qbtsuite.server.jsonresp import json_response
 from qbtsuite.server.keys import Account
 from qbtsuite.server.pacing import Pacer
 from qbtsuite.server.parts import Parts
@@ -61,7 +61,7 @@ def read_options(parts: Parts, body: Body, default_max: int | None) -> TextOptio
     """Validate the shared fields ("max_tokens, temperature, top_p, stop, etc.")."""
     model = body.required_str("model")
     data = body.data
-    n = body.optional_int("n", 1, 1, 128) if "n" in data else 1
+    n = body.optional_int("n", 1, 1, 128)
     max_tokens = body.optional_int("max_tokens", default_max, 0)
     if body.has("max_completion_tokens"):
         max_tokens = body.optional_int("max_completion_tokens", default_max, 0)
@@ -69,7 +69,7 @@ def read_options(parts: Parts, body: Body, default_max: int | None) -> TextOptio
         for name, check in _PASSTHROUGH.items():
             if name in data:
                 check(body, name)
-    stop = body.stop_sequences() if "stop" in data else []
+    stop = body.stop_sequences()
     stream = body.optional_bool("stream")
     options = body.optional_object("stream_options")
     include_usage = options.get("include_usage", False)
@@ -98,10 +98,7 @@ class TextReply(NamedTuple):
 
     @property
     def completion_tokens(self) -> int:
-        total = 0
-        for choice in self.choices:  # a loop: cheaper than sum() over a generator
-            total += len(choice.pieces)
-        return total
+        return sum(len(c.pieces) for c in self.choices)
 
 
 # The chunks of a streamed reply, before framing (each endpoint has its own shape).
@@ -123,14 +120,11 @@ def generate(
     """Choices for every prompt × ``n``, in OpenAI's index order."""
     model, max_tokens, stop = options.model, options.max_tokens, options.stop
     make = parts.textgen.generate
-    if options.n == 1 and len(prompts) == 1:  # the usual request: no loop to set up
-        choices = [make(model, prompts[0], 0, max_tokens, stop)]
-    else:
-        choices = [
-            make(model, prompt, i, max_tokens, stop)
-            for prompt in prompts
-            for i in range(options.n)
-        ]
+    choices = [
+        make(model, prompt, i, max_tokens, stop)
+        for prompt in prompts
+        for i in range(options.n)
+    ]
     return TextReply(
         f"{id_prefix}-{_ID_RUN}{next(_ids):012x}",
         int(time.time()),
@@ -173,7 +167,7 @@ async def respond(
     completion_tokens = charge(parts, account, reply)
     body = whole(reply)
     body["usage"] = parts.usage(reply.prompt_tokens, completion_tokens)
-    return JsonResponse(orjson.dumps(body))
+    return json_response(body)
 
 
 def stream_reply(

@@ -112,8 +112,6 @@ class TextGenerator:
 def _cut(
     pieces: tuple[str, ...], max_tokens: int | None, stop: Sequence[str]
 ) -> Generation:
-    if not stop and (max_tokens is None or max_tokens >= len(pieces)):
-        return Generation(pieces, "stop")  # the whole reply: nothing to cut
     limit = len(pieces) if max_tokens is None else min(max_tokens, len(pieces))
     reason = "length" if limit < len(pieces) else "stop"
     if not any(stop):  # nothing to search for (the common case): skip the scan
