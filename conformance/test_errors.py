@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
 
 import pytest
 
@@ -23,34 +22,16 @@ from qbtsuite.checks import (
 from qbtsuite.client import SuiteClient
 from qbtsuite.config import TargetConfig
 from qbtsuite.exchange import Exchange
+from qbtsuite.minimal import json_body
 from qbtsuite.recording import RequirementRecorder
 from qbtsuite.verdicts import judge_error
 
-PROMPT = "Hi"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
 SIMULATE = "X-Qbtsuite-Simulate"  # the reference server's failure hook (not the API)
 
 # Answers outside the documented API (unknown path, undocumented method) are held to
 # ERR-011 (a SHOULD) rather than to the MUSTs of the documented envelope.
 OUTSIDE_THE_API = ("ERR-001", "ERR-002")
-
-
-def json_body(endpoint: str, model: str | None) -> tuple[str, dict[str, Any]]:
-    """Path and a small, valid JSON body for ``endpoint``."""
-    bodies: dict[str, tuple[str, dict[str, Any]]] = {
-        "completions": ("completions", {"prompt": PROMPT, "max_tokens": 1}),
-        "chat": (
-            "chat/completions",
-            {"messages": [{"role": "user", "content": PROMPT}], "max_tokens": 1},
-        ),
-        "embeddings": ("embeddings", {"input": PROMPT}),
-        "images": (
-            "images/generations",
-            {"prompt": "a red dot", "n": 1, "size": "256x256"},
-        ),
-    }
-    path, body = bodies[endpoint]
-    return path, {"model": model, **body}
 
 
 JSON_ENDPOINTS = ("completions", "chat", "embeddings", "images")

@@ -10,7 +10,7 @@ from typing import Any
 
 from qbtsuite.audiofixtures import load_manifest
 
-__all__ = ["PROMPT", "minimal_request", "shortest_audio"]
+__all__ = ["PROMPT", "json_body", "minimal_request", "shortest_audio"]
 
 PROMPT = "Hi"
 
@@ -26,6 +26,12 @@ _JSON_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
         {"prompt": "a red dot", "n": 1, "size": "256x256"},
     ),
 }
+
+
+def json_body(endpoint: str, model: str | None) -> tuple[str, dict[str, Any]]:
+    """Path and the cheapest valid JSON body of a JSON ``endpoint``."""
+    path, body = _JSON_BODIES[endpoint]
+    return path, {"model": model, **body}
 
 
 def shortest_audio() -> tuple[str, bytes, str]:
@@ -45,5 +51,5 @@ def minimal_request(endpoint: str, model: str | None) -> dict[str, Any]:
             "data": {"model": model},
             "files": {"file": shortest_audio()},
         }
-    path, body = _JSON_BODIES[endpoint]
-    return {"method": "POST", "path": path, "json": {"model": model, **body}}
+    path, body = json_body(endpoint, model)
+    return {"method": "POST", "path": path, "json": body}

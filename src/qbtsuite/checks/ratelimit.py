@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from qbtsuite.checks._format import ResponseLike, describe_response, failure, header
 from qbtsuite.checks._registry import check
 from qbtsuite.checks.envelope import error_code_is, error_type_matches_status
+from qbtsuite.loadtest.ratelimit.windows import most_within
 
 __all__ = [
     "admitted_after_waiting",
@@ -149,17 +150,8 @@ def admitted_at_most_per_window(
     refills all at once at a boundary (a fixed window) is caught, a sliding one never.
     """
     times = sorted(admitted)
-    worst: tuple[int, float, float] | None = None
-    end = 0
-    for start, (first_sent, _) in enumerate(times):
-        end = max(end, start)
-        while end + 1 < len(times) and times[end + 1][1] - first_sent < window:
-            end += 1
-        count = end - start + 1
-        if count > limit and (worst is None or count > worst[0]):
-            worst = (count, first_sent, times[end][1])
-    if worst is not None:
-        count, begin, finish = worst
+    count, begin, finish = most_within(times, window)
+    if count > limit:
         origin = times[0][0]
         raise failure(
             "More requests admitted than the limit within one window",

@@ -19,6 +19,7 @@ from qbtsuite.errors import ConfigError
 from qbtsuite.loadtest.plan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
 from qbtsuite.loadtest.ratelimit.settings import (
     RateLimitSettings,
+    finite_number,
     parse_settings,
     validated,
 )
@@ -131,7 +132,9 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
         return _ratelimit_profile(name, data, where)
     if "ratelimit" in data:
         raise ConfigError(f"{where}: [ratelimit] applies to user = 'ratelimit' only")
-    mix = {k: _number(v, f"{where}: mix.{k}") for k, v in data.get("mix", {}).items()}
+    mix = {
+        k: finite_number(v, f"{where}: mix.{k}") for k, v in data.get("mix", {}).items()
+    }
     if user != "mixed" and user not in ENDPOINTS:
         raise ConfigError(f"{where}: user must be one of {_names()} or 'mixed'")
     if user == "mixed":
@@ -144,7 +147,7 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
     if (
         not isinstance(think, list)
         or len(think) != 2
-        or not 0 <= _number(think[0], where) <= _number(think[1], where)
+        or not 0 <= finite_number(think[0], where) <= finite_number(think[1], where)
     ):
         raise ConfigError(f"{where}: think_time must be [min, max] seconds")
     plan = Plan(
@@ -173,7 +176,10 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
     args: list[str] = []
     for key, option in _EMBEDDED.items():
         if key in embedded:
-            args += [option, str(_number(embedded[key], f"{where}: embedded.{key}"))]
+            args += [
+                option,
+                str(finite_number(embedded[key], f"{where}: embedded.{key}")),
+            ]
     return Profile(name, plan, tuple(str(s) for s in slo), tuple(args))
 
 
@@ -241,16 +247,8 @@ def _positive_int(
     return int(value)
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ConfigError(f"{where}: expected a finite number, got {value!r}")
-    return float(value)
-
-
 def _nonneg(data: dict[str, Any], key: str, default: float, where: str) -> float:
-    value = _number(data.get(key, default), f"{where}: {key}")
+    value = finite_number(data.get(key, default), f"{where}: {key}")
     if value < 0:
         raise ConfigError(f"{where}: {key} must be >= 0")
     return value
@@ -276,7 +274,7 @@ def _stages(raw: Any, where: str) -> tuple[Stage, ...]:
             "spawn_rate",
         }:
             raise ConfigError(f"{at} may set duration, users, rate and spawn_rate only")
-        duration = _number(entry.get("duration"), f"{at}.duration")
+        duration = finite_number(entry.get("duration"), f"{at}.duration")
         users = entry.get("users")
         if not isinstance(users, int) or isinstance(users, bool) or users < 1:
             raise ConfigError(f"{at}.users must be a positive integer")
@@ -286,8 +284,10 @@ def _stages(raw: Any, where: str) -> tuple[Stage, ...]:
             Stage(
                 duration=duration,
                 users=users,
-                rate=None if rate is None else _number(rate, f"{at}.rate"),
-                spawn_rate=None if spawn is None else _number(spawn, f"{at}.spawn"),
+                rate=None if rate is None else finite_number(rate, f"{at}.rate"),
+                spawn_rate=None
+                if spawn is None
+                else finite_number(spawn, f"{at}.spawn"),
             )
         )
     if any(s.duration <= 0 for s in stages):

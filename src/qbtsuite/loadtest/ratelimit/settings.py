@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_WITNESS",
     "RateLimitSettings",
     "embedded_keys_toml",
+    "finite_number",
     "parse_settings",
     "validated",
 ]
@@ -148,7 +149,8 @@ class RateLimitSettings:
         return 2 * per_key * len(self.keys) + 100
 
 
-def _number(value: Any, where: str) -> float:
+def finite_number(value: Any, where: str) -> float:
+    """``value`` as a float: a finite int or float (not a bool), else a ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: expected a number, got {value!r}")
     if not math.isfinite(value):
@@ -184,7 +186,7 @@ def parse_settings(table: Any, where: str) -> RateLimitSettings:
                 raise ConfigError(f"{at} must be an integer")
             values[name] = value
         else:
-            values[name] = _number(value, at)
+            values[name] = finite_number(value, at)
     return validated(replace(RateLimitSettings(), **values), where)
 
 
