@@ -120,6 +120,8 @@ def test_an_entry_without_a_key_gets_a_generated_one(tmp_path: Path) -> None:
         ("keys = [1]\n", "must be a table"),
         ('[[keys]]\nkey = "sk-abc"\n', "starting with 'qbt_'"),
         ("[[keys]]\nkey = 5\n", "starting with 'qbt_'"),
+        ('[[keys]]\nkey = "qbt_a b"\n', "digits, '_' and '-' only"),
+        ('[[keys]]\nkey = "qbt_a="\n', "digits, '_' and '-' only"),
         ("[[keys]]\nrpm = 0\n", "rpm must be a positive integer"),
         ('[[keys]]\nrpm = "10"\n', "rpm must be a positive integer"),
         ("[[keys]]\nrpm = true\n", "rpm must be a positive integer"),
@@ -138,6 +140,11 @@ def test_an_unusable_keys_file_is_refused_naming_the_problem(
     with pytest.raises(KeysFileError) as caught:
         KeyStore.from_toml(_write(tmp_path, text))
     assert complaint in str(caught.value), f"Received: {caught.value}"
+
+
+def test_a_store_refuses_a_key_that_no_bearer_header_can_carry() -> None:
+    with pytest.raises(ValueError, match="roles \\['odd'\\]"):
+        KeyStore([Account("qbt_a.b", "odd", 10, 1.0)], Pricing())
 
 
 def test_a_missing_keys_file_is_refused(tmp_path: Path) -> None:

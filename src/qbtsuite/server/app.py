@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,7 +25,7 @@ from qbtsuite.server.faults import Fault
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.redirect import redirect_app
 
-__all__ = ["create_app", "create_http_app"]
+__all__ = ["ReferenceApp", "create_app", "create_http_app"]
 
 ROUTES = [
     Route("/v1/models", models.list_models, methods=["GET"]),
@@ -38,11 +39,20 @@ ROUTES = [
 ]
 
 
+class ReferenceApp(Starlette):
+    """The Starlette app with the parts its endpoints use (``parts.parts_of``)."""
+
+    def __init__(self, parts: Parts, **options: Any) -> None:
+        super().__init__(**options)
+        self.parts = parts
+
+
 def create_app(parts: Parts, faults: Sequence[Fault] = ()) -> ASGIApp:
     """The HTTPS application for ``parts``, with each fault applied."""
     for f in faults:
         f.apply(parts)
-    app = Starlette(
+    app = ReferenceApp(
+        parts,
         routes=ROUTES,
         exception_handlers={
             ApiError: handle_api_error,
@@ -50,7 +60,6 @@ def create_app(parts: Parts, faults: Sequence[Fault] = ()) -> ASGIApp:
             Exception: handle_unexpected,
         },
     )
-    app.state.parts = parts
     wrapped: ASGIApp = DirectRoutes(app)
     for f in faults:
         wrapped = f.wrap_https(wrapped)

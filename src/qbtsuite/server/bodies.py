@@ -54,21 +54,9 @@ async def read_json(request: Request, cap: int) -> Body:
     declared = headers.get(b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise too_large(cap)
-    raw = await _read_body(request, cap)
-    if not raw or raw.isspace():
-        raise invalid("Request body is empty: expected a JSON object")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise invalid("Request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise invalid("Request body must be a JSON object")
-    return Body(data)
-
-
-async def _read_body(request: Request, cap: int) -> bytes:
-    """The whole body, 413 once it passes ``cap``. Read message by message: the
-    async generator behind ``request.stream()`` costs more than a small body's parse."""
+    # Read message by message: the async generator behind ``request.stream()``
+    # costs more than a small body's parse. The usual small body is one message,
+    # used without a copy.
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -81,8 +69,17 @@ async def _read_body(request: Request, cap: int) -> bytes:
             raise too_large(cap)
         chunks.append(chunk)
         if not message.get("more_body", False):
-            # The usual small body is one message: returned without a copy.
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            break
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if not raw or raw.isspace():
+        raise invalid("Request body is empty: expected a JSON object")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise invalid("Request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise invalid("Request body must be a JSON object")
+    return Body(data)
 
 
 def resolve_model(parts: Parts, model_id: str, category: Category) -> ModelInfo:

@@ -20,6 +20,7 @@ __all__ = [
     "KeysFileError",
     "Pricing",
     "generate_key",
+    "is_key_token",
 ]
 
 DEFAULT_ROLES: Mapping[str, tuple[int, float]] = {
@@ -33,6 +34,13 @@ DEFAULT_ROLES: Mapping[str, tuple[int, float]] = {
 
 class KeysFileError(ValueError):
     """The keys file is missing, not TOML, or has a bad entry."""
+
+
+def is_key_token(text: str) -> bool:
+    """Whether ``text`` is a token as keys spell it: ``[A-Za-z0-9_-]+`` (a subset
+    of RFC 6750's b64token, so every key can be sent in a Bearer header as is)."""
+    plain = text.replace("-", "").replace("_", "")
+    return bool(text) and (not plain or (plain.isascii() and plain.isalnum()))
 
 
 def generate_key() -> str:
@@ -74,6 +82,10 @@ class KeyStore:
     def __init__(self, accounts: Iterable[Account], pricing: Pricing) -> None:
         self._by_key = {a.key: a for a in accounts}
         self.pricing = pricing
+        # The gate accepts a known key without parsing it further (gate.authenticate).
+        odd = [a.role for a in self._by_key.values() if not is_key_token(a.key)]
+        if odd:
+            raise ValueError(f"keys must be Bearer tokens; not so for roles {odd}")
 
     @classmethod
     def default(cls) -> KeyStore:
@@ -130,8 +142,11 @@ def _account(entry: Any, index: int) -> Account:
     if not isinstance(entry, dict):
         raise KeysFileError(f"keys[{index}] must be a table")
     key = entry.get("key") or generate_key()
-    if not isinstance(key, str) or not key.startswith("qbt_"):
-        raise KeysFileError(f"keys[{index}].key must be a string starting with 'qbt_'")
+    if not isinstance(key, str) or not key.startswith("qbt_") or not is_key_token(key):
+        raise KeysFileError(
+            f"keys[{index}].key must be a string starting with 'qbt_', of letters, "
+            "digits, '_' and '-' only"
+        )
     rpm, balance = entry.get("rpm", 600), entry.get("balance", 1e9)
     if isinstance(rpm, bool) or not isinstance(rpm, int) or rpm < 1:
         raise KeysFileError(f"keys[{index}].rpm must be a positive integer")

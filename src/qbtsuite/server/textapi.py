@@ -95,10 +95,7 @@ class TextReply(NamedTuple):
     model: str
     prompt_tokens: int
     choices: list[Generation]
-
-    @property
-    def completion_tokens(self) -> int:
-        return sum(len(c.pieces) for c in self.choices)
+    completion_tokens: int  # every choice's pieces, as metered
 
 
 # The chunks of a streamed reply, before framing (each endpoint has its own shape).
@@ -131,15 +128,14 @@ def generate(
         options.model,
         prompt_tokens,
         choices,
+        sum([len(c.pieces) for c in choices]),
     )
 
 
-def charge(parts: Parts, account: Account, reply: TextReply) -> int:
-    """Meter input + output tokens ("Metered per token (input + output)");
-    return the output tokens."""
-    completion_tokens = reply.completion_tokens
-    account.charge((reply.prompt_tokens + completion_tokens) * parts.keys.pricing.token)
-    return completion_tokens
+def charge(parts: Parts, account: Account, reply: TextReply) -> None:
+    """Meter input + output tokens ("Metered per token (input + output)")."""
+    tokens = reply.prompt_tokens + reply.completion_tokens
+    account.charge(tokens * parts.keys.pricing.token)
 
 
 async def respond(
@@ -164,9 +160,9 @@ async def respond(
         await Pacer(latency).whole(
             max((len(c.pieces) for c in reply.choices), default=0)
         )
-    completion_tokens = charge(parts, account, reply)
+    charge(parts, account, reply)
     body = whole(reply)
-    body["usage"] = parts.usage(reply.prompt_tokens, completion_tokens)
+    body["usage"] = parts.usage(reply.prompt_tokens, reply.completion_tokens)
     return json_response(body)
 
 
