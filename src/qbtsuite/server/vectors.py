@@ -1,7 +1,8 @@
 """Deterministic unit vectors standing in for an embedding model.
 
 A vector of width ``w`` is ``w / 64`` blocks of 64 components. Each block is one of
-256 fixed blocks, chosen by a byte of a hash of (model, text); every block has norm
+256 fixed blocks, chosen by a byte of a BLAKE2b hash of (model, text) (its 64 bytes
+cover the widest documented width, 4,096); every block has norm
 ``1/sqrt(w/64)``, so the whole vector has norm 1. The blocks' JSON text and float32
 bytes are prepared once per width, so a full-width vector costs a hash and a join
 instead of drawing and printing ``w`` floats (printing 1,024 floats was most of an
@@ -22,6 +23,7 @@ __all__ = ["BLOCK", "Embedder", "Vector"]
 
 BLOCK = 64  # components per block; every documented width is a multiple of it
 _CHOICES = 256  # blocks to choose from at each position: one hash byte
+_MAX_BLOCKS = 64  # one BLAKE2b digest: 4,096 components
 
 
 class _Blocks:
@@ -33,12 +35,14 @@ class _Blocks:
         raw = rng.standard_normal((_CHOICES, BLOCK))
         raw /= np.linalg.norm(raw, axis=1, keepdims=True) * np.sqrt(count)
         self.values: npt.NDArray[np.float32] = raw.astype(np.float32)
-        # Each block's components as JSON text (without brackets) and as float32 LE.
-        self.text = [
-            orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
-            for row in self.values
-        ]
+        # Each block's components as float32 LE, and as JSON text: opening the array
+        # (first block) or continuing it after a comma, so one join makes the array.
         self.raw = [row.astype("<f4").tobytes() for row in self.values]
+        text = [
+            orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) for row in self.values
+        ]
+        self.opening = [t[:-1] for t in text]
+        self.continuing = [b"," + t[1:-1] for t in text]
 
 
 @cache
@@ -72,8 +76,11 @@ class Vector:
     def json(self) -> bytes:
         """The components as a JSON array of numbers."""
         if self._full_width():
-            text = self._blocks.text
-            return b"[" + b",".join([text[p] for p in self._picks]) + b"]"
+            blocks, picks = self._blocks, self._picks
+            rest = blocks.continuing
+            return b"".join(
+                [blocks.opening[picks[0]], *[rest[p] for p in picks[1:]], b"]"]
+            )
         return orjson.dumps(self.values(), option=orjson.OPT_SERIALIZE_NUMPY)
 
     def float32_le(self) -> bytes:
@@ -88,7 +95,8 @@ class Embedder:
     """Same (model, text) → same unit vector; a shorter ``dimensions`` keeps a prefix."""
 
     def embed(self, model: str, text: str, native: int, dimensions: int) -> Vector:
-        if native % BLOCK or not 0 < dimensions <= native:
+        blocks = native // BLOCK
+        if native % BLOCK or blocks > _MAX_BLOCKS or not 0 < dimensions <= native:
             raise ValueError(f"unsupported widths {dimensions} of {native}")
-        picks = hashlib.shake_256(f"{model}\x00{text}".encode()).digest(native // BLOCK)
-        return Vector(picks, native, dimensions)
+        digest = hashlib.blake2b(f"{model}\x00{text}".encode()).digest()
+        return Vector(digest[:blocks], native, dimensions)
