@@ -1,9 +1,9 @@
 """The baseline for the benchmark: a bare Starlette JSON endpoint under the server's uvicorn settings.
 
 It runs in its own process with exactly the uvicorn configuration of the reference
-server (``runner._uvicorn_config``: uvloop, httptools, access log off; the loop made by
-``runner.event_loop_factory``) and the same kind
-of TLS certificate (``tls.make_tls_files``: a trustme CA and a loopback leaf), so the
+server's HTTPS listener (``runner.https_config``: uvloop, httptools, access log off,
+the HSTS default header; the loop made by ``runner.event_loop_factory``) and the
+same kind of TLS certificate (``tls.make_tls_files``: a trustme CA and a loopback leaf), so the
 only difference to ``qbtsuite serve`` is the application itself.
 
 Usage: ``python bench/bare_server.py STATE_DIR`` — writes ``STATE_DIR/bare.json``
@@ -28,10 +28,11 @@ from starlette.routing import Route
 
 from qbtsuite.server.runner import (
     _tune_gc,
-    _uvicorn_config,
     bind,
     event_loop_factory,
+    https_config,
 )
+from qbtsuite.server.settings import ServerSettings
 from qbtsuite.server.tls import make_tls_files
 
 __all__ = ["bare_app", "main"]
@@ -74,11 +75,7 @@ async def _serve(state_dir: Path) -> None:
     tls = make_tls_files(state_dir)
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        _uvicorn_config(
-            bare_app(), ssl_certfile=str(tls.cert), ssl_keyfile=str(tls.key)
-        )
-    )
+    server = uvicorn.Server(https_config(bare_app(), tls, ServerSettings()))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)

@@ -25,9 +25,9 @@ from qbtsuite.server.hsts import hsts_headers
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.parts import build_parts
 from qbtsuite.server.settings import ServerSettings
-from qbtsuite.server.tls import make_tls_files
+from qbtsuite.server.tls import TLSFiles, make_tls_files
 
-__all__ = ["ServerInfo", "bind", "event_loop_factory", "run", "serve"]
+__all__ = ["ServerInfo", "bind", "event_loop_factory", "https_config", "run", "serve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,16 @@ def _uvicorn_config(app: Any, **extra: Any) -> uvicorn.Config:
     )
 
 
+def https_config(app: Any, tls: TLSFiles, settings: ServerSettings) -> uvicorn.Config:
+    """The HTTPS listener's uvicorn settings (bench/bare_server.py uses them too)."""
+    return _uvicorn_config(
+        app,
+        ssl_certfile=str(tls.cert),
+        ssl_keyfile=str(tls.key),
+        headers=hsts_headers(settings),
+    )
+
+
 async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
     """Serve until cancelled or interrupted."""
     keys = (
@@ -102,14 +112,7 @@ async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
     )
     parts = build_parts(settings, keys)
     app = create_app(parts, faults)  # faults may change parts.settings
-    https = uvicorn.Server(
-        _uvicorn_config(
-            app,
-            ssl_certfile=str(tls.cert),
-            ssl_keyfile=str(tls.key),
-            headers=hsts_headers(parts.settings),
-        )
-    )
+    https = uvicorn.Server(https_config(app, tls, parts.settings))
     plain = uvicorn.Server(_uvicorn_config(create_http_app(https_port, faults)))
     tasks = [
         asyncio.create_task(https.serve(sockets=[https_sock])),
