@@ -220,11 +220,14 @@ def _throughput(
         "duration": args.duration,
     }
     results = []
-    with (
-        bare_server(procs, folder / "bare") as bare,
-        reference_server(folder / "ref", 0.0, 0.0) as ref,
-    ):
-        for n in range(args.rounds):
+    for n in range(args.rounds):
+        # Fresh server processes every round: a process's memory layout and string
+        # hashes are random, and one draw can make a process steadily faster or
+        # slower than the next (why pyperf spreads a benchmark over many processes).
+        with (
+            bare_server(procs, folder / f"bare-{n}") as bare,
+            reference_server(folder / f"ref-{n}", 0.0, 0.0) as ref,
+        ):
             phases: list[tuple[str, Endpoint, str, dict[str, Any]]] = [
                 (BARE, bare, "/bare", EMBED_BODY),
                 (BARE_LARGE, bare, "/bare-large", EMBED_BODY),
