@@ -21,7 +21,10 @@ stays well below one core and "other" stays near zero: on 2 cores a busy neighbo
 takes the server's core away. Everything runs on 127.0.0.1, every phase is
 bounded in time, and every process started here is stopped on exit, Ctrl-C included.
 
-Run: ``python bench/server_throughput.py [--duration 5] [--connections 64] [--streams 200]``
+Throughput runs in rounds (5 by default), each with freshly started servers and the
+routes in alternating order; the best round of each route is shown with the range.
+
+Run: ``python bench/server_throughput.py [--rounds 5] [--duration 3] [--streams 200]``
 """
 
 from __future__ import annotations
@@ -175,7 +178,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         description="Reference-server throughput and streaming benchmark"
     )
     p.add_argument(
-        "--duration", type=float, default=5.0, help="measuring window per phase, s"
+        "--duration", type=float, default=3.0, help="measuring window per phase, s"
     )
     p.add_argument(
         "--warmup", type=float, default=1.0, help="warm-up per throughput phase, s"
@@ -190,7 +193,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--clients", type=int, default=1, help="client processes (throughput)"
     )
     p.add_argument(
-        "--rounds", type=int, default=1, help="throughput rounds; the best is shown"
+        "--rounds",
+        type=int,
+        default=5,
+        help="throughput rounds, each with fresh servers; the best is shown",
     )
     p.add_argument("--streams", type=int, default=200, help="concurrent streams")
     p.add_argument(

@@ -70,12 +70,13 @@ _REPLY_BITS = 12
 
 
 def _reply_table() -> tuple[tuple[str, ...], ...]:
-    piece = [" " + _VOCAB[b % len(_VOCAB)] for b in range(256)]
+    pieces = [" " + word for word in _VOCAB]  # one string object per word
     stream = hashlib.shake_256(b"qbtsuite replies").digest(29 << _REPLY_BITS)
     table = []
     for start in range(0, len(stream), 29):
         natural = 5 + stream[start] % 24
-        words = [piece[b] for b in stream[start + 1 : start + 1 + natural]]
+        picks = stream[start + 1 : start + 1 + natural]
+        words = [pieces[b % len(pieces)] for b in picks]
         table.append((*words, "."))
     return tuple(table)
 
