@@ -21,10 +21,10 @@ stays well below one core and "other" stays near zero: on 2 cores a busy neighbo
 takes the server's core away. Everything runs on 127.0.0.1, every phase is
 bounded in time, and every process started here is stopped on exit, Ctrl-C included.
 
-Throughput runs in rounds (5 by default), each with freshly started servers and the
+Throughput runs in rounds (8 by default), each with freshly started servers and the
 routes in alternating order; the best round of each route is shown with the range.
 
-Run: ``python bench/server_throughput.py [--rounds 5] [--duration 3] [--streams 200]``
+Run: ``python bench/server_throughput.py [--rounds 8] [--duration 2] [--streams 200]``
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         description="Reference-server throughput and streaming benchmark"
     )
     p.add_argument(
-        "--duration", type=float, default=3.0, help="measuring window per phase, s"
+        "--duration", type=float, default=2.0, help="measuring window per phase, s"
     )
     p.add_argument(
         "--warmup", type=float, default=1.0, help="warm-up per throughput phase, s"
@@ -195,7 +195,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--rounds",
         type=int,
-        default=5,
+        default=8,
         help="throughput rounds, each with fresh servers; the best is shown",
     )
     p.add_argument("--streams", type=int, default=200, help="concurrent streams")
