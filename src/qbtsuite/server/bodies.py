@@ -56,7 +56,7 @@ async def read_json(request: Request, cap: int) -> Body:
         raise too_large(cap)
     # Read message by message: the async generator behind ``request.stream()``
     # costs more than a small body's parse. The usual small body is one message,
-    # used without a copy.
+    # which ``join`` returns as it is, without a copy.
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -70,7 +70,7 @@ async def read_json(request: Request, cap: int) -> Body:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    raw = b"".join(chunks)
     if not raw or raw.isspace():
         raise invalid("Request body is empty: expected a JSON object")
     try:
