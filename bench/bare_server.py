@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from qbtsuite.server.runner import (
+from qbtsuite.server.listeners import (
     _tune_gc,
     bind,
     event_loop_factory,

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from qbtsuite.embedded import EmbeddedServer
 from qbtsuite.server.keys import generate_key
+from qbtsuite.target.embedded import EmbeddedServer
 
 __all__ = [
     "Endpoint",

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 import psutil  # type: ignore[import-untyped]
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
 from qbtsuite.loadtest.run import LoadRequest, run_load
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 BODY = json.dumps(
     {

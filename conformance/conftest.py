@@ -1,3 +1,3 @@
 """The conformance suite's configuration: everything lives in the qbtsuite plugin."""
 
-pytest_plugins = ["qbtsuite.pytest_plugin"]
+pytest_plugins = ["qbtsuite.harness.plugin"]

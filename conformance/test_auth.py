@@ -24,12 +24,12 @@ from qbtsuite.checks import (
     refused_with,
     response_does_not_echo_key,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.minimal import minimal_request
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.transcript import format_exchange
-from qbtsuite.verdicts import judge_error
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error
+from qbtsuite.payloads.minimal import minimal_request
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.transcript import format_exchange
 
 
 def main_key(config: TargetConfig) -> str:

@@ -29,11 +29,11 @@ from qbtsuite.checks import (
     text_avoids_stop,
     truncated_after_one_token,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.replies import first_choice, json_reply, stop_word
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.replies import first_choice, json_reply, stop_word
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PATH = "chat/completions"
 SHORT_QUESTION = "What is the capital of Canada? Answer in one word."

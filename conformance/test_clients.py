@@ -29,7 +29,6 @@ import httpx
 import pytest
 
 from qbtsuite import redact, schemas
-from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
     image_decodes_at,
     image_fetch_succeeded,
@@ -42,13 +41,14 @@ from qbtsuite.checks import (
     stream_text,
     vector_of,
 )
-from qbtsuite.client import KeyNotConfigured, SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
+from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
-from qbtsuite.recording import RequirementRecorder
+from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
-from qbtsuite.transcript import format_exchange
+from qbtsuite.target.client import KeyNotConfigured, SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.transcript import format_exchange
 
 openai = pytest.importorskip("openai", reason="the openai package is not installed")
 

@@ -28,13 +28,13 @@ from qbtsuite.checks import (
     response_conforms_to_schema,
     status_is,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import refused
 from qbtsuite.modelcatalog import MODELS, Category, models_for
-from qbtsuite.outcomes import unsupported
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import refused
+from qbtsuite.results.outcomes import unsupported
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PATH = "embeddings"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"

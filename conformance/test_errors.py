@@ -19,12 +19,12 @@ from qbtsuite.checks import (
     refused_with,
     status_is,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
-from qbtsuite.minimal import json_body
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import judge_error
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error
+from qbtsuite.payloads.minimal import json_body
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
 SIMULATE = "X-Qbtsuite-Simulate"  # the reference server's failure hook (not the API)

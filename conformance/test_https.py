@@ -26,12 +26,12 @@ from qbtsuite.checks import (
     refused_with,
     same_redirect_with_and_without_key,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure, TargetUnreachable
-from qbtsuite.exchange import Exchange
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import judge_error
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 QUERY = "qbtsuite=redirect-probe"  # must come back unchanged in Location
 

@@ -28,13 +28,13 @@ from qbtsuite.checks import (
     response_conforms_to_schema,
     status_is,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
-from qbtsuite.exchange import Exchange
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import refused
 from qbtsuite.modelcatalog import Category, models_for
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import refused
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PATH = "images/generations"
 PROMPT = "a small red apple on a white background"

@@ -37,13 +37,13 @@ from qbtsuite.checks import (
     usage_adds_up,
     usage_seconds_within,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
-from qbtsuite.outcomes import unsupported
-from qbtsuite.recording import RequirementRecorder
+from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.resources import data_dir
+from qbtsuite.results.outcomes import unsupported
 from qbtsuite.sse import parse_stream
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PATHS = {
     "completions": "completions",

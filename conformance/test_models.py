@@ -24,14 +24,14 @@ from qbtsuite.checks import (
     refused_with,
     status_is,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
-from qbtsuite.minimal import minimal_request
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.modelcatalog import MODELS, Category, models_for
-from qbtsuite.outcomes import unsupported
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import judge_error
+from qbtsuite.payloads.minimal import minimal_request
+from qbtsuite.results.outcomes import unsupported
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PROMPT = "Hi"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"

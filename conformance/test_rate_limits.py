@@ -41,12 +41,12 @@ from qbtsuite.checks import (
     retry_after_value,
     still_limited_before_retry_after,
 )
-from qbtsuite.client import KeyNotConfigured, SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
-from qbtsuite.exchange import Exchange
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import judge_error
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error
+from qbtsuite.target.client import KeyNotConfigured, SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 pytestmark = [pytest.mark.spends("low_limit"), pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """Conformance: invalid bodies of the JSON endpoints, generated from the request schemas.
 
-:func:`qbtsuite.negative.negative_cases` turns a small valid body of each JSON endpoint
+:func:`qbtsuite.payloads.negative.negative_cases` turns a small valid body of each JSON endpoint
 (completions, chat, embeddings, images) into the requests a target must refuse: each
 required member removed, each member given a wrong JSON type, each bound crossed,
 each enum given a non-member; malformed JSON, an empty body, a JSON array, a
@@ -47,14 +47,14 @@ from typing import Any
 import pytest
 
 from qbtsuite.checks import error_code_is
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.discovery import ENDPOINT_CATEGORY
-from qbtsuite.exchange import Exchange
+from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import models_for
-from qbtsuite.negative import NegativeCase, negative_cases
-from qbtsuite.recording import RequirementRecorder
+from qbtsuite.payloads.negative import NegativeCase, negative_cases
 from qbtsuite.requirements import load_catalogue
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.discovery import ENDPOINT_CATEGORY
+from qbtsuite.target.exchange import Exchange
 
 CAP = 40
 UNKNOWN_MODEL = "qbtsuite-no-such-model"

@@ -42,11 +42,11 @@ from qbtsuite.checks import (
     status_is,
     stream_usage,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
-from qbtsuite.exchange import Exchange
-from qbtsuite.recording import RequirementRecorder
+from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.sse import SSEStream, parse_stream
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 ENDPOINTS = ("completions", "chat")
 PATHS = {"completions": "completions", "chat": "chat/completions"}

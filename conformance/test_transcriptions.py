@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from qbtsuite import redact
-from qbtsuite.audiofixtures import AudioFixture, load_manifest
 from qbtsuite.checks import (
     content_type_is_json,
     duration_within,
@@ -28,13 +27,14 @@ from qbtsuite.checks import (
     transcription_text_is_plain,
     verbose_transcription_shape,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
-from qbtsuite.exchange import Exchange
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error, refused
 from qbtsuite.modelcatalog import Category, models_for
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.verdicts import judge_error, refused
+from qbtsuite.payloads.audio import AudioFixture, load_manifest
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.exchange import Exchange
 
 PATH = "audio/transcriptions"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"

@@ -28,18 +28,18 @@ import httpx
 import pytest
 
 from qbtsuite import redact
-from qbtsuite.audiofixtures import load_manifest
 from qbtsuite.checks import (
     status_is,
     upload_not_rejected_as_too_large,
     upload_rejected_before_body_sent,
 )
-from qbtsuite.client import SuiteClient
-from qbtsuite.config import TargetConfig
 from qbtsuite.errors import CheckFailure
-from qbtsuite.recording import RequirementRecorder
-from qbtsuite.transcript import body_excerpt, header_lines
-from qbtsuite.verdicts import judge_error, refused
+from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.verdicts import judge_error, refused
+from qbtsuite.payloads.audio import load_manifest
+from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.transcript import body_excerpt, header_lines
 
 PATH = "audio/transcriptions"
 UNDER_CAP = 25_000_000  # UPLOAD-001: "at most 25,000,000 bytes"

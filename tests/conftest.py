@@ -13,7 +13,7 @@ import httpcore  # noqa: F401  (see below)
 import httpx
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 # httpx imports httpcore lazily, on its first transport, and caches httpcore's exception
 # classes then. In-process pytester runs drop modules first imported inside them; had

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qbtsuite.audiofixtures import (
+from qbtsuite.payloads.audio import (
     CONTENT_TYPES,
     SAMPLE_RATE,
     AudioFixture,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qbtsuite import schemas
-from qbtsuite.negative import ENDPOINTS, NegativeCase, negative_cases
+from qbtsuite.payloads.negative import ENDPOINTS, NegativeCase, negative_cases
 
 BASES: list[tuple[str, dict[str, Any]]] = [
     ("completions", {"model": "gpt-oss-20b", "prompt": "Hi", "max_tokens": 4}),

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from qbtsuite.cli import _COMMANDS, main
+from qbtsuite.cli import COMMANDS, main
 
 START = "<!-- cli-reference:start -->"
 END = "<!-- cli-reference:end -->"
@@ -30,7 +30,7 @@ def render() -> str:
     """The section: the top-level help, then each command's, in fenced blocks."""
     os.environ["COLUMNS"] = "100"  # stable wrapping whatever the terminal
     blocks = [("qbtsuite", _help(["--help"]))]
-    blocks += [(f"qbtsuite {name}", _help([name, "--help"])) for name in _COMMANDS]
+    blocks += [(f"qbtsuite {name}", _help([name, "--help"])) for name in COMMANDS]
     parts = [f"### `{title}`\n\n```text\n{text}\n```\n" for title, text in blocks]
     return "\n".join(parts)
 

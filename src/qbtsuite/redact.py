@@ -3,7 +3,7 @@
 Every writer (transcripts, records, results, reports, JUnit, Allure, terminal) passes
 its text through :func:`scrub`. Three nets, so one missed path does not leak a key:
 
-1. every value registered with :func:`register` (each :class:`~qbtsuite.config.Secret`
+1. every value registered with :func:`register` (each :class:`~qbtsuite.target.config.Secret`
    registers itself when created) is replaced wherever it appears, and so are its
    first or last ten or more characters (truncated reprs show both ends);
 2. anything shaped like an ``Authorization`` credential (``Bearer <token>``, the

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from qbtsuite.embedded import ServerTarget
+from qbtsuite.target.embedded import ServerTarget
 from tests.conftest import client_for as https_client
 
 __all__ = ["PROBES", "Probe", "http_client", "https_client"]

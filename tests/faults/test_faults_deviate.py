@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
 from qbtsuite.server.faults import load_faults
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from tests.faults.probes import PROBES
 
 ARGS = ["--ttft", "0.01", "--itl", "0.05", "--rate-window", "2"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qbtsuite.results import merge_records
+from qbtsuite.results.records import merge_records
 
 __all__ = ["CATALOGUE_ENTRIES", "record", "synthetic_results"]
 

@@ -1,7 +1,7 @@
 """``qbtsuite run`` end to end, as a user runs it: real processes, real exit codes.
 
 Runs that need tests use a tiny suite of their own (the real ``conformance/`` is
-swapped for it through ``qbtsuite.runner.data_dir``), so these tests do not depend on
+swapped for it through ``qbtsuite.harness.invoke.data_dir``), so these tests do not depend on
 which conformance tests exist.
 """
 
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 CANARY = "qbt_canary_run_5f0e9d8c7b6a5f4e3d2c1b0a"
 
 _WRAPPER = """
 import sys
 from pathlib import Path
-import qbtsuite.runner as runner
+import qbtsuite.harness.invoke as runner
 suite = Path(sys.argv[1])
 runner.data_dir = lambda name: suite
 from qbtsuite.cli import main
@@ -100,7 +100,9 @@ def _qbtsuite(
 def suite(tmp_path: Path) -> Path:
     folder = tmp_path / "suite"
     folder.mkdir()
-    (folder / "conftest.py").write_text('pytest_plugins = ["qbtsuite.pytest_plugin"]\n')
+    (folder / "conftest.py").write_text(
+        'pytest_plugins = ["qbtsuite.harness.plugin"]\n'
+    )
     (folder / "test_auth.py").write_text(_SUITE)
     return folder
 

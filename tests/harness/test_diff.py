@@ -9,7 +9,7 @@ import pytest
 
 from qbtsuite.cli import main
 from qbtsuite.reporting.diff import diff_results, render_diff
-from qbtsuite.results import write_results
+from qbtsuite.results.records import write_results
 from tests.harness.synthetic import synthetic_results
 
 

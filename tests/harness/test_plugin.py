@@ -37,7 +37,7 @@ def _run(suite: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str
     out = suite.path / "out"
     result = suite.runpytest(
         "-p",
-        "qbtsuite.pytest_plugin",
+        "qbtsuite.harness.plugin",
         "-p",
         "no:cacheprovider",
         "-p",
@@ -60,7 +60,7 @@ def _outcomes(results: dict[str, Any]) -> dict[str, str]:
 OUTCOME_SUITE = """
 import pytest
 from qbtsuite.errors import CheckFailure
-from qbtsuite.outcomes import unsupported
+from qbtsuite.results.outcomes import unsupported
 
 def fail(requirement=None):
     raise CheckFailure(title="t", received="403", expected="401", requirement=requirement)
@@ -370,7 +370,7 @@ class TestResults:
         _, serial = _run(suite)
         out = suite.path / "out"
         result = suite.runpytest_subprocess(
-            "-p", "qbtsuite.pytest_plugin", "-p", "no:cacheprovider",
+            "-p", "qbtsuite.harness.plugin", "-p", "no:cacheprovider",
             "-p", "no:hypothesispytest",
             "--qbt-catalogue", str(suite.path / "requirements.toml"),
             "--qbt-results-dir", str(out), "-n", "2", "--dist", "loadgroup",
@@ -436,7 +436,7 @@ def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones
     suite.makepyfile(
         """
         import pytest
-        from qbtsuite.outcomes import unsupported
+        from qbtsuite.results.outcomes import unsupported
         @pytest.mark.capability("images")
         @pytest.mark.requirement("IMG-001")
         def test_declared():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qbtsuite.classify import Phase, classify
 from qbtsuite.errors import CheckFailure
-from qbtsuite.outcomes import Outcome
-from qbtsuite.recording import RecordedFailures, RequirementRecorder
+from qbtsuite.harness.classify import Phase, classify
+from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder
+from qbtsuite.results.outcomes import Outcome
 
 
 def _recorder() -> RequirementRecorder:

@@ -11,7 +11,7 @@ from qbtsuite.reporting.certificate import verify_certificate
 from qbtsuite.reporting.html import render_html
 from qbtsuite.reporting.summary_md import render_summary_md
 from qbtsuite.reporting.terminal import render_terminal_summary
-from qbtsuite.results import Verdict, exit_code_for, write_results
+from qbtsuite.results.records import Verdict, exit_code_for, write_results
 from tests.harness.synthetic import synthetic_results
 
 

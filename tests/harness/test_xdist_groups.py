@@ -25,7 +25,7 @@ def test_tests_of_one_xdist_group_all_run_on_the_same_worker(
         "-p",
         "no:locust",
         "-p",
-        "qbtsuite.xdist_groups",
+        "qbtsuite.harness.xdist_groups",
         "-n",
         "2",
         "--dist",

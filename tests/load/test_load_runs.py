@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from qbtsuite.cli import main
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -228,7 +228,7 @@ def test_429_is_rate_limited_never_failed_and_retries_are_recorded(
 
 def test_neither_locust_nor_gevent_is_imported_outside_load() -> None:
     probe = (
-        "import sys, qbtsuite.cli, qbtsuite.cmd_load, qbtsuite.loadtest.run, "
+        "import sys, qbtsuite.cli, qbtsuite.cli.load, qbtsuite.loadtest.run, "
         "qbtsuite.loadtest.report\n"
         "qbtsuite.cli.build_parser()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "

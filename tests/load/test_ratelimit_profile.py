@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from qbtsuite.cli import main
-from qbtsuite.embedded import EmbeddedServer
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings, embedded_keys_toml
 from qbtsuite.loadtest.ratelimit.verdict import CHECKS, FAIL, INFO, PASS
 from qbtsuite.server.faults import load_faults
+from qbtsuite.target.embedded import EmbeddedServer
 from tests.load.ratelimit_sim import BREAKS
 
 PNG = b"\x89PNG\r\n\x1a\n"

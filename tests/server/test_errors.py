@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from qbtsuite.embedded import ServerTarget
+from qbtsuite.target.embedded import ServerTarget
 from tests.server.apicheck import expect_error, expect_ok
 
 CHAT = {

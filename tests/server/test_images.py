@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from qbtsuite.embedded import ServerTarget
 from qbtsuite.server.app import create_app
 from qbtsuite.server.imaging import ImageRenderer, ImageStore
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.parts import build_parts
 from qbtsuite.server.settings import ServerSettings
+from qbtsuite.target.embedded import ServerTarget
 
 MODEL = "stable-diffusion-xl-base-v10"
 PATH = "images/generations"  # relative to the client's base URL, which ends in /v1/

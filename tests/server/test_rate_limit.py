@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
 from qbtsuite.server.keys import generate_key
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from tests.conftest import client_for
 from tests.server.apicheck import expect_error, expect_ok
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from tests.conftest import client_for
 from tests.server.apicheck import expect_ok
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from qbtsuite.cli import main
-from qbtsuite.embedded import EmbeddedServer
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import generate_key
+from qbtsuite.target.embedded import EmbeddedServer
 from tests.conftest import client_for
 from tests.server.apicheck import expect_error, expect_ok
 

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from qbtsuite.embedded import EmbeddedServer, ServerTarget
 from qbtsuite.server.textgen import TextGenerator
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from tests.conftest import client_for
 from tests.server.apicheck import StreamRead, expect_error, expect_ok, read_stream
 

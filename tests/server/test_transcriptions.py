@@ -23,13 +23,13 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from qbtsuite.audiofixtures import AudioFixture, load_manifest
-from qbtsuite.embedded import ServerTarget
+from qbtsuite.payloads.audio import AudioFixture, load_manifest
 from qbtsuite.server.app import create_app
 from qbtsuite.server.audioinfo import AudioInfo, UndecodableAudio, read_audio_info
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.parts import build_parts
 from qbtsuite.server.settings import ServerSettings
+from qbtsuite.target.embedded import ServerTarget
 
 MODEL = "whisper-large-v3-turbo"
 PATH = "audio/transcriptions"  # relative to the client's base URL, which ends in /v1/

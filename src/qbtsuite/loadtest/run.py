@@ -22,17 +22,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.embedded import EmbeddedServer, ServerStartError
 from qbtsuite.errors import ConfigError, TargetUnreachable
+from qbtsuite.loadtest.finish import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.processes import LocustRun, run_locust
 from qbtsuite.loadtest.profile import Overrides, Profile, load_profile, resolve_plan
 from qbtsuite.loadtest.ratelimit.settings import embedded_keys_toml
 from qbtsuite.loadtest.report import read_report
-from qbtsuite.loadtest.result import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
 from qbtsuite.loadtest.samples import read_samples
 from qbtsuite.loadtest.slo import Objective, parse_objectives
 from qbtsuite.loadtest.target import LoadTarget, probe, remote
+from qbtsuite.target.embedded import EmbeddedServer, ServerStartError
 
 __all__ = [
     "EXIT_CONFIG",

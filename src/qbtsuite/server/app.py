@@ -14,13 +14,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from qbtsuite.server import audio, chat, completions, embeddings, images, models
-from qbtsuite.server.dispatch import DirectRoutes
-from qbtsuite.server.errors import (
+from qbtsuite.server.apierrors import (
     ApiError,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
 )
+from qbtsuite.server.dispatch import DirectRoutes
 from qbtsuite.server.faults import Fault
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.redirect import redirect_app

@@ -13,7 +13,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from qbtsuite.modelcatalog import Category, ModelInfo
-from qbtsuite.server.errors import ApiError
+from qbtsuite.server.apierrors import ApiError
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.reqheaders import headers_of
 

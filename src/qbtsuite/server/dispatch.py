@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from qbtsuite.server.errors import ApiError, error_response, internal_error
+from qbtsuite.server.apierrors import ApiError, error_response, internal_error
 
 __all__ = ["DirectRoutes"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from qbtsuite.server.errors import ApiError
+from qbtsuite.server.apierrors import ApiError
 from qbtsuite.server.keys import Account, is_key_token
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.reqheaders import header

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from qbtsuite.modelcatalog import Category
+from qbtsuite.server.apierrors import ApiError
 from qbtsuite.server.bodies import Body, read_json, resolve_model
-from qbtsuite.server.errors import ApiError
 from qbtsuite.server.gate import admit, ensure_funds
 from qbtsuite.server.imaging import ImageRenderer
 from qbtsuite.server.jsonresp import json_response

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from qbtsuite.modelcatalog import ModelInfo
-from qbtsuite.server.errors import ApiError
+from qbtsuite.server.apierrors import ApiError
 from qbtsuite.server.gate import admit
 from qbtsuite.server.jsonresp import json_response
 from qbtsuite.server.parts import parts_of

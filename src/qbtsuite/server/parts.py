@@ -18,7 +18,7 @@ from qbtsuite.server.imaging import ImageRenderer
 from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.ratelimit import Limiter, SlidingLogLimiter, retry_after_header
 from qbtsuite.server.settings import ServerSettings
-from qbtsuite.server.sse import SSEFramer
+from qbtsuite.server.sseframes import SSEFramer
 from qbtsuite.server.textgen import TextGenerator
 from qbtsuite.server.vectors import Embedder
 

@@ -13,15 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from qbtsuite.modelcatalog import Category
+from qbtsuite.server.apierrors import ApiError, error_body
 from qbtsuite.server.bodies import Body, invalid, resolve_model
-from qbtsuite.server.errors import ApiError, error_body
 from qbtsuite.server.gate import ensure_funds
 from qbtsuite.server.jsonresp import json_response
 from qbtsuite.server.keys import Account
 from qbtsuite.server.pacing import Pacer
 from qbtsuite.server.parts import Parts
 from qbtsuite.server.reqheaders import header
-from qbtsuite.server.sse import SSE_HEADERS
+from qbtsuite.server.sseframes import SSE_HEADERS
 from qbtsuite.server.textgen import Generation
 
 __all__ = [

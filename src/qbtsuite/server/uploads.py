@@ -20,8 +20,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
+from qbtsuite.server.apierrors import ApiError
 from qbtsuite.server.bodies import invalid, too_large
-from qbtsuite.server.errors import ApiError
 
 __all__ = ["FormFields", "read_multipart"]
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from qbtsuite.server.errors import ApiError, error_body
+from qbtsuite.server.apierrors import ApiError, error_body
 from qbtsuite.server.faults import Fault, fault
 from qbtsuite.server.faults._asgi import header
 from qbtsuite.server.parts import Parts

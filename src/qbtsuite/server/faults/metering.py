@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Scope
 from qbtsuite.server.faults import Fault, fault
 from qbtsuite.server.faults._asgi import json_rewrite, rewrite_response
 from qbtsuite.server.parts import Parts
-from qbtsuite.server.sse import SSEFramer
+from qbtsuite.server.sseframes import SSEFramer
 
 __all__: list[str] = []
 

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Scope
 from qbtsuite.server.faults import Fault, fault
 from qbtsuite.server.faults._asgi import buffer_whole_response, rewrite_request_json
 from qbtsuite.server.parts import Parts
-from qbtsuite.server.sse import SSEFramer
+from qbtsuite.server.sseframes import SSEFramer
 
 __all__: list[str] = []
 

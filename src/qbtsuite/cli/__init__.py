@@ -1,0 +1,63 @@
+"""The ``qbtsuite`` command: one subcommand per job, each in its own module.
+
+Exit codes (DESIGN.md §4): 0 conformant, 1 a MUST failed, 2 usage or configuration
+error, 3 target unreachable, 4 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from qbtsuite import __version__
+from qbtsuite.cli import diff, load, report, requirements, run, selftest, serve
+
+__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_INTERNAL", "main"]
+
+EXIT_CONFIG = 2
+EXIT_INTERNAL = 4
+
+# The command table, in the order of ``--help``: each module's ``register(subparsers)``
+# adds its parser and sets ``func``.
+COMMANDS = {
+    "serve": serve,
+    "requirements": requirements,
+    "load": load,
+    "run": run,
+    "report": report,
+    "diff": diff,
+    "selftest": selftest,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qbtsuite",
+        description="Conformance and load-test suite for the Qubittron API",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"qbtsuite {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS.values():
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_CONFIG
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code

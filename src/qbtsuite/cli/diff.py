@@ -1,0 +1,42 @@
+"""``qbtsuite diff OLD NEW``: what changed between two runs (exit 1 if newly failing)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qbtsuite import redact
+from qbtsuite.reporting.diff import diff_results, render_diff
+from qbtsuite.results.records import load_results
+
+__all__ = ["register", "run"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="Compare two runs: newly failing, newly passing, changed",
+        description=(
+            "Compare the per-requirement outcomes of two run folders (or results.json "
+            "files). Exit 1 if any requirement newly fails, else 0."
+        ),
+    )
+    p.add_argument("old", type=Path, help="The earlier run folder or results.json")
+    p.add_argument("new", type=Path, help="The later run folder or results.json")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        old = load_results(args.old)
+        new = load_results(args.new)
+    except FileNotFoundError as exc:
+        print(f"error: not found: {exc.filename}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    diff = diff_results(old, new)
+    print(redact.scrub(render_diff(diff, str(args.old), str(args.new))))
+    return 1 if diff.newly_failing else 0

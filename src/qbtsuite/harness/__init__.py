@@ -1,0 +1,1 @@
+"""The pytest engine of the conformance run: plugin, run state, selection, recording."""

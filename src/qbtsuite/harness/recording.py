@@ -1,0 +1,125 @@
+"""Per-test recording of requirement outcomes (the ``record`` fixture).
+
+A test checks several requirements; ``with record.check("SSE-003"): ...`` narrows a
+:class:`~qbtsuite.errors.CheckFailure` to one requirement and lets the test go on.
+At the end of the test every recorded failure fails the test, listing all messages
+(:class:`RecordedFailures`), so one broken requirement never hides another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from qbtsuite import redact
+from qbtsuite.errors import CheckFailure
+from qbtsuite.results.outcomes import Outcome
+from qbtsuite.target.exchange import Exchange, RetryEvent
+
+__all__ = ["MAX_TRANSCRIPTS", "RecordedFailures", "RequirementRecorder", "failed_as"]
+
+MAX_TRANSCRIPTS = 12  # per test: the first few and the last ones are kept
+
+
+def failed_as(level: str) -> Outcome:
+    """The outcome of a violated requirement: fail for MUST, warn for SHOULD."""
+    return Outcome.WARN if level.upper() == "SHOULD" else Outcome.FAIL
+
+
+class RecordedFailures(AssertionError):
+    """Raised after the test body when ``record.check`` blocks recorded failures."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        body = "\n\n".join(messages)
+        super().__init__(f"{len(messages)} requirement check(s) failed:\n\n{body}")
+
+
+class RequirementRecorder:
+    """Collects explicit per-requirement outcomes, notes and transcripts of one test."""
+
+    def __init__(
+        self,
+        nodeid: str,
+        requirements: list[str],
+        level_of: Callable[[str], str],
+        is_known: Callable[[str], bool] = lambda _rid: True,
+    ) -> None:
+        self.nodeid = nodeid
+        self.requirements = list(requirements)
+        self._level_of = level_of
+        self._is_known = is_known
+        self.explicit: dict[str, list[Outcome]] = {}
+        self.messages: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+        self.transcripts: list[str] = []
+        self.omitted = 0
+        self.retries: list[dict[str, Any]] = []
+        self._attached: set[int] = set()
+
+    def level(self, requirement: str) -> str:
+        return self._level_of(requirement)
+
+    def _add(self, requirement: str, outcome: Outcome, message: str = "") -> None:
+        if not self._is_known(requirement):
+            raise ValueError(f"unknown requirement id {requirement!r} in {self.nodeid}")
+        if requirement not in self.requirements:
+            self.requirements.append(requirement)
+        self.explicit.setdefault(requirement, []).append(outcome)
+        if message:
+            self.messages.setdefault(requirement, []).append(redact.scrub(message))
+
+    @contextmanager
+    def check(self, requirement: str) -> Iterator[None]:
+        """Check ``requirement`` in this block; a CheckFailure is recorded, not raised."""
+        try:
+            yield
+        except CheckFailure as exc:
+            self._add(requirement, failed_as(self.level(requirement)), exc.message)
+        else:
+            self._add(requirement, Outcome.PASS)
+
+    def skipped(self, requirement: str, reason: str) -> None:
+        """Record that ``requirement`` could not be checked in this test, and why
+        (a test checking several requirements goes on with the others)."""
+        self._add(requirement, Outcome.SKIPPED, reason)
+
+    def note(self, text: str) -> None:
+        """Add information for the report (shown with the test, never a verdict)."""
+        self.notes.append(redact.scrub(text))
+
+    def attach(self, exchange: Exchange | str) -> None:
+        """Attach a transcript (an :class:`Exchange` or text) to the test's record."""
+        if isinstance(exchange, Exchange):
+            if id(exchange) in self._attached:
+                return
+            self._attached.add(id(exchange))
+            text = exchange.transcript
+        else:
+            text = exchange
+        self.transcripts.append(redact.scrub(text))
+        if len(self.transcripts) > MAX_TRANSCRIPTS:
+            # keep the first third and the most recent ones; count the rest
+            del self.transcripts[MAX_TRANSCRIPTS // 3]
+            self.omitted += 1
+
+    def retried(self, event: RetryEvent) -> None:
+        """Record a retry (a flake): it is reported, never hidden."""
+        self.retries.append(
+            {
+                "method": event.method,
+                "url": redact.scrub(event.url),
+                "attempt": event.attempt,
+                "reason": redact.scrub(event.reason),
+                "wait": event.wait,
+            }
+        )
+
+    def failure_messages(self) -> list[str]:
+        """Messages of every requirement recorded as failed or warned, in order."""
+        out = []
+        for rid, outcomes in self.explicit.items():
+            if any(o in {Outcome.FAIL, Outcome.WARN} for o in outcomes):
+                out += [f"[{rid}] {m}" for m in self.messages.get(rid, [])]
+        return out

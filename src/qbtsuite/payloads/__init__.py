@@ -1,0 +1,1 @@
+"""What the suite sends: the cheapest valid requests, invalid bodies, audio fixtures."""

@@ -1,0 +1,1 @@
+"""The run's records: outcomes, test records, ``results.json`` and the verdict."""

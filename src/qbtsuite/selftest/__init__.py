@@ -1,0 +1,1 @@
+"""The fault matrix: the suite against each fault of the reference server."""

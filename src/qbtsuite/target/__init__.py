@@ -1,0 +1,1 @@
+"""How the suite reaches a gateway: settings, discovery, the embedded server, the HTTP client."""

@@ -1,0 +1,89 @@
+"""Find what the target offers before the tests run: reachability and models.
+
+:func:`probe` decides "unreachable" up front with one unauthenticated request (any
+HTTP answer means reachable; no key is sent). :func:`choose_models` picks, for each
+endpoint without a configured model, the first documented model that ``/v1/models``
+lists, falling back to the first documented one (its tests then say what is wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from qbtsuite.modelcatalog import Category, models_for
+from qbtsuite.target.client import build_http_client, unreachable
+from qbtsuite.target.config import TargetConfig
+
+__all__ = [
+    "ENDPOINT_CATEGORY",
+    "choose_models",
+    "complete_models",
+    "listed_models",
+    "probe",
+]
+
+ENDPOINT_CATEGORY: Mapping[str, Category] = {
+    "completions": Category.TEXT,
+    "chat": Category.TEXT,
+    "embeddings": Category.EMBEDDING,
+    "images": Category.IMAGE,
+    "transcriptions": Category.TRANSCRIPTION,
+}
+
+
+def probe(config: TargetConfig, transport: httpx.BaseTransport | None = None) -> int:
+    """One GET of ``/models`` without a key; its status, or TargetUnreachable."""
+    url = config.base_url.rstrip("/") + "/models"
+    with build_http_client(config, transport) as http:
+        try:
+            response = http.get(url)
+        except httpx.TransportError as exc:
+            raise unreachable(url, exc) from exc
+        return response.status_code
+
+
+def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
+    """The model ids ``GET /models`` lists with the main key, or None if it cannot."""
+    key = config.key("main")
+    headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
+    url = config.base_url.rstrip("/") + "/models"
+    try:
+        response = http.get(url, headers=headers)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise unreachable(url, exc) from exc
+    except httpx.TransportError:
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        return {str(m["id"]) for m in response.json()["data"]}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def choose_models(
+    configured: Mapping[str, str | None], listed: set[str] | None
+) -> dict[str, str | None]:
+    """Configured models stay; the others come from the documented ∩ listed models."""
+    chosen: dict[str, str | None] = dict(configured)
+    for endpoint, category in ENDPOINT_CATEGORY.items():
+        if chosen.get(endpoint):
+            continue
+        documented = [m.id for m in models_for(category)]
+        available = [m for m in documented if listed and m in listed]
+        options = available or documented
+        chosen[endpoint] = options[0] if options else None
+    return chosen
+
+
+def complete_models(
+    config: TargetConfig, transport: httpx.BaseTransport | None = None
+) -> TargetConfig:
+    """``config`` with a model for every endpoint (asks the target only if needed)."""
+    if all(config.model(e) for e in ENDPOINT_CATEGORY):
+        return config
+    with build_http_client(config, transport) as http:
+        listed = listed_models(config, http)
+    return config.with_models(choose_models(config.models, listed))
