@@ -41,12 +41,12 @@ from qbtsuite.checks import (
     stream_text,
     vector_of,
 )
-from qbtsuite.errors import CheckFailure
+from qbtsuite.errors import CheckFailure, MissingKey
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
-from qbtsuite.target.client import KeyNotConfigured, SuiteClient
+from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.transcript import format_exchange
 
@@ -227,7 +227,7 @@ def describe_error(exc: BaseException) -> str:
 def sdk(api: SuiteClient, record: RequirementRecorder) -> Iterator[Sdk]:
     key = api.config.key("main")
     if key is None:
-        raise KeyNotConfigured("main")
+        raise MissingKey("main")
     client = Sdk(api, record, api_key=key.reveal())
     yield client
     client.close()

@@ -29,9 +29,9 @@ from qbtsuite.checks import (
     status_is,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.signals import unsupported
 from qbtsuite.harness.verdicts import refused
 from qbtsuite.modelcatalog import MODELS, Category, models_for
-from qbtsuite.results.outcomes import unsupported
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange

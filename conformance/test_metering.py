@@ -38,8 +38,8 @@ from qbtsuite.checks import (
     usage_seconds_within,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.signals import unsupported
 from qbtsuite.resources import data_dir
-from qbtsuite.results.outcomes import unsupported
 from qbtsuite.sse import parse_stream
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig

@@ -25,10 +25,10 @@ from qbtsuite.checks import (
     status_is,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.signals import unsupported
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.modelcatalog import MODELS, Category, models_for
 from qbtsuite.payloads.minimal import minimal_request
-from qbtsuite.results.outcomes import unsupported
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange

@@ -41,10 +41,10 @@ from qbtsuite.checks import (
     retry_after_value,
     still_limited_before_retry_after,
 )
-from qbtsuite.errors import CheckFailure
+from qbtsuite.errors import CheckFailure, MissingKey
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import judge_error
-from qbtsuite.target.client import KeyNotConfigured, SuiteClient
+from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
 
@@ -135,7 +135,7 @@ def run_scenario(api: SuiteClient, config: TargetConfig, rpm: int) -> Throttle:
     t.limited = limited = t.fill[-1]
     try:
         t.second = pacer.at(0.0, key="second")
-    except KeyNotConfigured as exc:
+    except MissingKey as exc:
         t.second_missing = str(exc)
     wait = t.retry_after()
     if wait is None:
@@ -236,7 +236,7 @@ def test_key_is_throttled_at_its_limit_per_key_and_readmitted_after_retry_after(
     """
     rpm = target_config.rate_limit_rpm
     if not target_config.has_key("low_limit"):
-        raise KeyNotConfigured("low_limit")
+        raise MissingKey("low_limit")
     if not rpm:
         pytest.skip("no limit declared for the low_limit key (rate_limit_rpm)")
     t = run_scenario(api, target_config, rpm)

@@ -42,3 +42,15 @@ def test_readme_documents_the_exit_codes_of_run() -> None:
     table = README.split("## Exit codes", 1)[1].split("##", 1)[0]
     for code in range(5):
         assert f"| {code} |" in table, f"exit code {code} is not documented"
+
+
+def test_readme_exit_code_table_has_one_row_per_exit_code() -> None:
+    from qbtsuite.exitcodes import ExitCode
+
+    section = README.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = [int(m) for m in re.findall(r"^\| (\d+) \|", section, flags=re.M)]
+    expected = [int(code) for code in ExitCode]
+    assert documented == expected, (
+        f"Received: README exit-code rows {documented}\n"
+        f"Expected: the members of qbtsuite.exitcodes.ExitCode, in order: {expected}"
+    )

@@ -1,14 +1,37 @@
-"""The exception tree of the suite's engine.
+"""The exception tree of the suite.
 
-QbtsuiteError                  anything the suite itself reports to the user
-├── ConfigError                bad options, environment or config file (exit 2)
-└── TargetUnreachable          the target cannot be reached at all (exit 3)
-CheckFailure(AssertionError)   the target broke a requirement (a verdict, not a bug)
+QbtsuiteError                   anything the suite itself reports to the user
+├── ConfigError                 bad options, environment or config file (exit 2)
+├── TargetUnreachable           the target cannot be reached at all (exit 3)
+├── ServerStartError            the embedded reference server did not come up (exit 4)
+├── RequestBudgetExhausted      the run spent its request budget (the test is an error)
+└── MissingKey                  a test needs a key the run was not given (the test is
+                                skipped: the harness turns it into a pytest skip)
+CheckFailure(AssertionError)    the target broke a requirement (a verdict, not a bug)
+RecordedFailures(AssertionError)
+                                qbtsuite.harness.recording: the ``record.check``
+                                failures of one test, raised after its body
+
+Outside the tree, on purpose:
+- ``qbtsuite.harness.signals.Unsupported`` is a pytest skip: a test ends "unsupported"
+  when the target declines an optional capability in the documented envelope.
+- ``qbtsuite.server`` imports nothing of the suite, so its own errors (``ApiError``,
+  ``KeysFileError``, ``UnknownFaultError``) live there.
+- ``qbtsuite.loadtest.ratelimit.driver.BudgetExhausted`` stops the limiter scenario
+  inside a Locust process; it never reaches the user.
 """
 
 from __future__ import annotations
 
-__all__ = ["CheckFailure", "ConfigError", "QbtsuiteError", "TargetUnreachable"]
+__all__ = [
+    "CheckFailure",
+    "ConfigError",
+    "MissingKey",
+    "QbtsuiteError",
+    "RequestBudgetExhausted",
+    "ServerStartError",
+    "TargetUnreachable",
+]
 
 
 class QbtsuiteError(Exception):
@@ -21,6 +44,33 @@ class ConfigError(QbtsuiteError):
 
 class TargetUnreachable(QbtsuiteError):
     """No connection to the target could be made (DNS, refused, TLS, timeout)."""
+
+
+class ServerStartError(QbtsuiteError):
+    """The embedded reference server did not come up."""
+
+
+class RequestBudgetExhausted(QbtsuiteError):
+    """The run already sent as many requests as its budget allows."""
+
+    def __init__(self, *, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"request budget exhausted: {limit} requests already sent in this run "
+            "(raise it with --request-budget or QBTSUITE_REQUEST_BUDGET)"
+        )
+
+
+class MissingKey(QbtsuiteError):
+    """A test needs an optional key (``second``, ``zero_balance``, ``low_limit``…)
+    that the run was not given."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.variable = f"QBTSUITE_{role.upper()}_KEY"
+        if role == "main":
+            self.variable = "QUBITTRON_API_KEY"
+        super().__init__(f"no {role} key configured (set {self.variable})")
 
 
 class CheckFailure(AssertionError):

@@ -60,7 +60,7 @@ def _outcomes(results: dict[str, Any]) -> dict[str, str]:
 OUTCOME_SUITE = """
 import pytest
 from qbtsuite.errors import CheckFailure
-from qbtsuite.results.outcomes import unsupported
+from qbtsuite.harness.signals import unsupported
 
 def fail(requirement=None):
     raise CheckFailure(title="t", received="403", expected="401", requirement=requirement)
@@ -436,7 +436,7 @@ def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones
     suite.makepyfile(
         """
         import pytest
-        from qbtsuite.results.outcomes import unsupported
+        from qbtsuite.harness.signals import unsupported
         @pytest.mark.capability("images")
         @pytest.mark.requirement("IMG-001")
         def test_declared():

@@ -42,9 +42,9 @@ def _run(
         (["smoke", "--users", "0"], "--users must be at least 1"),
         (["smoke", "--workers", "-1"], "--workers must be between"),
         (["steady", "--workers", "40"], "exceeds the 32 users of a stage"),
-        (["smoke", "--base-url", "ftp://127.0.0.1/v1"], "must be an http(s) URL"),
-        (["smoke", "--base-url", "not a url"], "must be an http(s) URL"),
-        (["smoke", "--base-url", "https://127.0.0.1:99999/v1"], "not a valid URL"),
+        (["smoke", "--base-url", "ftp://127.0.0.1/v1"], "scheme must be https://"),
+        (["smoke", "--base-url", "not a url"], "a URL cannot contain spaces"),
+        (["smoke", "--base-url", "https://127.0.0.1:99999/v1"], "port is not a number"),
         (
             ["smoke", "--base-url", "https://staging.example.com/v1"],
             "refusing to load staging.example.com: it is not loopback; repeat the "
@@ -116,7 +116,7 @@ def test_an_unreachable_target_is_exit_code_3_without_a_hang(
     started = time.monotonic()
     code, err = _run(["smoke", "--base-url", url], tmp_path, capsys)
     assert code == 3, err
-    assert err.startswith(f"error: target unreachable: {url}")
+    assert err.startswith("error: target unreachable: cannot reach 127.0.0.1")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert time.monotonic() - started < 15
     assert "qbt_test_" not in err

@@ -17,7 +17,8 @@ from qbtsuite.loadtest.ratelimit.settings import (
     embedded_keys_toml,
     parse_settings,
 )
-from qbtsuite.loadtest.target import key_variable, remote
+from qbtsuite.loadtest.target import key_variable, load_target
+from qbtsuite.target.config import load_settings
 
 
 def test_the_ratelimit_profile_is_shipped_and_runs_one_scripted_user() -> None:
@@ -62,10 +63,12 @@ def test_another_role_reads_its_key_from_its_own_variable() -> None:
     assert key_variable("low_limit_2") == "QBTSUITE_LOW_LIMIT_2_KEY"
     assert key_variable("low_limit") == "QBTSUITE_LOW_LIMIT_KEY"
     env = {"QBTSUITE_LOW_LIMIT_2_KEY": "qbt_test_" + "1" * 32}
-    target = remote("https://127.0.0.1:1/v1", None, ("low_limit_2",), None, env)
+    settings = load_settings({"base_url": "https://127.0.0.1:1/v1"}, env)
+    config = settings.target(require_key=False)
+    target = load_target(config, ("low_limit_2",), env)
     assert set(target.keys) == {"low_limit_2"}
     with pytest.raises(ConfigError, match="set QBTSUITE_SECOND_KEY"):
-        remote("https://127.0.0.1:1/v1", None, ("second",), None, env)
+        load_target(config, ("second",), env)
 
 
 @pytest.mark.parametrize(

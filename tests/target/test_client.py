@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from qbtsuite.errors import TargetUnreachable
-from qbtsuite.target.budget import RequestBudget, RequestBudgetExhausted
+from qbtsuite.errors import MissingKey, RequestBudgetExhausted, TargetUnreachable
+from qbtsuite.target.budget import RequestBudget
 from qbtsuite.target.client import (
     BACKOFF,
-    KeyNotConfigured,
     SuiteClient,
     build_http_client,
 )
@@ -149,7 +148,7 @@ def test_key_roles_literal_keys_and_no_key_set_the_authorization_header() -> Non
 
 def test_an_unconfigured_key_role_skips_the_test() -> None:
     client, _, _, _ = _client(_sequence(200))
-    with pytest.raises(KeyNotConfigured, match="QBTSUITE_ZERO_BALANCE_KEY"):
+    with pytest.raises(MissingKey, match="QBTSUITE_ZERO_BALANCE_KEY"):
         client.request("GET", "models", key="zero_balance")
 
 

@@ -1,7 +1,7 @@
 """The ``qbtsuite`` command: one subcommand per job, each in its own module.
 
-Exit codes (DESIGN.md §4): 0 conformant, 1 a MUST failed, 2 usage or configuration
-error, 3 target unreachable, 4 internal error.
+Every command returns a :class:`~qbtsuite.exitcodes.ExitCode` (the README's
+"Exit codes" table).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 from qbtsuite import __version__
 from qbtsuite.cli import diff, load, report, requirements, run, selftest, serve
+from qbtsuite.exitcodes import ExitCode
 
-__all__ = ["COMMANDS", "EXIT_CONFIG", "EXIT_INTERNAL", "main"]
+__all__ = ["COMMANDS", "main"]
 
-EXIT_CONFIG = 2
-EXIT_INTERNAL = 4
 
 # The command table, in the order of ``--help``: each module's ``register(subparsers)``
 # adds its parser and sets ``func``.
@@ -54,10 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     return code

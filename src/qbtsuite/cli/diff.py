@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from qbtsuite import redact
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.reporting.diff import diff_results, render_diff
 from qbtsuite.results.records import load_results
 
@@ -33,10 +34,10 @@ def run(args: argparse.Namespace) -> int:
         new = load_results(args.new)
     except FileNotFoundError as exc:
         print(f"error: not found: {exc.filename}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     diff = diff_results(old, new)
     print(redact.scrub(render_diff(diff, str(args.old), str(args.new))))
-    return 1 if diff.newly_failing else 0
+    return ExitCode.FAILED if diff.newly_failing else 0

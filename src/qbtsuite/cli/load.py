@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.profile import Overrides, profile_names
 from qbtsuite.loadtest.report import EXIT_CODES
 from qbtsuite.loadtest.run import LoadRequest, LoadResult, analyse, run_load
@@ -119,7 +120,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if (args.profile is None) == (args.analyse is None):
         print("error: give a PROFILE, or --analyse DIR (not both)", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if args.analyse is not None:
         return _print(analyse(args.analyse, tuple(args.slo)))
     request = LoadRequest(

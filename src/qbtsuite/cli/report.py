@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from qbtsuite import redact
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.certificate import verify_certificate
 from qbtsuite.reporting.terminal import render_terminal_summary
@@ -36,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
         results = load_results(folder)
     except FileNotFoundError:
         print(f"error: no results.json in {folder}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     except (OSError, ValueError) as exc:
         print(f"error: {folder}: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     run_dir = folder if folder.is_dir() else folder.parent
     seal = verify_certificate(run_dir)
     written = [
@@ -51,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
     if seal is not None:
         print(seal)
         if "NOT" in seal or "unreadable" in seal:
-            return 1
-    return 0
+            return ExitCode.FAILED
+    return ExitCode.OK

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qbtsuite.errors import ConfigError
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.requirements import AREAS, LEVELS, Catalogue, Requirement, load_catalogue
 
 __all__ = ["register", "render_markdown", "render_table", "run"]
@@ -55,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
         catalogue = load_catalogue(args.catalogue)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if args.guidance:
         print(_render_guidance(catalogue, args.format))
-        return 0
+        return ExitCode.OK
     selected = [
         r
         for r in catalogue
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             f"{len(selected) - musts} SHOULD; * optional (needs a configured "
             f"key or capability); catalogue sha256 {catalogue.digest[:12]}"
         )
-    return 0
+    return ExitCode.OK
 
 
 def render_table(requirements: Sequence[Requirement], width: int) -> str:

@@ -1,8 +1,9 @@
 """``qbtsuite run``: run the conformance suite against a target and report.
 
-Exit codes (DESIGN.md §4): 0 conformant, 1 a MUST failed (or a SHOULD with
-``--strict``), 2 usage or configuration error, 3 target unreachable, 4 internal error
-(or a run that could not finish). Bad input gets one line, never a traceback.
+Exit codes (:class:`~qbtsuite.exitcodes.ExitCode`): OK conformant, FAILED a MUST failed
+(or a SHOULD with ``--strict``), USAGE a usage or configuration error, UNREACHABLE the
+target cannot be reached, INCOMPLETE an internal error or a run that could not give a
+verdict. Bad input gets one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,28 +14,22 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from qbtsuite import redact
 from qbtsuite.cli.run_options import add_run_options, check_selection, new_run_dir
-from qbtsuite.errors import ConfigError, TargetUnreachable
+from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.invoke import RunOutcome, RunRequest, run_suite
+from qbtsuite.harness.options import cli_reader, config_file, settings_values
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results.records import exit_code_for
-from qbtsuite.target.config import (
-    EMBEDDED_RATE_WINDOW,
-    Settings,
-    TargetConfig,
-    load_settings,
-)
-from qbtsuite.target.discovery import complete_models, probe
-from qbtsuite.target.embedded import EmbeddedServer, ServerStartError
+from qbtsuite.target.config import Settings, TargetConfig, load_settings
+from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
 __all__ = ["register", "run"]
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,38 +66,29 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except ConfigError as exc:
         _error(str(exc))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except TargetUnreachable as exc:
         _error(f"target unreachable: {exc}")
-        return EXIT_UNREACHABLE
+        return ExitCode.UNREACHABLE
     except ServerStartError as exc:
         _error(f"cannot start the embedded reference server: {exc}")
-        return EXIT_INTERNAL
+        return ExitCode.INCOMPLETE
     except Exception as exc:
         _error(f"internal error: {type(exc).__name__}: {exc}")
         if os.environ.get("QBTSUITE_DEBUG"):
             print(redact.scrub(traceback.format_exc()), file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INCOMPLETE
 
 
-def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
+def _settings(args: argparse.Namespace) -> Settings:
     if args.api_key:
         print(
             "warning: --api-key is visible to other users of this machine; "
             "prefer the QUBITTRON_API_KEY environment variable",
             file=sys.stderr,
         )
-    return {
-        "base_url": args.base_url,
-        "http_url": args.http_url,
-        "api_key": args.api_key,
-        "retries": args.retries,
-        "request_budget": args.request_budget,
-        "ca_bundle": args.ca_bundle,
-        "insecure": True if args.insecure else None,
-        "capabilities": args.capabilities,
-        "read_timeout": args.timeout,
-    }
+    read = cli_reader(args)
+    return load_settings(settings_values(read), os.environ, config_file(read))
 
 
 def _request(
@@ -123,7 +109,7 @@ def _request(
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(_cli_values(args), os.environ, args.config)
+    settings = _settings(args)
     if args.profile == "certify" and settings.values.get("capabilities") is None:
         raise ConfigError(
             "the certify profile needs the optional capabilities declared up front: "
@@ -136,26 +122,14 @@ def _run(args: argparse.Namespace) -> int:
     run_dir = new_run_dir(args.output, args.reports_dir, args.profile)
     if args.dry_run:
         return _dry_run(args, settings, run_dir)
-    server: EmbeddedServer | None = None
-    try:
-        if settings.needs_embedded:
-            server = EmbeddedServer(
-                faults=args.fault, args=["--rate-window", str(EMBEDDED_RATE_WINDOW)]
-            )
-            target = settings.embedded(server.start())
-        else:
-            target = settings.target()
-            probe(target)
-        target = complete_models(target)
+    with resolve(settings, EmbeddedSpec(faults=tuple(args.fault))) as resolved:
+        target = resolved.target
         _say(
             f"target   {target.base_url}"
             + (" (embedded reference server)" if target.embedded else "")
         )
         _say(f"profile  {args.profile}    results {run_dir}")
         outcome = run_suite(_request(args, target, run_dir), _terminal())
-    finally:
-        if server is not None:
-            server.stop()
     return _finish(outcome, run_dir)
 
 
@@ -178,7 +152,7 @@ def _dry_run(args: argparse.Namespace, settings: Settings, run_dir: Path) -> int
         return _pytest_problem(outcome)
     _say(render_plan(outcome.plan))
     _say(f"nothing was sent. plan: {run_dir / 'plan.json'}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _pytest_problem(outcome: RunOutcome) -> int:
@@ -186,19 +160,19 @@ def _pytest_problem(outcome: RunOutcome) -> int:
     code = outcome.pytest_code
     if code == 5:
         _error("no tests match the selection (--area/--requirement/-k/-m/--profile)")
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if code == 4:
         lines = outcome.log_lines("ERROR: ") or ["pytest rejected the options"]
         _error(lines[0].removeprefix("ERROR: "))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if code == 2 and any("KeyboardInterrupt" in ln for ln in outcome.log_lines("!")):
         _error("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
     if code == 2:
         _error(f"the suite failed to collect its tests; see {outcome.log}")
-        return EXIT_INTERNAL
+        return ExitCode.INCOMPLETE
     _error(f"the suite could not run (pytest exit {code}); see {outcome.log}")
-    return EXIT_INTERNAL
+    return ExitCode.INCOMPLETE
 
 
 def _finish(outcome: RunOutcome, run_dir: Path) -> int:

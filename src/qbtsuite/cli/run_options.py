@@ -8,73 +8,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qbtsuite.errors import ConfigError
-from qbtsuite.harness.selection import PROFILES
+from qbtsuite.harness.options import add_cli_options
 
 __all__ = ["add_run_options", "check_selection", "new_run_dir"]
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Register every ``qbtsuite run`` option on ``p``."""
-    target = p.add_argument_group("target")
-    target.add_argument(
-        "--base-url",
-        help="Base URL of the target, e.g. https://api.qubittron.ai/v1 (env QUBITTRON_BASE_URL)",
-    )
-    target.add_argument(
-        "--http-url",
-        help="Plain-HTTP URL to probe for the redirect (default: derived from the base URL)",
-    )
-    target.add_argument(
-        "--config",
-        help="TOML file of target settings (see target.example.toml; env QBTSUITE_CONFIG)",
-    )
-    target.add_argument(
-        "--api-key", help="Main API key (discouraged: use QUBITTRON_API_KEY)"
-    )
-    target.add_argument(
-        "--ca-bundle", help="CA bundle to trust for the target (env QBTSUITE_CA_BUNDLE)"
-    )
-    target.add_argument(
-        "--insecure",
-        action="store_true",
-        help="Do not verify the target's TLS certificate",
-    )
-    target.add_argument(
-        "--timeout", type=float, help="Read timeout per request, seconds (default 60)"
-    )
-    target.add_argument(
-        "--capabilities",
-        help="Optional capabilities the target offers, comma-separated, or 'none'",
-    )
-    target.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="Embedded server only: break one requirement on purpose (repeatable)",
-    )
-    sel = p.add_argument_group("selection")
-    sel.add_argument(
-        "--profile",
-        choices=PROFILES,
-        default="full",
-        help="smoke (cheap, production-safe), full, or certify (default: full)",
-    )
-    sel.add_argument(
-        "--area", action="append", default=[], help="Only this area (repeatable)"
-    )
-    sel.add_argument(
-        "--requirement",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="Only tests of this requirement id (repeatable)",
-    )
+    """Register every ``qbtsuite run`` option on ``p``: the run's table
+    (:data:`~qbtsuite.harness.options.RUN_OPTIONS`) and what only the command has."""
+    groups = add_cli_options(p)
+    sel, run, out = groups["selection"], groups["execution"], groups["output"]
     sel.add_argument("-k", dest="keyword", metavar="EXPR", help="pytest -k expression")
     sel.add_argument(
         "-m", dest="markexpr", metavar="EXPR", help="pytest -m marker expression"
     )
-    run = p.add_argument_group("execution")
     run.add_argument(
         "-n",
         dest="numprocesses",
@@ -83,25 +30,6 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="Run in N parallel processes (pytest-xdist)",
     )
-    run.add_argument(
-        "--retries",
-        type=int,
-        help="Retry 5xx and network errors up to N times (0-3; 1 s/2 s/4 s backoff); each retry is reported",
-    )
-    run.add_argument(
-        "--request-budget",
-        type=int,
-        help="Most requests the run may send (default 1000)",
-    )
-    run.add_argument(
-        "--strict", action="store_true", help="SHOULD failures also fail the run"
-    )
-    run.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="Print the planned requests and spend; send nothing",
-    )
-    out = p.add_argument_group("output")
     out.add_argument(
         "--reports-dir",
         type=Path,

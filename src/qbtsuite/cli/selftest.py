@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.selftest.matrix import RunResult, plan_faults, run_matrix
 from qbtsuite.selftest.report import matrix_markdown, matrix_summary, matrix_table
 from qbtsuite.server.faults import load_faults
@@ -59,10 +60,10 @@ def run(args: argparse.Namespace) -> int:
     unknown = [f for f in args.fault or [] if f not in known]
     if unknown:
         print(f"error: unknown fault(s): {', '.join(unknown)}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if args.update_readme is not None and not args.update_readme.is_file():
         print(f"error: no such file: {args.update_readme}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.output or Path("reports") / f"{stamp}-selftest"
     plans = plan_faults(args.fault)
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(markdown, encoding="utf-8")
     if args.update_readme is not None:
         _update_readme(args.update_readme, markdown)
-    return 0 if matrix.ok else 1
+    return ExitCode.OK if matrix.ok else 1
 
 
 def _update_readme(path: Path, markdown: str) -> None:

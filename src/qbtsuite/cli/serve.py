@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import KeysFileError
 from qbtsuite.server.settings import UPLOAD_CAP_BYTES, LatencyModel, ServerSettings
@@ -87,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         for name, cls in sorted(catalogue.items()):
             print(f"{name:<40} {cls.area:<15} {cls.description}")
-        return 0
+        return ExitCode.OK
     if not _loopback(args.host):
         print(
             f"error: --host must be a loopback address, not {args.host!r}",
             file=sys.stderr,
         )
-        return 2
+        return ExitCode.USAGE
     unknown = [f for f in args.fault if f not in catalogue]
     if unknown:
         print(
@@ -101,10 +102,10 @@ def run(args: argparse.Namespace) -> int:
             "(see 'qbtsuite serve --list-faults')",
             file=sys.stderr,
         )
-        return 2
+        return ExitCode.USAGE
     if args.keys is not None and not args.keys.is_file():
         print(f"error: keys file not found: {args.keys}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     settings = ServerSettings(
         host=args.host,
         https_port=args.https_port,
@@ -123,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
         run_server(settings, quiet=args.quiet)
     except KeysFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     except OSError as exc:
         print(f"error: cannot start the server: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return ExitCode.USAGE
+    return ExitCode.OK

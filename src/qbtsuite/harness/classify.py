@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from qbtsuite.errors import CheckFailure
 from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder, failed_as
-from qbtsuite.results.outcomes import Outcome, Unsupported, combine
+from qbtsuite.harness.signals import Unsupported
+from qbtsuite.results.outcomes import Outcome, combine
 
 __all__ = ["Classified", "Phase", "RequirementOutcome", "classify"]
 

@@ -3,8 +3,8 @@
 The suite is found with :func:`qbtsuite.resources.data_dir` (a checkout or an installed
 wheel), and pytest is configured entirely from here: a generated ini file (``-c``) and
 ``--rootdir``, so neither the current directory nor the repository's pyproject.toml
-matter. The resolved target reaches the plugin in-process (:class:`TargetPreset`) and
-pytest-xdist workers through ``workerinput`` — never through the command line. pytest's
+matter. The resolved target reaches the plugin in-process (:class:`~qbtsuite.harness.handoff.TargetHandoff`)
+and pytest-xdist workers through ``workerinput`` — never through the command line. pytest's
 own output goes to ``pytest.log`` in the run folder; the terminal gets per-area
 progress (:mod:`qbtsuite.harness.progress`).
 """
@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from qbtsuite import redact
+from qbtsuite.harness.handoff import TargetHandoff
+from qbtsuite.harness.options import pytest_argv
 from qbtsuite.harness.progress import Progress
-from qbtsuite.harness.state import TargetPreset
 from qbtsuite.resources import data_dir
 from qbtsuite.results.records import load_results
 from qbtsuite.target.config import TargetConfig
@@ -86,23 +87,25 @@ def pytest_args(request: RunRequest, suite: Path, ini: Path) -> list[str]:
         "-p", "no:cacheprovider",
         "-p", "no:hypothesispytest",  # its summary hook alone costs seconds
         "-p", "qbtsuite.harness.plugin",
-        "--qbt-results-dir", str(run),
-        "--qbt-profile", request.profile,
         "-q",
         "-rfE",
     ]  # fmt: skip
-    for area in request.areas:
-        args += ["--qbt-area", area]
-    for rid in request.requirements:
-        args += ["--qbt-requirement", rid]
+    args += pytest_argv(
+        {
+            "results_dir": run,
+            "profile": request.profile,
+            "area": request.areas,
+            "requirement": request.requirements,
+            "strict": request.strict,
+            "dry_run": request.dry_run,
+        }
+    )
     if request.keyword:
         args += ["-k", request.keyword]
     if request.markexpr:
         args += ["-m", request.markexpr]
-    if request.strict:
-        args.append("--qbt-strict")
     if request.dry_run:
-        args += ["--qbt-dry-run", "--collect-only"]
+        args.append("--collect-only")
     else:
         args += ["--junitxml", str(run / "junit.xml")]
         args += ["--alluredir", str(run / "allure-results")]
@@ -119,7 +122,7 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     ini = request.run_dir / "pytest.ini"
     ini.write_text(_INI, encoding="utf-8")
     args = pytest_args(request, data_dir("conformance"), ini)
-    plugins: list[object] = [TargetPreset(request.target)]
+    plugins: list[object] = [TargetHandoff(request.target)]
     if not request.dry_run:
         plugins.append(Progress(write))
     log = request.run_dir / "pytest.log"

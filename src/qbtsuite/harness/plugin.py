@@ -19,19 +19,21 @@ from typing import Any
 import pytest
 
 from qbtsuite import redact
-from qbtsuite.errors import CheckFailure, ConfigError, TargetUnreachable
+from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness import xdist_groups
 from qbtsuite.harness.classify import Phase, classify
+from qbtsuite.harness.options import add_pytest_options
 from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder
 from qbtsuite.harness.selection import (
     MARKERS,
-    PROFILES,
     TestInfo,
     info_for,
     requirement_ids,
     spend_plan,
 )
 from qbtsuite.harness.selection import select as select_items
+from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
 from qbtsuite.results.records import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
@@ -56,24 +58,7 @@ class _ItemState:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("qbtsuite", "Qubittron conformance suite")
-    add = group.addoption
-    add("--qbt-base-url", help="Base URL of the target (default: embedded server)")
-    add("--qbt-http-url", help="Plain-HTTP URL to probe (default: derived)")
-    add("--qbt-config", help="TOML file of target settings")
-    add("--qbt-results-dir", help="Folder for records and results.json")
-    add("--qbt-profile", choices=PROFILES, default="full", help="Profile to run")
-    add("--qbt-area", action="append", help="Only tests of this area (repeatable)")
-    add("--qbt-requirement", action="append", help="Only tests of this id (repeatable)")
-    add("--qbt-retries", type=int, help="Retries on 5xx and network errors (0-3)")
-    add("--qbt-request-budget", type=int, help="Most requests this run may send")
-    add("--qbt-ca-bundle", help="CA bundle to trust for the target")
-    add("--qbt-insecure", action="store_true", default=None, help="Skip TLS checks")
-    add("--qbt-capabilities", help="Optional capabilities declared (comma list)")
-    add("--qbt-strict", action="store_true", help="SHOULD failures fail the verdict")
-    add("--qbt-dry-run", action="store_true", help="Plan the spend; send nothing")
-    add("--qbt-catalogue", help="Requirements catalogue file (default: bundled)")
-    add("--qbt-server-fault", action="append", default=[], help="Embedded server fault")
+    add_pytest_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -89,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     except TargetUnreachable as exc:
-        pytest.exit(str(exc), returncode=3)
+        pytest.exit(str(exc), returncode=ExitCode.UNREACHABLE)
     config.stash[_STATE] = state
 
 
@@ -224,11 +209,26 @@ def pytest_runtest_protocol(
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    """A fixture that needs a key the run lacks skips the test, naming the variable."""
+    try:
+        return (yield)
+    except MissingKey as exc:
+        skip_for_missing_key(exc)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """After the body: recorded check failures fail the test, all listed."""
+    """After the body: recorded check failures fail the test, all listed.
+
+    A body that needs a key the run lacks is skipped, naming the variable to set.
+    """
     tracked = item.stash.get(_ITEM, None)
     try:
-        result = yield
+        try:
+            result = yield
+        except MissingKey as exc:
+            skip_for_missing_key(exc)
         if tracked is not None:
             messages = tracked.recorder.failure_messages()
             if messages:

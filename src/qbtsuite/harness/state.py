@@ -19,21 +19,17 @@ from typing import Any
 import pytest
 
 from qbtsuite import __version__, redact
+from qbtsuite.errors import ServerStartError
+from qbtsuite.exitcodes import ExitCode
+from qbtsuite.harness.handoff import HANDED_OVER
+from qbtsuite.harness.options import config_file, pytest_reader, settings_values
 from qbtsuite.results.records import merge_records, read_records, write_results
-from qbtsuite.target.config import EMBEDDED_RATE_WINDOW, TargetConfig, load_settings
-from qbtsuite.target.discovery import complete_models
-from qbtsuite.target.embedded import EmbeddedServer, ServerStartError
+from qbtsuite.target.config import TargetConfig, load_settings
+from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
-__all__ = ["RunState", "TargetPreset", "controller_state", "worker_state"]
+__all__ = ["RunState", "controller_state", "worker_state"]
 
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
-
-
-@dataclass(frozen=True, eq=False)  # hashed by identity: pluggy keeps plugins in sets
-class TargetPreset:
-    """A target resolved by ``qbtsuite run``, handed to the plugin in-process."""
-
-    target: TargetConfig | None
 
 
 @dataclass
@@ -174,50 +170,24 @@ def _catalogue(path: str | None) -> tuple[dict[str, dict[str, Any]], str | None,
     return entries, catalogue.digest, str(catalogue.path)
 
 
-def _cli_values(config: pytest.Config) -> dict[str, Any]:
-    return {
-        "base_url": config.getoption("qbt_base_url"),
-        "http_url": config.getoption("qbt_http_url"),
-        "retries": config.getoption("qbt_retries"),
-        "request_budget": config.getoption("qbt_request_budget"),
-        "ca_bundle": config.getoption("qbt_ca_bundle"),
-        "insecure": config.getoption("qbt_insecure"),
-        "capabilities": config.getoption("qbt_capabilities"),
-    }
-
-
-def _preset(config: pytest.Config) -> TargetPreset | None:
-    for plugin in config.pluginmanager.get_plugins():
-        if isinstance(plugin, TargetPreset):
-            return plugin
-    return None
-
-
 def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None:
-    preset = _preset(config)
-    if preset is not None:
-        return preset.target
-    settings = load_settings(
-        _cli_values(config), config_file=config.getoption("qbt_config")
-    )
-    if settings.needs_embedded:
-        if offline:
-            return None
-        server = EmbeddedServer(
-            faults=config.getoption("qbt_server_fault"),
-            args=["--rate-window", str(EMBEDDED_RATE_WINDOW)],
+    """The target handed over by ``qbtsuite run``, or resolved from the options."""
+    if HANDED_OVER in config.stash:
+        return config.stash[HANDED_OVER]
+    read = pytest_reader(config)
+    settings = load_settings(settings_values(read), config_file=config_file(read))
+    if offline:
+        return None if settings.needs_embedded else settings.target(require_key=False)
+    spec = EmbeddedSpec(faults=tuple(config.getoption("qbt_fault") or ()))
+    try:
+        resolved = resolve(settings, spec, check_reachable=False)
+    except ServerStartError as exc:
+        pytest.exit(
+            f"cannot start the embedded reference server: {exc}",
+            returncode=ExitCode.INCOMPLETE,
         )
-        try:
-            started = server.start()
-        except ServerStartError as exc:
-            pytest.exit(
-                f"cannot start the embedded reference server: {exc}", returncode=4
-            )
-        config.add_cleanup(server.stop)
-        target = settings.embedded(started)
-    else:
-        target = settings.target(require_key=not offline)
-    return target if offline else complete_models(target)
+    config.add_cleanup(resolved.close)
+    return resolved.target
 
 
 def _fresh_results_dir(path: Path) -> None:

@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.plots import write_plots
 from qbtsuite.loadtest.processes import LocustRun
@@ -33,15 +34,9 @@ from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
 from qbtsuite.loadtest.stats import Window, figures, timeline
 
 __all__ = [
-    "EXIT_INTERNAL",
-    "EXIT_LIMITER",
-    "EXIT_OK",
-    "EXIT_SLO",
     "Finished",
     "finish",
 ]
-
-EXIT_OK, EXIT_INTERNAL, EXIT_SLO, EXIT_LIMITER = 0, 4, 5, 6
 
 
 class Finished:
@@ -68,7 +63,7 @@ def finish(
     sset = read_samples(run_dir / "samples.jsonl")
     if not sset.samples:
         return Finished(
-            EXIT_INTERNAL,
+            ExitCode.INCOMPLETE,
             f"error: the load generator recorded no requests (exit code "
             f"{locust.exit_code}); see {run_dir / 'locust.log'}",
         )
@@ -120,13 +115,13 @@ def _report(
     breached = any(not v.passed for v in verdicts)
     limited = limiter is not None and bool(limiter["failed"])
     if broken:
-        code, verdict = EXIT_INTERNAL, "internal-error"
+        code, verdict = ExitCode.INCOMPLETE, "internal-error"
     elif limited:
-        code, verdict = EXIT_LIMITER, "ratelimit-failed"
+        code, verdict = ExitCode.LIMITER_FAILED, "ratelimit-failed"
     elif breached:
-        code, verdict = EXIT_SLO, "slo-breached"
+        code, verdict = ExitCode.SLO_BREACHED, "slo-breached"
     else:
-        code, verdict = EXIT_OK, "pass"
+        code, verdict = ExitCode.OK, "pass"
     plan_data = asdict(plan)
     for private in ("base_url", "ca", "samples_path"):
         plan_data.pop(private)

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.ratelimit import report as limiter_report
 
 __all__ = [
@@ -39,12 +40,12 @@ DEFINITIONS = {
     "percentiles": "exact samples, linear interpolation (not Locust's rounded buckets)",
 }
 EXIT_CODES = {
-    0: "every SLO met, no rate-limit check failed",
-    2: "usage or configuration error",
-    3: "target unreachable",
-    4: "internal error (the load generator failed)",
-    5: "an SLO was breached",
-    6: "a rate-limit check failed (ratelimit profile)",
+    ExitCode.OK: "every SLO met, no rate-limit check failed",
+    ExitCode.USAGE: "usage or configuration error",
+    ExitCode.UNREACHABLE: "target unreachable",
+    ExitCode.INCOMPLETE: "internal error (the load generator failed)",
+    ExitCode.SLO_BREACHED: "an SLO was breached",
+    ExitCode.LIMITER_FAILED: "a rate-limit check failed (ratelimit profile)",
 }
 _STYLE = (
     "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"

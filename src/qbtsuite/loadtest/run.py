@@ -17,13 +17,15 @@ breached.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.errors import ConfigError, TargetUnreachable
-from qbtsuite.loadtest.finish import EXIT_INTERNAL, EXIT_OK, EXIT_SLO, finish
+from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
+from qbtsuite.exitcodes import ExitCode
+from qbtsuite.loadtest.finish import finish
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.processes import LocustRun, run_locust
 from qbtsuite.loadtest.profile import Overrides, Profile, load_profile, resolve_plan
@@ -31,22 +33,17 @@ from qbtsuite.loadtest.ratelimit.settings import embedded_keys_toml
 from qbtsuite.loadtest.report import read_report
 from qbtsuite.loadtest.samples import read_samples
 from qbtsuite.loadtest.slo import Objective, parse_objectives
-from qbtsuite.loadtest.target import LoadTarget, probe, remote
-from qbtsuite.target.embedded import EmbeddedServer, ServerStartError
+from qbtsuite.loadtest.target import LoadTarget, check_base_url, load_target
+from qbtsuite.target.config import Settings, load_settings
+from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
 __all__ = [
-    "EXIT_CONFIG",
-    "EXIT_INTERNAL",
-    "EXIT_OK",
-    "EXIT_SLO",
-    "EXIT_UNREACHABLE",
     "LoadRequest",
     "LoadResult",
     "analyse",
     "run_load",
 ]
 
-EXIT_CONFIG, EXIT_UNREACHABLE = 2, 3
 MAX_WORKERS = 64
 
 
@@ -93,12 +90,19 @@ def run_load(request: LoadRequest) -> LoadResult:
                 f"--workers {request.workers} exceeds the {fewest} users of a stage: "
                 "each worker sends its share of the arrivals and needs a user"
             )
-        if request.base_url is not None:
-            target = remote(
-                request.base_url, request.confirm_target, plan.keys, request.ca
+        settings = load_settings(
+            {"base_url": request.base_url, "ca_bundle": request.ca}, os.environ
+        )
+        if not settings.needs_embedded:
+            check_base_url(str(settings.base_url), request.confirm_target)
+            return _resolved(
+                request,
+                profile,
+                list(profile.embedded_args),
+                plan,
+                objectives,
+                settings,
             )
-            described = (profile, list(profile.embedded_args))
-            return _with_target(request, described, plan, objectives, target)
         if plan.ratelimit is None:
             unknown = set(plan.keys) - {"main", "second", "zero_balance", "low_limit"}
             if unknown:
@@ -106,16 +110,13 @@ def run_load(request: LoadRequest) -> LoadResult:
         with tempfile.TemporaryDirectory(prefix="qbtsuite-load-") as tmp:
             args = [*profile.embedded_args, *_limiter_server_args(plan, Path(tmp))]
             try:
-                with EmbeddedServer(args=args) as server:
-                    target = LoadTarget(server.https_url, server.ca, server.keys, True)
-                    described = (profile, args)
-                    return _with_target(request, described, plan, objectives, target)
+                return _resolved(request, profile, args, plan, objectives, settings)
             except ServerStartError as exc:
-                return LoadResult(EXIT_INTERNAL, f"error: {exc}")
+                return LoadResult(ExitCode.INCOMPLETE, f"error: {exc}")
     except ConfigError as exc:
-        return LoadResult(EXIT_CONFIG, f"error: {exc}")
+        return LoadResult(ExitCode.USAGE, f"error: {exc}")
     except TargetUnreachable as exc:
-        return LoadResult(EXIT_UNREACHABLE, f"error: {exc}")
+        return LoadResult(ExitCode.UNREACHABLE, f"error: target unreachable: {exc}")
 
 
 def _limiter_overrides(profile: Profile, request: LoadRequest) -> Overrides:
@@ -155,15 +156,31 @@ def _run_dir(output: Path, profile: str) -> Path:
             candidate = base.with_name(f"{base.name}-{n}")
 
 
+def _resolved(
+    request: LoadRequest,
+    profile: Profile,
+    server_args: list[str],
+    plan: Plan,
+    objectives: list[Objective],
+    settings: Settings,
+) -> LoadResult:
+    """Resolve the target (starting the embedded server if need be), then run."""
+    if not settings.needs_embedded:  # a missing key is found before anything is sent
+        load_target(settings.target(require_key=False), plan.keys)
+    spec = EmbeddedSpec(server_args=tuple(server_args))
+    with resolve(settings, spec, require_key=False, choose_models=False) as resolved:
+        target = load_target(resolved.target, plan.keys)
+        return _with_target(request, profile, server_args, plan, objectives, target)
+
+
 def _with_target(
     request: LoadRequest,
-    described: tuple[Profile, list[str]],
+    profile: Profile,
+    server_args: list[str],
     plan: Plan,
     objectives: list[Objective],
     target: LoadTarget,
 ) -> LoadResult:
-    profile, server_args = described
-    probe(target)
     try:
         run_dir = _run_dir(request.output, profile.name)
     except OSError as exc:
@@ -214,7 +231,7 @@ def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
             defaults = ()
         objectives = parse_objectives(defaults + slo)
     except ConfigError as exc:
-        return LoadResult(EXIT_CONFIG, f"error: {exc}")
+        return LoadResult(ExitCode.USAGE, f"error: {exc}")
     processes = read_samples(run_dir / "samples.jsonl").processes
     workers = processes if processes > 1 else 0
     target: dict[str, Any] = {"base_url": plan.base_url, "embedded": False}

@@ -8,22 +8,20 @@
   ``QBTSUITE_<ROLE>_KEY``. A host that is not loopback must be named again with
   ``--confirm-target`` so a staging URL typed by mistake does not get a soak.
 
-Before any load, one ``GET /models`` probe without a key (short timeouts) tells
-whether the target answers at all (exit 3 if not).
+The target is resolved like every other command's (:func:`qbtsuite.target.resolve.resolve`):
+one ``GET /models`` probe without a key tells whether it answers at all (exit 3 if not).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
-from qbtsuite.errors import ConfigError, TargetUnreachable
+from qbtsuite.errors import ConfigError
+from qbtsuite.target.config import TargetConfig
 
 __all__ = [
     "KEY_ENV",
@@ -31,8 +29,7 @@ __all__ = [
     "check_base_url",
     "is_loopback",
     "key_variable",
-    "probe",
-    "remote",
+    "load_target",
 ]
 
 # Key role → environment variable (the names the rest of the suite uses).
@@ -42,7 +39,6 @@ KEY_ENV = {
     "zero_balance": "QBTSUITE_ZERO_BALANCE_KEY",
     "low_limit": "QBTSUITE_LOW_LIMIT_KEY",
 }
-_PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 
 
 def key_variable(role: str) -> str:
@@ -100,41 +96,21 @@ def check_base_url(url: str, confirm: str | None) -> str:
     return url.rstrip("/")
 
 
-def remote(
-    url: str,
-    confirm: str | None,
-    roles: tuple[str, ...],
-    ca: str | None,
-    env: Mapping[str, str] | None = None,
+def load_target(
+    config: TargetConfig, roles: tuple[str, ...], env: Mapping[str, str] | None = None
 ) -> LoadTarget:
-    """A target given by URL, with keys for ``roles`` from the environment."""
+    """What the load generator needs of a resolved target: its URL, CA and the keys of
+    ``roles``. The embedded server's keys cover every role it was started with; a
+    remote target's come from the settings, other roles from ``QBTSUITE_<ROLE>_KEY``."""
     env = os.environ if env is None else env
-    base = check_base_url(url, confirm)
     keys: dict[str, str] = {}
     for role in roles:
-        variable = key_variable(role)
-        value = env.get(variable, "")
+        secret = config.key(role)
+        value = (
+            secret.reveal() if secret is not None else env.get(key_variable(role), "")
+        )
         if not value:
-            raise ConfigError(f"no API key for role {role!r}: set {variable}")
+            raise ConfigError(f"no API key for role {role!r}: set {key_variable(role)}")
         keys[role] = value
-    ca = ca or env.get("QBTSUITE_CA_BUNDLE") or None
-    if ca is not None and not os.path.isfile(ca):
-        raise ConfigError(f"CA bundle not found: {ca}")
-    return LoadTarget(base, ca, keys, embedded=False)
-
-
-def probe(target: LoadTarget) -> None:
-    """One ``GET /models`` without a key: any HTTP answer means reachable.
-
-    No key is sent, so the probe never counts against a key's rate limit or balance
-    (a rejected key shows in the run itself, as failed requests with their code).
-    """
-    verify = ssl.create_default_context(cafile=target.ca)
-    try:
-        with httpx.Client(verify=verify, timeout=_PROBE_TIMEOUT) as client:
-            client.get(f"{target.base_url}/models")
-    except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
-        raise TargetUnreachable(
-            f"target unreachable: {target.base_url} ({reason})"
-        ) from None
+    ca = config.ca_bundle if not config.insecure else None
+    return LoadTarget(config.base_url.rstrip("/"), ca, keys, embedded=config.embedded)

@@ -1,10 +1,10 @@
-"""Outcomes of requirements (DESIGN.md §4) and the signals tests use to produce them.
+"""Outcomes of requirements, and how a test's end becomes one.
 
 A conformance test declares what it checks with ``@pytest.mark.requirement(ids...)``.
 Its pytest result becomes the outcome of each id, unless the test narrowed it:
 
 - a :class:`~qbtsuite.errors.CheckFailure` with ``requirement=`` fails only that id;
-- :func:`unsupported` ends the test as "unsupported" (an optional capability the target
+- :func:`~qbtsuite.harness.signals.unsupported` ends the test as "unsupported" (an optional capability the target
   declines in the documented envelope) — never to be confused with "fail";
 - ``pytest.skip`` means "skipped" (not configured), with the reason shown;
 - any other exception is "error" (the suite or the network failed, not the target).
@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import pytest
-
-__all__ = ["Outcome", "Unsupported", "combine", "unsupported"]
+__all__ = ["Outcome", "combine"]
 
 
 class Outcome(StrEnum):
@@ -46,12 +44,3 @@ _SEVERITY = {
 def combine(outcomes: list[Outcome]) -> Outcome:
     """The outcome of a requirement checked by several tests."""
     return max(outcomes, key=_SEVERITY.__getitem__, default=Outcome.SKIPPED)
-
-
-class Unsupported(pytest.skip.Exception):  # type: ignore[name-defined,misc]
-    """Raised by :func:`unsupported`; pytest shows it as a skip."""
-
-
-def unsupported(reason: str) -> None:
-    """End the test: the target declines this optional capability, documentedly."""
-    raise Unsupported(f"unsupported: {reason}", _use_item_location=True)

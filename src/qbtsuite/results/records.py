@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qbtsuite import redact
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.results.outcomes import Outcome, combine
 
 __all__ = [
@@ -34,7 +35,7 @@ OUTCOMES = tuple(o.value for o in Outcome)
 
 
 class Verdict:
-    """The run's one-word answer, and the exit code it maps to (DESIGN.md §4)."""
+    """The run's one-word answer, and the exit code it maps to (README, 'Exit codes')."""
 
     CONFORMANT = "conformant"
     NOT_CONFORMANT = "not conformant"
@@ -78,13 +79,14 @@ def verdict_of(totals: Mapping[str, int], *, strict: bool) -> str:
     return Verdict.CONFORMANT
 
 
-def exit_code_for(verdict: str) -> int:
-    """0 conformant, 1 not conformant, 4 incomplete (the suite could not finish)."""
+def exit_code_for(verdict: str) -> ExitCode:
+    """OK conformant, FAILED not conformant, INCOMPLETE (no verdict could be given);
+    a run that checked nothing is a usage error (the selection was empty)."""
     return {
-        Verdict.CONFORMANT: 0,
-        Verdict.NOT_CONFORMANT: 1,
-        Verdict.INCOMPLETE: 4,
-    }.get(verdict, 2)
+        Verdict.CONFORMANT: ExitCode.OK,
+        Verdict.NOT_CONFORMANT: ExitCode.FAILED,
+        Verdict.INCOMPLETE: ExitCode.INCOMPLETE,
+    }.get(verdict, ExitCode.USAGE)
 
 
 def _requirement_entry(

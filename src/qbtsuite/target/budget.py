@@ -13,20 +13,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from qbtsuite.errors import QbtsuiteError
+from qbtsuite.errors import RequestBudgetExhausted
 
-__all__ = ["RequestBudget", "RequestBudgetExhausted", "SharedBudget"]
-
-
-class RequestBudgetExhausted(QbtsuiteError):
-    """The run already sent as many requests as its budget allows."""
-
-    def __init__(self, *, limit: int) -> None:
-        self.limit = limit
-        super().__init__(
-            f"request budget exhausted: {limit} requests already sent in this run "
-            "(raise it with --request-budget or QBTSUITE_REQUEST_BUDGET)"
-        )
+__all__ = ["RequestBudget", "SharedBudget"]
 
 
 class RequestBudget:

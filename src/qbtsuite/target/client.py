@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
-from qbtsuite.errors import TargetUnreachable
+from qbtsuite.errors import MissingKey, TargetUnreachable
 from qbtsuite.target.budget import RequestBudget
 from qbtsuite.target.config import KEY_ROLES, TargetConfig
 from qbtsuite.target.exchange import (
@@ -36,7 +35,6 @@ from qbtsuite.target.transcript import format_exchange
 __all__ = [
     "BACKOFF",
     "Exchange",
-    "KeyNotConfigured",
     "RetryEvent",
     "StreamExchange",
     "SuiteClient",
@@ -45,15 +43,6 @@ __all__ = [
 ]
 
 BACKOFF = (1.0, 2.0, 4.0)  # seconds before retry 1, 2, 3 (getting-started.txt)
-
-
-class KeyNotConfigured(pytest.skip.Exception):  # type: ignore[name-defined,misc]
-    """A test needs an optional key the run was not given: the test is skipped."""
-
-    def __init__(self, role: str) -> None:
-        variable = f"QBTSUITE_{role.upper()}_KEY"
-        super().__init__(f"no {role} key configured (set {variable})")
-        self.role = role
 
 
 def build_http_client(
@@ -166,7 +155,7 @@ class SuiteClient:
         if key in KEY_ROLES:
             secret = self.config.key(key)
             if secret is None:
-                raise KeyNotConfigured(key)
+                raise MissingKey(key)
             key = secret.reveal()
         return {"Authorization": f"Bearer {key}"}
 

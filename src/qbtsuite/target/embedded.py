@@ -19,11 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["EmbeddedServer", "ServerStartError", "ServerTarget"]
+from qbtsuite.errors import ServerStartError
 
-
-class ServerStartError(RuntimeError):
-    """The reference server did not come up."""
+__all__ = ["EmbeddedServer", "ServerTarget"]
 
 
 @dataclass(frozen=True, slots=True)

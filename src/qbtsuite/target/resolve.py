@@ -1,0 +1,92 @@
+"""From settings to a target: the one way every command finds what it tests.
+
+``qbtsuite run``, a plain ``pytest conformance`` session, ``qbtsuite load`` and the
+fault matrix (which runs ``qbtsuite run --fault``) all call :func:`resolve`:
+
+- no base URL anywhere: the embedded reference server is started (with the faults and
+  server options asked for) and its URLs, CA and generated keys become the target;
+- a base URL: the target the settings describe; one unauthenticated probe says
+  whether it answers at all (:class:`~qbtsuite.errors.TargetUnreachable` if not).
+
+Then every endpoint without a configured model gets one from ``GET /models``.
+The result owns the server it started: :meth:`ResolvedTarget.close` stops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from qbtsuite.target.config import EMBEDDED_RATE_WINDOW, Settings, TargetConfig
+from qbtsuite.target.discovery import complete_models, probe
+from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
+
+__all__ = ["EMBEDDED_SERVER_ARGS", "EmbeddedSpec", "ResolvedTarget", "resolve"]
+
+# The conformance run's embedded server: a short rate-limit window, so the rate-limit
+# checks wait seconds, not a minute (the window is the server's, so verdicts hold).
+EMBEDDED_SERVER_ARGS = ("--rate-window", f"{EMBEDDED_RATE_WINDOW:g}")
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedSpec:
+    """How to start the embedded reference server, when the settings name no target."""
+
+    faults: tuple[str, ...] = ()
+    server_args: tuple[str, ...] = EMBEDDED_SERVER_ARGS
+
+
+@dataclass(slots=True)
+class ResolvedTarget:
+    """A target, and the embedded server behind it when one was started."""
+
+    target: TargetConfig
+    server: ServerTarget | None = None
+    _process: EmbeddedServer | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Stop the embedded server, if this resolution started one."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.stop()
+
+    def __enter__(self) -> ResolvedTarget:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def resolve(
+    settings: Settings,
+    embedded: EmbeddedSpec | None = None,
+    *,
+    require_key: bool = True,
+    check_reachable: bool = True,
+    choose_models: bool = True,
+) -> ResolvedTarget:
+    """The target ``settings`` describe, starting the embedded server if they name none.
+
+    Raises ConfigError (bad settings), TargetUnreachable (no answer), ServerStartError.
+    """
+    if settings.needs_embedded:
+        spec = embedded or EmbeddedSpec()
+        process = EmbeddedServer(faults=spec.faults, args=spec.server_args)
+        server = process.start()
+        resolved = ResolvedTarget(settings.embedded(server), server, process)
+    else:
+        resolved = ResolvedTarget(settings.target(require_key=require_key))
+        if check_reachable:
+            probe(resolved.target)
+    if choose_models:
+        try:
+            resolved.target = complete_models(resolved.target)
+        except BaseException:
+            resolved.close()
+            raise
+    return resolved
