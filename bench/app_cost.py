@@ -98,7 +98,7 @@ async def _run(args: argparse.Namespace) -> None:
     key.balance = 1e18
     parts = build_parts(ServerSettings(latency=LatencyModel(0.0, 0.0)), keys)
     app, bare = create_app(parts), bare_app()
-    routes = {
+    routes: dict[str, tuple[ASGIApp, str, dict[str, Any]]] = {
         "bare": (bare, "/bare", EMBED),
         "bare-large": (bare, "/bare-large", EMBED),
         "embeddings": (app, "/v1/embeddings", EMBED),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from qbtsuite.checks import (
     admitted_at_most_per_window,
     retry_after_at_most,
@@ -11,7 +13,7 @@ from qbtsuite.checks import (
 from .support import error_response, fails, passes
 
 
-def limited(retry_after: str) -> object:
+def limited(retry_after: str) -> httpx.Response:
     return error_response(
         429,
         "rate_limit_exceeded",

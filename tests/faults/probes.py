@@ -121,7 +121,12 @@ def _envelope_on_401(t: ServerTarget) -> str | None:
 def _envelope_fields(t: ServerTarget) -> str | None:
     with https_client(t, None) as c:
         error = _error_of(c.get("models")) or {}
-    want = {"message": str, "type": str, "param": type(None), "code": str}
+    want: dict[str, type[object]] = {
+        "message": str,
+        "type": str,
+        "param": type(None),
+        "code": str,
+    }
     wrong = [k for k, kind in want.items() if not isinstance(error.get(k, ...), kind)]
     if error.get("type") != "invalid_request_error":
         wrong.append("type value")

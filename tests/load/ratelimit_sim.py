@@ -37,7 +37,7 @@ BREAKS = {
     "rate.per_ip": "isolation",
 }
 
-ENVELOPE = {
+ENVELOPE: dict[str, str | bool | None] = {
     "json": True,
     "error_object": True,
     "message": True,

@@ -1,4 +1,4 @@
-"""The fault matrix (DESIGN.md §6): the suite's verdicts are right.
+"""The fault matrix (README.md, 'The fault matrix'): the suite's verdicts are right.
 
 The clean reference server passes every requirement; with each fault switched on,
 the suite fails every requirement the fault declares and nothing outside its

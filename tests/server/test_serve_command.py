@@ -1,6 +1,6 @@
 """``qbtsuite serve``: options, refusals with exit 2, the keys file and server.json.
 
-Configuration errors are one clear line on stderr and exit code 2 (DESIGN.md §4),
+Configuration errors are one clear line on stderr and exit code 2 (README.md, 'Exit codes'),
 never a traceback; the server binds loopback only; ``server.json`` tells a client
 everything it needs (URLs, CA, keys by role).
 """

@@ -1,4 +1,4 @@
-"""Turn how a test ended into one outcome per requirement (DESIGN.md §4).
+"""Turn how a test ended into one outcome per requirement (README.md, 'Running the suite', "Outcomes").
 
 - passed → pass; a :class:`CheckFailure` → fail (MUST) or warn (SHOULD); with
   ``requirement=`` it narrows the verdict to that id (outcomes.py);

@@ -7,7 +7,7 @@ Locust's rounded response-time buckets. Besides ``kind = "sample"`` lines there 
 one ``start`` line (the test's t0) and one ``done`` line per sending process, so a
 reader can tell a complete file from a cut one.
 
-Outcomes (DESIGN.md §7): ``ok``; ``rate-limited`` (HTTP 429: its own outcome, never
+Outcomes (load/README.md, 'What is measured'): ``ok``; ``rate-limited`` (HTTP 429: its own outcome, never
 a failure); ``failed`` (the target answered, but with another non-2xx status or a
 malformed reply: a stream without ``[DONE]``, invalid JSON); ``error`` (no HTTP
 answer: refused, reset, timed out).

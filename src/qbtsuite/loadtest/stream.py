@@ -1,7 +1,7 @@
 """Timing of one streamed completion, from the bytes as they arrive.
 
-Definitions (DESIGN.md §7, notes/load-metrics.md §1), all from the instant the request
-was sent:
+Definitions (load/README.md, 'What is measured'), all from the instant the request was
+sent:
 
 - **TTFT**: until the first event whose choice carries non-empty content
   (``delta.content`` for chat, ``text`` for completions); a role-only delta does not

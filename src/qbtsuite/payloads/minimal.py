@@ -1,7 +1,7 @@
 """The cheapest valid request of each endpoint, for conformance tests that need one.
 
 Tiny prompt, ``max_tokens`` 1, one 256×256 image, the shortest audio fixture: the
-target is metered (DESIGN.md §5 "Cost").
+target is metered (README.md, 'Running the suite', "Cost").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Invalid requests generated from the request schemas (DESIGN.md §5 "Request validation").
+"""Invalid requests generated from the request schemas (schemas/README.md).
 
 From a valid base body (given by the caller) and the endpoint's request schema, make
 one request per way to break it: each required member removed, each property given

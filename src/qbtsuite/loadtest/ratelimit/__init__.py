@@ -1,7 +1,7 @@
 """The ``ratelimit`` load profile: measure a rate limiter, key by key.
 
-No load tool measures a limiter (load-metrics.md §4): they count 429s as errors and
-move on. This profile drives each key under test above its declared limit and judges
+No load tool measures a limiter (load/README.md, 'The ratelimit profile'): they count
+429s as errors and move on. This profile drives each key under test above its declared limit and judges
 what the limiter did, from the exact samples:
 
 - ``settings``: the scenario's parameters (they travel inside the plan);

@@ -1,4 +1,7 @@
-"""Limiter faults: the bugs real limiters ship with (load-metrics.md §4)."""
+"""Limiter faults: the bugs real limiters ship with.
+
+load/README.md, 'The ratelimit profile', names them and the check that catches each.
+"""
 
 from __future__ import annotations
 
