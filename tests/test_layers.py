@@ -2,9 +2,7 @@
 
 Every import of every module is read with :mod:`ast`, those inside functions and
 ``if TYPE_CHECKING:`` blocks included, so a lazy import cannot slip through. Each rule
-is one test, parametrised by module; a module known to break a rule today is an
-``xfail(strict=True)`` case, so the case fails as soon as the module is mended and the
-mark has to go.
+is one test, parametrised by module.
 """
 
 from __future__ import annotations
@@ -101,37 +99,9 @@ def _assert_keeps(path: Path, forbidden: Callable[[str], bool], expected: str) -
     assert not offences, "Received: " + "; ".join(offences) + f"\nExpected: {expected}"
 
 
-# Modules that break a rule today, by rule: (path from the root, why it is known).
-KnownOffenders = dict[str, str]
-
-_SKIP_SUBCLASS = (
-    "subclasses pytest.skip.Exception so pytest reports it as a skip; it must raise "
-    "one of the suite's own exceptions and leave the mapping to the harness"
-)
-KNOWN_PYTEST_IN_TARGET: KnownOffenders = {
-    "src/qbtsuite/target/client.py": f"KeyNotConfigured {_SKIP_SUBCLASS}",
-}
-KNOWN_PYTEST_IN_RESULTS: KnownOffenders = {
-    "src/qbtsuite/results/outcomes.py": f"Unsupported {_SKIP_SUBCLASS}",
-}
-
-
-def _cases(paths: Sequence[Path], known: KnownOffenders | None = None) -> list[object]:
-    """One case per module, its path as the id; a known offender is a strict xfail."""
-    known = dict(known or {})
-    cases: list[object] = []
-    for path in paths:
-        where = path.relative_to(ROOT).as_posix()
-        reason = known.pop(where, None)
-        marks = (
-            []
-            if reason is None
-            else [pytest.mark.xfail(raises=AssertionError, strict=True, reason=reason)]
-        )
-        cases.append(pytest.param(path, id=where, marks=marks))
-    # A known offender that no longer exists is a stale entry, not a silent pass.
-    assert not known, f"known offenders that are not modules of the rule: {known}"
-    return cases
+def _cases(paths: Sequence[Path]) -> list[object]:
+    """One case per module, its path as the id."""
+    return [pytest.param(path, id=path.relative_to(ROOT).as_posix()) for path in paths]
 
 
 def _under(*folders: str) -> list[Path]:
@@ -149,9 +119,7 @@ def _is_pytest_or(*ours: str) -> Callable[[str], bool]:
 # ── what each layer may import ───────────────────────────────────────────────
 
 
-@pytest.mark.parametrize(
-    "path", _cases(_under("src/qbtsuite/target"), KNOWN_PYTEST_IN_TARGET)
-)
+@pytest.mark.parametrize("path", _cases(_under("src/qbtsuite/target")))
 def test_target_never_imports_pytest_nor_the_harness(path: Path) -> None:
     _assert_keeps(
         path,
@@ -177,7 +145,6 @@ def test_checks_never_import_the_harness_the_http_client_nor_pytest(
     "path",
     _cases(
         _under("src/qbtsuite/results", "src/qbtsuite/reporting"),
-        KNOWN_PYTEST_IN_RESULTS,
     ),
 )
 def test_results_and_reporting_never_import_pytest_nor_the_harness(

@@ -31,9 +31,10 @@ def test_readme_command_reference_matches_the_commands_help() -> None:
 
 def test_readme_documents_every_environment_variable_the_config_reads() -> None:
     sources = "".join(
-        p.read_text() for p in (ROOT / "src" / "qbtsuite").glob("config*.py")
+        p.read_text() for p in (ROOT / "src" / "qbtsuite" / "target").glob("*.py")
     )
     names = set(re.findall(r'"((?:QBTSUITE|QUBITTRON)_[A-Z_]*[A-Z])"', sources))
+    assert "QUBITTRON_API_KEY" in names, "the settings sources were not found"
     missing = sorted(n for n in names if n not in README)
     assert not missing, f"environment variables missing from the README: {missing}"
 
