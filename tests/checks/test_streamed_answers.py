@@ -77,7 +77,7 @@ def test_a_stream_cut_by_max_tokens_must_say_length() -> None:
     failure = fails(
         sse_truncated_after_one_token, sse(chat_stream((" Once",), finish="stop"))
     )
-    assert failure.title.startswith("Streamed answer: ")
+    assert failure.title == 'Streamed answer: max_tokens=1 cut not reported as "length"'
     assert "the stream's reassembled answer" in failure.received
     assert '["stop"]' in failure.received
 
@@ -85,7 +85,11 @@ def test_a_stream_cut_by_max_tokens_must_say_length() -> None:
 def test_a_stream_that_ran_on_past_one_token_fails_even_when_it_says_length() -> None:
     long = completion_stream(" Once", " upon", " a", " time", finish="length")
     failure = fails(sse_truncated_after_one_token, sse(long))
+    assert failure.title == "Streamed answer: max_tokens=1 not applied"
     assert "4 words" in failure.received
+    natural = completion_stream(" Once", " upon", " a", " time", finish="stop")
+    failure = fails(sse_truncated_after_one_token, sse(natural))
+    assert failure.title == "Streamed answer: max_tokens=1 not applied"
 
 
 def test_a_streamed_usage_of_more_than_one_token_per_choice_fails() -> None:
