@@ -23,9 +23,11 @@ from qbtsuite.checks import (
     choice_text,
     choices_count_is,
     completion_tokens_within_max,
+    finish_reason_stop_at_sequence,
     model_is,
     response_conforms_to_schema,
     status_is,
+    stopped_at_sequence,
     text_avoids_stop,
     truncated_after_one_token,
 )
@@ -139,9 +141,9 @@ def test_max_completion_tokens_caps_the_completion_tokens(
     completion_tokens_within_max(body, limit)
 
 
-@pytest.mark.requirement("CHAT-011")
+@pytest.mark.requirement("CHAT-011", "CHAT-014")
 @pytest.mark.spend(requests=2, tokens=100)
-def test_no_returned_message_contains_the_stop_sequence(
+def test_the_message_stops_before_the_stop_sequence_and_says_stop(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
     # The stop word comes from the target's own reply to the same question, so the
@@ -158,7 +160,20 @@ def test_no_returned_message_contains_the_stop_sequence(
     second = json_reply(
         _chat(api, model, messages, max_tokens=32, temperature=0, stop=[word])
     )
-    text_avoids_stop(second, word)
+    with record.check("CHAT-011"):
+        text_avoids_stop(second, word)
+    # CHAT-014: a reply that is the first one cut where the word begins was ended by
+    # the stop sequence, and must say so; one that went another way proves nothing.
+    stopped = choice_text(first_choice(second)) or ""
+    if not stopped_at_sequence(stopped, content or "", word):
+        record.skipped(
+            "CHAT-014",
+            f"the reply with stop ({stopped!r}) is not the reply without it cut at "
+            f"{word!r}: nothing shows the stop sequence ended it",
+        )
+        return
+    with record.check("CHAT-014"):
+        finish_reason_stop_at_sequence(second, content or "", word)
 
 
 @pytest.mark.requirement("CHAT-012")

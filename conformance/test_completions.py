@@ -19,10 +19,12 @@ import pytest
 from qbtsuite.checks import (
     choice_text,
     choices_count_is,
+    finish_reason_stop_at_sequence,
     id_has_prefix,
     model_is,
     response_conforms_to_schema,
     status_is,
+    stopped_at_sequence,
     text_avoids_stop,
     truncated_after_one_token,
 )
@@ -123,9 +125,9 @@ def test_max_tokens_1_on_a_long_answer_ends_with_finish_reason_length(
     pytest.skip("the model ended at once on every prompt: truncation not observable")
 
 
-@pytest.mark.requirement("COMP-011")
+@pytest.mark.requirement("COMP-011", "COMP-014")
 @pytest.mark.spend(requests=2, tokens=80)
-def test_no_returned_text_contains_the_stop_sequence(
+def test_the_text_stops_before_the_stop_sequence_and_says_stop(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
     # The stop word comes from the target's own reply to the same prompt, so the
@@ -142,7 +144,20 @@ def test_no_returned_text_contains_the_stop_sequence(
     second = json_reply(
         _complete(api, model, prompt, max_tokens=32, temperature=0, stop=[word])
     )
-    text_avoids_stop(second, word)
+    with record.check("COMP-011"):
+        text_avoids_stop(second, word)
+    # COMP-014: a reply that is the first one cut where the word begins was ended by
+    # the stop sequence, and must say so; one that went another way proves nothing.
+    stopped = choice_text(first_choice(second)) or ""
+    if not stopped_at_sequence(stopped, reply or "", word):
+        record.skipped(
+            "COMP-014",
+            f"the reply with stop ({stopped!r}) is not the reply without it cut at "
+            f"{word!r}: nothing shows the stop sequence ended it",
+        )
+        return
+    with record.check("COMP-014"):
+        finish_reason_stop_at_sequence(second, reply or "", word)
 
 
 @pytest.mark.requirement("COMP-012")

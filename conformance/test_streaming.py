@@ -5,9 +5,14 @@ strict parser (:mod:`qbtsuite.sse`, WHATWG line rules), then judged by the strea
 chunk and timing checks: framing (content type, data-only one-line JSON, exactly one
 final ``[DONE]``), chunk semantics (schema, one identity, finish_reason only at the
 end, the assistant role first, ``n`` = 2), ``include_usage``, and incremental
-delivery. Each test runs on both endpoints where the requirement applies; streams
-are short (8 tokens, 32 where timing is judged). Times to first byte and to the
-first content chunk are recorded as notes, never asserted.
+delivery. A stream is also judged as the answer it stands for, by the same checks
+as a whole answer: cut by max_tokens=1 it says "length", ended by a stop sequence it
+says "stop" and its text avoids the sequence, ``n`` = 2 gives two choices that each
+finish, and its usage adds up. Nothing unasked-for may appear: without
+``include_usage`` there is no usage chunk. Each test runs on both endpoints where
+the requirement applies; streams are short (8 tokens, 32 where timing or a stop
+word is needed). Times to first byte and to the first content chunk are recorded
+as notes, never asserted.
 
 Usage arithmetic of the include_usage chunk (METER-005) is in test_metering.py.
 """
@@ -26,23 +31,34 @@ from qbtsuite.checks import (
     sse_choices_count_is,
     sse_choices_each_finish,
     sse_chunks_validate,
+    sse_completion_tokens_cover_output,
+    sse_completion_tokens_within_max,
     sse_content_type_is_event_stream,
     sse_data_is_single_line_json,
     sse_done_exactly_once_and_last,
     sse_errors_use_envelope,
     sse_events_are_data_only,
     sse_finish_reason_only_at_end,
+    sse_finish_reason_stop_at_sequence,
     sse_first_delta_has_assistant_role,
     sse_identity_consistent,
     sse_is_incremental,
     sse_is_valid_utf8,
+    sse_no_unasked_usage_chunk,
     sse_nothing_after_done_but_comments,
+    sse_text_avoids_stop,
+    sse_truncated_after_one_token,
+    sse_usage_adds_up,
     sse_usage_chunk_present_and_last,
     sse_usage_null_on_other_chunks,
     status_is,
+    stopped_at_sequence,
+    stream_answer,
+    stream_text,
     stream_usage,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.replies import stop_word
 from qbtsuite.sse import SSEStream, parse_stream
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -52,8 +68,15 @@ ENDPOINTS = ("completions", "chat")
 PATHS = {"completions": "completions", "chat": "chat/completions"}
 CHUNK_SCHEMAS = {"completions": "completion_chunk", "chat": "chat_completion_chunk"}
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a map."
+# Prompts that invite a long answer: a correct model does not end after one token.
+LONG_PROMPTS = (
+    PROMPT,
+    "Explain in many paragraphs how a steam engine works, step by step.",
+)
+FINISH_REASONS = ("stop", "length", "content_filter", "tool_calls", "function_call")
 SHORT = 8  # tokens: enough for several chunks
 TIMED = 32  # tokens: enough content chunks to tell streaming from buffering
+INCLUDE_USAGE: dict[str, Any] = {"stream_options": {"include_usage": True}}
 
 
 def _model(target_config: TargetConfig, endpoint: str) -> str:
@@ -63,19 +86,26 @@ def _model(target_config: TargetConfig, endpoint: str) -> str:
     return model
 
 
-def _body(endpoint: str, model: str, **extra: Any) -> dict[str, Any]:
+def _body(
+    endpoint: str, model: str, *, prompt: str = PROMPT, **extra: Any
+) -> dict[str, Any]:
     if endpoint == "chat":
-        body = {"model": model, "messages": [{"role": "user", "content": PROMPT}]}
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
     else:
-        body = {"model": model, "prompt": PROMPT}
+        body = {"model": model, "prompt": prompt}
     return {**body, "stream": True, **extra}
 
 
 def _stream(
-    api: SuiteClient, target_config: TargetConfig, endpoint: str, **extra: Any
+    api: SuiteClient,
+    target_config: TargetConfig,
+    endpoint: str,
+    *,
+    prompt: str = PROMPT,
+    **extra: Any,
 ) -> tuple[Exchange, SSEStream]:
     """Send a streamed request; 200 or the test fails; the strictly parsed stream."""
-    body = _body(endpoint, _model(target_config, endpoint), **extra)
+    body = _body(endpoint, _model(target_config, endpoint), prompt=prompt, **extra)
     exchange = api.request("POST", PATHS[endpoint], json=body, stream=True)
     status_is(exchange, 200)
     return exchange, parse_stream(exchange.chunks or [])
@@ -186,22 +216,118 @@ def test_the_first_chat_delta_carries_the_assistant_role(
     sse_first_delta_has_assistant_role(stream)
 
 
-@pytest.mark.requirement("SSE-013", "SSE-007")
+# The requirement on the number of choices: SSE-013 for chat streams (which also asks
+# each choice to finish), the whole-answer one (COMP-012) for completions streams.
+N_CHOICES = {"chat": "SSE-013", "completions": "COMP-012"}
+
+
+@pytest.mark.requirement("SSE-007", "METER-005")
 @pytest.mark.spend(requests=1, tokens=40)
+@pytest.mark.parametrize(
+    "endpoint",
+    _endpoints(**{e: pytest.mark.requirement(r) for e, r in N_CHOICES.items()}),
+)
 def test_n_2_streams_both_choices_each_ending_with_its_own_finish_reason(
-    api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
+    api: SuiteClient,
+    target_config: TargetConfig,
+    record: RequirementRecorder,
+    endpoint: str,
 ) -> None:
-    _, stream = _stream(api, target_config, "chat", max_tokens=SHORT, n=2)
-    with record.check("SSE-013"):
+    _, stream = _stream(
+        api, target_config, endpoint, max_tokens=SHORT, n=2, **INCLUDE_USAGE
+    )
+    with record.check(N_CHOICES[endpoint]):
         sse_choices_count_is(stream, 2)
-        sse_choices_each_finish(stream)
+        if endpoint == "chat":
+            sse_choices_each_finish(stream)
     with record.check("SSE-007"):
         sse_finish_reason_only_at_end(stream)
+        sse_choices_each_finish(stream)
+    # Usage of both choices, where the target sent it (SSE-011 judges that it must).
+    if stream_usage(stream) is None:
+        record.skipped("METER-005", "the stream has no usage chunk (SSE-011)")
+        return
+    with record.check("METER-005"):
+        sse_usage_adds_up(stream)
+        sse_completion_tokens_within_max(stream, SHORT, 2)
+        sse_completion_tokens_cover_output(stream)
+
+
+# ─── the stream judged as the answer it stands for ───────────────────────────
+
+CUT = {"completions": "COMP-010", "chat": "CHAT-009"}
+
+
+@pytest.mark.spend(requests=2, tokens=40)
+@pytest.mark.parametrize(
+    "endpoint", _endpoints(**{e: pytest.mark.requirement(r) for e, r in CUT.items()})
+)
+def test_max_tokens_1_on_a_long_answer_streams_finish_reason_length(
+    api: SuiteClient,
+    target_config: TargetConfig,
+    record: RequirementRecorder,
+    endpoint: str,
+) -> None:
+    # As for a whole answer: a model that emits its end token at once ends with no
+    # content and "stop", which proves nothing, so a second prompt is tried. Any
+    # other ending must be a one-token cut that says "length".
+    for prompt in LONG_PROMPTS:
+        _, stream = _stream(api, target_config, endpoint, prompt=prompt, max_tokens=1)
+        choices = stream_answer(stream)["choices"]
+        first = choices[0] if choices else {}
+        reason, text = first.get("finish_reason"), first.get("text") or ""
+        if reason != "length" and reason in FINISH_REASONS and not text:
+            record.note(f"the model ended at once ({reason!r}, no text) on {prompt!r}")
+            continue
+        sse_truncated_after_one_token(stream)
+        return
+    pytest.skip("the model ended at once on every prompt: truncation not observable")
+
+
+STOP = {
+    "completions": ("COMP-011", "COMP-014"),
+    "chat": ("CHAT-011", "CHAT-014"),
+}
+
+
+@pytest.mark.spend(requests=2, tokens=80)
+@pytest.mark.parametrize(
+    "endpoint",
+    _endpoints(**{e: pytest.mark.requirement(*ids) for e, ids in STOP.items()}),
+)
+def test_a_stream_ended_by_a_stop_sequence_avoids_it_and_says_stop(
+    api: SuiteClient,
+    target_config: TargetConfig,
+    record: RequirementRecorder,
+    endpoint: str,
+) -> None:
+    # The stop word comes from the target's own streamed reply to the same prompt,
+    # so the text would contain it if stop were ignored (temperature 0 keeps it close).
+    avoids, says_stop = STOP[endpoint]
+    options: dict[str, Any] = {"max_tokens": TIMED, "temperature": 0}
+    _, first = _stream(api, target_config, endpoint, **options)
+    unstopped = stream_text(first).get(0, "")
+    word = stop_word(unstopped)
+    if word is None:
+        record.note(f"reply too short to pick a stop word from: {unstopped!r}")
+        pytest.skip("the reply had no word to use as a stop sequence")
+    record.note(f"stop sequence {word!r}, taken from the streamed reply {unstopped!r}")
+    _, second = _stream(api, target_config, endpoint, stop=[word], **options)
+    with record.check(avoids):
+        sse_text_avoids_stop(second, word)
+    stopped = stream_text(second).get(0, "")
+    if not stopped_at_sequence(stopped, unstopped, word):
+        record.skipped(
+            says_stop,
+            f"the reply with stop ({stopped!r}) is not the reply without it cut at "
+            f"{word!r}: nothing shows the stop sequence ended it",
+        )
+        return
+    with record.check(says_stop):
+        sse_finish_reason_stop_at_sequence(second, unstopped, word)
 
 
 # ─── include_usage ───────────────────────────────────────────────────────────
-
-INCLUDE_USAGE = {"stream_options": {"include_usage": True}}
 
 
 @pytest.mark.requirement("SSE-011")
@@ -212,6 +338,16 @@ def test_include_usage_adds_one_final_chunk_with_empty_choices_and_usage(
 ) -> None:
     _, stream = _stream(api, target_config, endpoint, max_tokens=SHORT, **INCLUDE_USAGE)
     sse_usage_chunk_present_and_last(stream)
+
+
+@pytest.mark.requirement("SSE-016")
+@pytest.mark.spend(requests=1, tokens=24)
+@pytest.mark.parametrize("endpoint", _endpoints())
+def test_without_include_usage_no_usage_chunk_is_sent(
+    api: SuiteClient, target_config: TargetConfig, endpoint: str
+) -> None:
+    _, stream = _stream(api, target_config, endpoint, max_tokens=SHORT)
+    sse_no_unasked_usage_chunk(stream)
 
 
 @pytest.mark.requirement("SSE-012")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +366,162 @@ def test_schema_digest_is_stable_and_changes_with_the_files(
     assert schemas.schema_digest() == original
     (copy / "error.json").write_text("{}", encoding="utf-8")
     assert schemas.schema_digest() != original
+
+
+# -- optional members may be absent or null; required ones stay non-null ----------------
+
+# Required members the documents themselves allow to be null (schemas/README.md).
+REQUIRED_AND_NULLABLE = {
+    ("chat_completion", "/$defs/message/properties/content"),
+    ("chat_completion_chunk", "/properties/choices/items/properties/finish_reason"),
+    ("completion_chunk", "/properties/choices/items/properties/finish_reason"),
+    ("error", "/properties/error/properties/code"),
+}
+# Optional members that stay non-null: a boolean the reference server reads strictly,
+# and the multipart form, whose parts are text (schemas/README.md).
+OPTIONAL_NOT_NULLABLE = {
+    ("completion_request", "/$defs/stream_options/properties/include_usage"),
+}
+NOT_JSON = {"transcription_request"}
+
+
+def _members(node: Any, pointer: str = "") -> Iterator[tuple[str, bool]]:
+    """(JSON pointer, required) of every declared member, anywhere in a document."""
+    if isinstance(node, dict):
+        required = set(node.get("required", []))
+        for name in (
+            node.get("properties", {})
+            if isinstance(node.get("properties"), dict)
+            else {}
+        ):
+            yield f"{pointer}/properties/{name}", name in required
+        for key, child in node.items():
+            yield from _members(child, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from _members(child, f"{pointer}/{i}")
+
+
+def _accepts_null(name: str, pointer: str) -> bool:
+    ref = {"$ref": f"{schemas.schema(name)['$id']}#{pointer}"}
+    return bool(Draft202012Validator(ref, registry=schemas.registry()).is_valid(None))
+
+
+MEMBERS = [
+    (name, pointer, required)
+    for name in sorted(set(schema_names()) - NOT_JSON)
+    for pointer, required in _members(schemas.schema(name))
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "pointer", "required"), MEMBERS, ids=[f"{n}{p}" for n, p, _ in MEMBERS]
+)
+def test_optional_members_accept_null_and_required_ones_refuse_it(
+    name: str, pointer: str, required: bool
+) -> None:
+    if required:
+        expected = (name, pointer) in REQUIRED_AND_NULLABLE
+    else:
+        expected = (name, pointer) not in OPTIONAL_NOT_NULLABLE
+    assert _accepts_null(name, pointer) == expected, (
+        f"Received: {name}.json#{pointer} {'accepts' if not expected else 'refuses'} "
+        f"null\nExpected: a {'required' if required else 'optional'} member "
+        f"{'accepting' if expected else 'refusing'} null"
+    )
+
+
+def test_the_member_walk_sees_the_members_that_matter() -> None:
+    seen = {(n, p) for n, p, _ in MEMBERS}
+    assert ("chat_completion", "/$defs/message/properties/tool_calls") in seen
+    assert ("chat_completion", "/properties/usage") in seen
+    assert ("common", "/$defs/usage/properties/prompt_tokens") in seen
+    assert REQUIRED_AND_NULLABLE | OPTIONAL_NOT_NULLABLE <= seen
+
+
+def _with(body: dict[str, Any], path: tuple[str | int, ...], value: Any) -> Any:
+    out: Any = copy.deepcopy(body)
+    parent = out
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    return out
+
+
+MESSAGE = ("choices", 0, "message")
+DELTA = ("choices", 0, "delta")
+NULL_OPTIONALS: list[tuple[str, Any, tuple[str | int, ...]]] = [
+    ("chat_completion", CHAT, (*MESSAGE, "tool_calls")),
+    ("chat_completion", CHAT, (*MESSAGE, "function_call")),
+    ("chat_completion", CHAT, (*MESSAGE, "audio")),
+    ("chat_completion", CHAT, (*MESSAGE, "annotations")),
+    ("chat_completion", CHAT, (*MESSAGE, "refusal")),
+    ("chat_completion", CHAT, ("choices", 0, "logprobs")),
+    ("chat_completion", CHAT, ("system_fingerprint",)),
+    ("chat_completion", CHAT, ("usage",)),
+    ("chat_completion", CHAT, ("usage", "completion_tokens_details")),
+    ("chat_completion_chunk", CHAT_CHUNK, (*DELTA, "role")),
+    ("chat_completion_chunk", CHAT_CHUNK, (*DELTA, "tool_calls")),
+    ("chat_completion_chunk", CHAT_CHUNK, (*DELTA, "function_call")),
+    ("chat_completion_chunk", CHAT_CHUNK, ("obfuscation",)),
+    ("chat_completion_chunk", CHAT_CHUNK, ("usage",)),
+    ("completion", SPEC_COMPLETION, ("usage",)),
+    ("completion", SPEC_COMPLETION, ("system_fingerprint",)),
+    ("completion_chunk", COMPLETION_CHUNK, ("usage",)),
+    ("transcription_json", SPEC_TRANSCRIPTION, ("language",)),
+    ("transcription_verbose_json", VERBOSE, ("segments",)),
+    ("transcription_verbose_json", VERBOSE, ("task",)),
+    ("images_response", SPEC_IMAGES, ("data", 0, "url")),
+    ("error", SPEC_INVALID_KEY, ("error", "param")),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "path"), NULL_OPTIONALS)
+def test_a_null_optional_member_is_valid(
+    name: str, body: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    assert validate(name, _with(body, path, None)) == []
+
+
+def test_a_gateway_reply_with_null_tool_calls_and_a_fingerprint_is_valid() -> None:
+    reply = _with(CHAT, MESSAGE, {
+        "role": "assistant", "content": "Ottawa.", "refusal": None,
+        "tool_calls": None, "function_call": None, "audio": None,
+    })  # fmt: skip
+    reply["system_fingerprint"] = "fp_44709d6fcb"
+    reply["usage"] = {
+        **CHAT["usage"],
+        "prompt_tokens_details": {"cached_tokens": None, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": None},
+    }
+    assert validate("chat_completion", reply) == []
+
+
+NULL_REQUIRED: list[tuple[str, Any, tuple[str | int, ...]]] = [
+    ("chat_completion", CHAT, ("id",)),
+    ("chat_completion", CHAT, ("choices",)),
+    ("chat_completion", CHAT, ("choices", 0, "finish_reason")),
+    ("chat_completion", CHAT, ("choices", 0, "index")),
+    ("chat_completion", CHAT, (*MESSAGE, "role")),
+    ("chat_completion", CHAT, ("usage", "total_tokens")),
+    ("chat_completion_chunk", CHAT_CHUNK, ("created",)),
+    ("chat_completion_chunk", CHAT_CHUNK, ("choices", 0, "delta")),
+    ("completion", SPEC_COMPLETION, ("choices", 0, "text")),
+    ("completion", SPEC_COMPLETION, ("choices", 0, "finish_reason")),
+    ("completion_chunk", COMPLETION_CHUNK, ("model",)),
+    ("embedding_list_float", SPEC_EMBEDDINGS, ("usage",)),
+    ("embedding_list_base64", EMBEDDINGS_B64, ("data", 0, "embedding")),
+    ("model_list", MODEL_LIST, ("data", 0, "owned_by")),
+    ("images_response", SPEC_IMAGES, ("created",)),
+    ("transcription_json", SPEC_TRANSCRIPTION, ("text",)),
+    ("transcription_verbose_json", VERBOSE, ("duration",)),
+    ("error", SPEC_INVALID_KEY, ("error", "message")),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "path"), NULL_REQUIRED)
+def test_a_null_required_member_fails_at_its_path(
+    name: str, body: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    violations = validate(name, _with(body, path, None))
+    assert json_path(path) in [v.path for v in violations], violations

@@ -308,6 +308,49 @@ def _chunk_identity(t: ServerTarget) -> str | None:
     )
 
 
+def _finishes(raw: bytes) -> dict[int, Any]:
+    """The finish_reason of each choice's last chunk."""
+    out: dict[int, Any] = {}
+    for chunk in _chunks(raw):
+        for choice in chunk.get("choices", []):
+            out[choice["index"]] = choice["finish_reason"]
+    return out
+
+
+@probe("streaming.finish_stop_when_cut")
+def _stream_cut_reason(t: ServerTarget) -> str | None:
+    _, raw, _ = _chat_stream(t, max_tokens=1)
+    finishes = _finishes(raw)
+    return _differs("finish_reason of a stream cut short", finishes, {0: "length"})
+
+
+@probe("streaming.finish_length_on_stop")
+def _stream_natural_reason(t: ServerTarget) -> str | None:
+    _, raw, _ = _chat_stream(t)
+    return _differs("finish_reason of a stream that ended", _finishes(raw), {0: "stop"})
+
+
+@probe("completions.finish_length_on_stop")
+def _whole_natural_reason(t: ServerTarget) -> str | None:
+    with https_client(t) as c:
+        reason = _chat(c).json()["choices"][0]["finish_reason"]
+    return _differs("finish_reason of a reply that ended", reason, "stop")
+
+
+@probe("streaming.n_choice_unfinished")
+def _stream_n_finishes(t: ServerTarget) -> str | None:
+    _, raw, _ = _chat_stream(t, max_tokens=2, n=2)
+    finishes = _finishes(raw)
+    return _differs("finish_reason per choice", finishes, {0: "length", 1: "length"})
+
+
+@probe("streaming.unasked_usage_chunk")
+def _unasked_usage(t: ServerTarget) -> str | None:
+    _, raw, _ = _chat_stream(t, max_tokens=2)
+    extra = [c for c in _chunks(raw) if c.get("usage") or c.get("choices") == []]
+    return f"{len(extra)} usage chunk(s) nobody asked for" if extra else None
+
+
 # --- embeddings -----------------------------------------------------------------
 
 

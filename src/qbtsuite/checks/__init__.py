@@ -14,8 +14,9 @@ Families:
 - ``auth``, ``https``, ``ratelimit``, ``uploads``
 - ``payload`` (schemas, usage), ``text``, ``embeddings``, ``models``, ``images``,
   ``audio``
-- ``stream`` (SSE framing), ``chunks`` (chunk semantics), ``timing`` (incremental
-  delivery)
+- ``stream`` (SSE framing), ``chunks`` (chunk semantics), ``streamed`` (a stream
+  judged as the answer it stands for; no usage chunk unasked), ``timing``
+  (incremental delivery)
 """
 
 from __future__ import annotations
@@ -154,6 +155,14 @@ from qbtsuite.checks.stream import (
     sse_is_valid_utf8,
     sse_nothing_after_done_but_comments,
 )
+from qbtsuite.checks.streamed import (
+    finish_reason_stop_at_sequence,
+    sse_finish_reason_stop_at_sequence,
+    sse_no_unasked_usage_chunk,
+    sse_truncated_after_one_token,
+    stopped_at_sequence,
+    stream_answer,
+)
 from qbtsuite.checks.text import (
     choice_text,
     choices_count_is,
@@ -232,6 +241,7 @@ __all__ = [
     "error_type_matches_status",
     "expected_type",
     "finish_reason_is",
+    "finish_reason_stop_at_sequence",
     "hsts_present",
     "id_has_prefix",
     "image_decodes_at",
@@ -279,17 +289,22 @@ __all__ = [
     "sse_errors_use_envelope",
     "sse_events_are_data_only",
     "sse_finish_reason_only_at_end",
+    "sse_finish_reason_stop_at_sequence",
     "sse_first_delta_has_assistant_role",
     "sse_identity_consistent",
     "sse_is_incremental",
     "sse_is_valid_utf8",
+    "sse_no_unasked_usage_chunk",
     "sse_nothing_after_done_but_comments",
     "sse_text_avoids_stop",
+    "sse_truncated_after_one_token",
     "sse_usage_adds_up",
     "sse_usage_chunk_present_and_last",
     "sse_usage_null_on_other_chunks",
     "status_is",
     "still_limited_before_retry_after",
+    "stopped_at_sequence",
+    "stream_answer",
     "stream_text",
     "stream_usage",
     "text_avoids_stop",

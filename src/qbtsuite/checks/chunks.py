@@ -192,7 +192,7 @@ def sse_finish_reason_only_at_end(stream: SSEStream) -> None:
 
 @check
 def sse_choices_count_is(stream: SSEStream, n: int) -> None:
-    """Chunks appear for exactly the choice indexes 0..n-1 (SSE-013)."""
+    """Chunks appear for exactly the choice indexes 0..n-1 (SSE-013; COMP-012 streamed)."""
     indexes = sorted(_by_choice(_content_chunks(stream)))
     if indexes != list(range(n)):
         raise failure(

@@ -115,7 +115,7 @@ class MessagesNotValidated(Fault):
 @fault(
     "chat.finish_reason_missing",
     area="chat",
-    breaks=("CHAT-002", "CHAT-009"),
+    breaks=("CHAT-002", "CHAT-009", "CHAT-014"),
     description="Non-streamed chat choices have finish_reason null",
 )
 class FinishReasonMissing(Fault):
