@@ -17,6 +17,7 @@ The table is printed and written as ``matrix.json`` in the output folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -69,6 +70,9 @@ class Row:
     files_with_key: tuple[str, ...]
     terminal_key_hits: int
     run_folder_mb: float
+    artifacts: tuple[
+        str, ...
+    ]  # report files written (top two levels, no allure-results)
     last_line: str
     server_survived: bool
 
@@ -127,6 +131,19 @@ def _folder_size(root: Path) -> int:
     return total
 
 
+def _artifacts(folder: Path) -> tuple[str, ...]:
+    if not folder.exists():
+        return ()
+    names = [p.relative_to(folder) for p in (*folder.glob("*"), *folder.glob("*/*"))]
+    return tuple(
+        sorted(
+            str(n)
+            for n in names
+            if (folder / n).is_file() and n.parts[0] != "allure-results"
+        )
+    )
+
+
 def _by_form(hits: Sequence[Hit]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for hit in hits:
@@ -161,7 +178,10 @@ def _measure(
     )
     hits = scan_folder(folder, found) if folder.exists() else []
     terminal = sum(sum(scan_file(p, found).values()) for p in (stdout, stderr))
-    last = _last_line(stderr, found) or ("stdout: " + _last_line(stdout, found))
+    last = _last_line(stderr, found)
+    if not last:
+        out = _last_line(stdout, found)
+        last = f"stdout: {out}" if out else "(no output)"
     left = sorted(p.name for p in tmp.iterdir())
     return Row(
         mode=mode,
@@ -181,12 +201,14 @@ def _measure(
         files_with_key=tuple(sorted({h.path for h in hits})),
         terminal_key_hits=terminal,
         run_folder_mb=round(_folder_size(folder) / MIB, 1) if folder.exists() else 0.0,
+        artifacts=_artifacts(folder),
         last_line=last,
         server_survived=server.running,
     )
 
 
 def _mode_rows(
+    large: threading.Lock,
     mode: str,
     commands: Sequence[str],
     out: Path,
@@ -201,7 +223,7 @@ def _mode_rows(
         if cancel.is_set():
             break
         server = ServerChild(mode, base / f"{command}.server", plain=plain, scope=scope)
-        with server as where:
+        with large if MODES[mode].large else contextlib.nullcontext(), server as where:
             row = _measure(mode, command, where, base, limits[command], cancel, server)
         rows.append(row)
         sys.stderr.write(f"  {_line(row)}\n")
@@ -321,6 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rss = args.rss_cap_mb * MIB
     limits = {"run": Limits(args.run_cap, rss), "load": Limits(args.load_cap, rss)}
     cancel = threading.Event()
+    large = threading.Lock()  # modes sending a GiB or more run one at a time
     sys.stderr.write(
         f"hostile matrix: {len(modes)} modes × {', '.join(commands)} → {out}\n"
     )
@@ -328,7 +351,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
             m: pool.submit(
-                _mode_rows, m, commands, out, limits, cancel, args.plain, args.scope
+                _mode_rows,
+                large,
+                m,
+                commands,
+                out,
+                limits,
+                cancel,
+                args.plain,
+                args.scope,
             )
             for m in modes
         }

@@ -71,6 +71,7 @@ class Mode:
     handle: Handler | None = None
     on_connect: OnConnect | None = None
     tls_only: bool = False  # the TLS listener is left raw (the HTTP one behaves)
+    large: bool = False  # sends a GiB or more: measure one such mode at a time
 
     def spoils(self, request: Request, scope: str) -> bool:
         """Whether ``request`` gets this mode's answer (``scope`` "all" includes discovery)."""
@@ -536,12 +537,14 @@ _ALL_MODES = (
         "a valid JSON answer padded to 1 GiB (a padding string), made on the fly, with its true Content-Length",
         Target.ENDPOINTS,
         _huge_body,
+        large=True,
     ),
     Mode(
         "gzip-bomb",
         "~1 MB gzip (Content-Encoding: gzip) inflating to 1 GiB of valid JSON (whitespace) or SSE (a comment line)",
         Target.ENDPOINTS,
         _gzip_bomb,
+        large=True,
     ),
     Mode(
         "huge-headers",
@@ -584,12 +587,14 @@ _ALL_MODES = (
         "200 without Content-Length or chunking, then an endless body at full speed",
         Target.ENDPOINTS,
         _flood,
+        large=True,
     ),
     Mode(
         "sse-endless-line",
         "streams: one event, then a data line that never ends, at full speed; JSON bodies behave",
         Target.ENDPOINTS,
         _sse_endless_line,
+        large=True,
     ),
     Mode(
         "deep-json",
