@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     codes = "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
     p = sub.add_parser(
         "load",
-        help="Run a load profile (Locust, headless) and judge it against SLOs",
+        help="Run a load profile (Locust, headless unless --web) and judge it against SLOs",
         description=f"Run a load profile against the target. Profiles: {names}.",
         epilog=f"Exit codes: {codes}.",
     )
