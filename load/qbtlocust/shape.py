@@ -4,12 +4,15 @@ Locust asks ``tick()`` about once a second. During the timeline it gets the curr
 stage's users; afterwards the users stay (sending nothing new) until every process
 reports that its answers are in, or the plan's ``drain`` time is over. A run whose
 processes are all done earlier (a scripted user finished, or the request cap is
-reached) ends then. Returning None ends a headless run, so every profile finishes
+reached) ends then, and so does a run whose plan's stop file appears (``qbtsuite
+load --slo-abort`` makes it once an SLO can no longer be met). Returning None ends
+the test (headless, or the web UI with ``--autostart``), so every profile finishes
 by itself.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -33,6 +36,8 @@ class ProfileShape(LoadTestShape):
         elapsed = time.perf_counter() - self.start_time
         if type(self).idle_source():
             return None  # every process is done (a script ended, or the cap is hit)
+        if plan.stop_path and os.path.exists(plan.stop_path):
+            return None  # aborted: an SLO can no longer be met
         stage = plan.stage_at(elapsed)
         if stage is not None:
             return stage.users, _spawn_rate(stage)

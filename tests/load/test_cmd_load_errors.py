@@ -27,7 +27,7 @@ def _closed_port() -> int:
 def _run(
     args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
-    code = main(["load", *args, "--output", str(tmp_path / "reports")])
+    code = main(["load", *args, "--reports-dir", str(tmp_path / "reports")])
     out = capsys.readouterr()
     return code, out.err
 

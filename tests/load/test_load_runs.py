@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from qbtsuite.cli import main
+from qbtsuite.reporting.html_style import CSS
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -24,7 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _load(
     args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, dict[str, Any], Path]:
-    code = main(["load", *args, "--output", str(tmp_path)])
+    code = main(["load", *args, "--reports-dir", str(tmp_path)])
     out = capsys.readouterr()
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert run_dir.name.endswith("-load-" + Path(args[0]).stem), out.out
@@ -50,7 +53,7 @@ def _against(
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     """One ``qbtsuite load smoke`` run (embedded server), shared by several tests."""
     output = tmp_path_factory.mktemp("smoke")
-    code = main(["load", "smoke", "--duration", "3", "--output", str(output)])
+    code = main(["load", "smoke", "--duration", "3s", "--reports-dir", str(output)])
     (run_dir,) = list(output.iterdir())
     return code, run_dir
 
@@ -61,7 +64,7 @@ def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
     code, run_dir = smoke
     report = json.loads((run_dir / "load.json").read_text())
     assert code == 0 and report["verdict"] == "pass" and report["exit_code"] == 0
-    assert run_dir.name.endswith("-load-smoke")
+    assert re.fullmatch(r"\d{8}T\d{6}Z-load-smoke", run_dir.name), run_dir.name
     assert report["target"]["embedded"] is True
     for name in ("load.json", "load.md", "load.html", "locust.html", "samples.jsonl"):
         assert (run_dir / name).stat().st_size > 0, name
@@ -97,18 +100,55 @@ def test_the_smoke_profile_runs_end_to_end_and_writes_its_report(
     assert markdown.startswith("## Load: smoke") and "| chat_stream |" in markdown
 
 
+def _junit(run_dir: Path) -> dict[str, ET.Element]:
+    suite = ET.parse(run_dir / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    return {c.get("name", ""): c for c in suite.iter("testcase")}
+
+
 def test_an_slo_breach_is_exit_code_5_and_analyse_rejudges_a_run(
     smoke: tuple[int, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, run_dir = smoke
     code = main(["load", "--analyse", str(run_dir), "--slo", "e2e_p50<1us"])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     report = json.loads((run_dir / "load.json").read_text())
     assert code == 5 and report["verdict"] == "slo-breached"
     assert err.strip() == "SLO breached: e2e_p50<1us"
     assert [v["slo"] for v in report["slo"] if not v["passed"]] == ["e2e_p50<1us"]
     assert len(report["slo"]) == 3  # the profile's two, and the new one
+    p50 = report["endpoints"]["all"]["e2e_ms"]["p50"]
+    measured = f"{p50:.{0 if p50 >= 100 else 1 if p50 >= 10 else 2}f} ms"
+    assert re.search(rf"^    ✗ e2e_p50 < 1 us +{re.escape(measured)}$", out, re.M), out
+    assert re.search(r"^    ✓ error_rate < 1% +0\.00%$", out, re.M), out
+    cases = _junit(run_dir)
+    assert set(cases) == {"error_rate<1%", "e2e_p95<5s", "e2e_p50<1us"}
+    failure = cases["e2e_p50<1us"].find("failure")
+    assert failure is not None and cases["error_rate<1%"].find("failure") is None
+    assert failure.get("message") == (
+        f"Received: e2e_p50 = {measured}. Expected: e2e_p50 < 1 us"
+    )
     assert main(["load", "--analyse", str(run_dir)]) == 0
+    assert _junit(run_dir)["e2e_p95<5s"].find("failure") is None
+
+
+def test_the_report_page_has_the_conformance_look_the_host_and_inline_plots(
+    smoke: tuple[int, Path],
+) -> None:
+    _, run_dir = smoke
+    report = json.loads((run_dir / "load.json").read_text())
+    host = report["target"]["base_url"].split("/")[2]
+    for name in ("report.html", "load.html"):
+        page = (run_dir / name).read_text()
+        assert f"<style>{CSS}" in page, f"{name} is not styled as report.html"
+        images = re.findall(r"<img [^>]*src='([^']*)'", page)
+        assert len(images) == 3, images
+        assert all(src.startswith("data:image/png;base64,") for src in images)
+        assert not re.search(r"(?:href|src)=['\"](?!data:|#)", page), name
+    page = (run_dir / "report.html").read_text()
+    header = page.split("</header>", 1)[0]
+    assert '<header class="verdict ok"><h1>Pass</h1>' in header
+    assert f"· {host}</p>" in header
 
 
 def test_a_master_with_two_workers_on_loopback_reports_both_workers(

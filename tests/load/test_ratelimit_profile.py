@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,17 @@ def _verdicts(report: dict[str, Any], subject: str) -> dict[str, str]:
     return {name: check["verdict"] for name, check in checks.items()}
 
 
-def _run_dir(output: Path) -> tuple[Path, dict[str, Any]]:
-    (run_dir,) = [p for p in output.iterdir() if p.is_dir()]
+def _run_dir(run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """``--output`` is the run folder itself."""
     return run_dir, json.loads((run_dir / "load.json").read_text())
+
+
+def _junit_cases(run_dir: Path) -> dict[tuple[str, str], ET.Element]:
+    suite = ET.parse(run_dir / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    return {
+        (c.get("classname", ""), c.get("name", "")): c for c in suite.iter("testcase")
+    }
 
 
 def test_every_limiter_fault_of_the_catalogue_is_covered_here() -> None:
@@ -60,10 +69,17 @@ def test_the_clean_server_passes_every_limiter_check_at_the_declared_rate(
     # The embedded server, as `qbtsuite load ratelimit` starts it: both low-limit
     # keys under test, each the other's witness with "second".
     code = main(
-        ["load", "ratelimit", "--window", str(WINDOW), "--output", str(tmp_path)]
+        [
+            "load",
+            "ratelimit",
+            "--window",
+            str(WINDOW),
+            "--output",
+            str(tmp_path / "run"),
+        ]
     )
     out = capsys.readouterr()
-    run_dir, report = _run_dir(tmp_path)
+    run_dir, report = _run_dir(tmp_path / "run")
     section = report["ratelimit"]
     assert code == 0, (out.err, section["failed"])
     assert report["verdict"] == "pass" and section["verdict"] == PASS
@@ -94,6 +110,15 @@ def test_the_clean_server_passes_every_limiter_check_at_the_declared_rate(
     assert "### Rate limiter" in summary and "#### Key low_limit_2" in summary
     assert "Rate limiter" in page and "data:image/png;base64," in page
     assert re.search(r"rate limit low_limit: \d+\.\d admitted per window", out.out)
+    cases = _junit_cases(run_dir)
+    judged = [c for c in CHECKS if c != "latency"]
+    expected = {
+        (f"load.ratelimit.ratelimit.{key}", check)
+        for key in ("low_limit", "low_limit_2")
+        for check in judged
+    }
+    assert set(cases) == expected, sorted(cases)
+    assert all(len(case) == 0 for case in cases.values()), "every check passed"
 
 
 @pytest.mark.parametrize("fault", sorted(BREAKS))
@@ -138,3 +163,8 @@ def test_a_limiter_fault_fails_the_check_it_breaks_and_no_other(
     assert failed == [BREAKS[fault]], verdicts
     assert code == 6 and report["verdict"] == "ratelimit-failed"
     assert f"rate-limit check failed: low_limit: {BREAKS[fault]}" in err
+    cases = _junit_cases(output)
+    failing = sorted(
+        name for (_, name), c in cases.items() if c.find("failure") is not None
+    )
+    assert failing == [BREAKS[fault]], failing

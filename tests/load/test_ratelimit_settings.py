@@ -82,7 +82,8 @@ def test_another_role_reads_its_key_from_its_own_variable() -> None:
         ({"keys": ["bad role"]}, "bad key role"),
         ({"overdrive": 1.0}, "above 1"),
         ({"colour": 1}, "unknown [ratelimit] setting"),
-        ({"window": "6"}, "expected a number"),
+        ({"window": "6 windows"}, "ratelimit.window '6 windows': expected e.g. 90s"),
+        ({"overdrive": "2x"}, "expected a number"),
         ({"boundary_before": 3.0}, "half a window"),
     ],
 )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from qbtsuite.errors import ConfigError
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.loadtest.durations import parse_duration
 from qbtsuite.loadtest.profile import Overrides, profile_names
 from qbtsuite.loadtest.report import EXIT_CODES
-from qbtsuite.loadtest.run import LoadRequest, LoadResult, analyse, run_load
+from qbtsuite.loadtest.run import LoadRequest, LoadResult, WebUI, analyse, run_load
+from qbtsuite.loadtest.terminal import marks_for, render_summary
 
 __all__ = ["register", "run"]
 
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     codes = "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
     p = sub.add_parser(
         "load",
-        help="Run a load profile (Locust, headless) and judge it against SLOs",
+        help="Run a load profile (Locust, headless unless --web) and judge it against SLOs",
         description=f"Run a load profile against the target. Profiles: {names}.",
         epilog=f"Exit codes: {codes}.",
     )
@@ -59,8 +61,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--users", type=int, help="peak users (closed loop) or cap")
     p.add_argument("--rate", type=float, help="peak arrivals per second (open loop)")
-    p.add_argument("--duration", type=float, help="seconds of the whole timeline")
-    p.add_argument("--warmup", type=float, help="seconds excluded from figures")
+    p.add_argument(
+        "-t",
+        "--duration",
+        metavar="DURATION",
+        help="the whole timeline, every stage scaled: 90s, 1m30s, 2h, 500ms "
+        "(a plain number is seconds)",
+    )
+    p.add_argument(
+        "--warmup",
+        metavar="DURATION",
+        help="the start excluded from figures, e.g. 5s",
+    )
     p.add_argument("--max-requests", type=int, help="hard cap on requests")
     p.add_argument(
         "--retries", type=int, help="client retries of a 429 (default 0: none)"
@@ -83,10 +95,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     limiter.add_argument(
         "--window",
-        type=float,
-        metavar="SECONDS",
-        help="the limit's window (default 6 on the embedded server, which is started "
-        "with it; 60 with --base-url)",
+        metavar="DURATION",
+        help="the limit's window (default 6s on the embedded server, which is started "
+        "with it; 1m with --base-url)",
     )
     limiter.add_argument(
         "--windows",
@@ -103,16 +114,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "'error_rate<1%%' (repeatable; replaces the profile's on the same metric)",
     )
     p.add_argument(
+        "--slo-abort",
+        action="store_true",
+        help="stop the run as soon as an SLO can no longer be met, whatever the "
+        "remaining requests do (never during the warm-up); exit code 5",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=0,
         help="run a Locust master with N local worker processes (default: one process)",
     )
     p.add_argument(
-        "--output",
+        "--web",
+        action="store_true",
+        help="show Locust's web UI on 127.0.0.1 while the run goes (it still ends "
+        "by itself); default: headless",
+    )
+    p.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="port of the web UI (default: a free one; implies --web)",
+    )
+    p.add_argument(
+        "--reports-dir",
         type=Path,
         default=Path("reports"),
-        help="folder for the run folder <timestamp>-load-<profile> (default: reports)",
+        metavar="DIR",
+        help="parent of the run folder (default: reports/)",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="exact run folder, new or empty "
+        "(default: <reports-dir>/<UTC time>-load-<profile>)",
     )
     p.set_defaults(func=run)
 
@@ -121,9 +158,41 @@ def run(args: argparse.Namespace) -> int:
     if (args.profile is None) == (args.analyse is None):
         print("error: give a PROFILE, or --analyse DIR (not both)", file=sys.stderr)
         return ExitCode.USAGE
-    if args.analyse is not None:
-        return _print(analyse(args.analyse, tuple(args.slo)))
-    request = LoadRequest(
+    try:
+        if args.analyse is not None:
+            _only_for_a_run(args)
+            return _print(analyse(args.analyse, tuple(args.slo)))
+        request = _request(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    return _print(run_load(request, say=_say))
+
+
+def _only_for_a_run(args: argparse.Namespace) -> None:
+    """``--analyse`` reads a folder: the options of a run have no meaning there."""
+    given = [
+        flag
+        for flag, value in (
+            ("--web", args.web or args.web_port is not None),
+            ("--slo-abort", args.slo_abort),
+            ("--output", args.output is not None),
+        )
+        if value
+    ]
+    if given:
+        raise ConfigError(f"{', '.join(given)} apply to a load run, not to --analyse")
+
+
+def _duration(text: str | None, flag: str) -> float | None:
+    return None if text is None else parse_duration(text, flag)
+
+
+def _request(args: argparse.Namespace) -> LoadRequest:
+    web = None
+    if args.web or args.web_port is not None:
+        web = WebUI(port=args.web_port or 0)
+    return LoadRequest(
         profile=args.profile,
         base_url=args.base_url,
         ca=args.ca,
@@ -131,20 +200,26 @@ def run(args: argparse.Namespace) -> int:
         overrides=Overrides(
             users=args.users,
             rate=args.rate,
-            duration=args.duration,
-            warmup=args.warmup,
+            duration=_duration(args.duration, "--duration"),
+            warmup=_duration(args.warmup, "--warmup"),
             max_requests=args.max_requests,
             retries=args.retries,
             keys=args.keys,
             declared_limit=args.declared_limit,
-            window=args.window,
+            window=_duration(args.window, "--window"),
             windows=args.windows,
         ),
         slo=tuple(args.slo),
         workers=args.workers,
         output=args.output,
+        reports_dir=args.reports_dir,
+        web=web,
+        slo_abort=args.slo_abort,
     )
-    return _print(run_load(request))
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
 
 
 def _roles(text: str) -> tuple[str, ...]:
@@ -156,56 +231,9 @@ def _roles(text: str) -> tuple[str, ...]:
 
 def _print(result: LoadResult) -> int:
     if result.report is not None:
-        _summary(result.report)
+        print(render_summary(result.report, marks_for(sys.stdout.encoding)))
     if result.run_dir is not None:
         print(f"run folder: {result.run_dir}")
     stream = sys.stdout if result.exit_code == 0 else sys.stderr
     print(result.message, file=stream)
     return result.exit_code
-
-
-def _summary(report: dict[str, Any]) -> None:
-    w = report["window"]
-    print(
-        f"load {report['profile']}: {report['target']['base_url']}, "
-        f"{w['measured_s']:.1f} s measured after {w['warmup_s']:.1f} s warm-up"
-    )
-    for name, ep in report["endpoints"].items():
-        o = ep["outcomes"]
-        line = (
-            f"  {name:<19} {ep['requests']:>6} req  ok {o['ok']}  429 "
-            f"{o['rate-limited']}  failed {o['failed']}  error {o['error']}  "
-            f"{ep['requests_per_s']:.1f} req/s"
-        )
-        for label, key in (("TTFT", "ttft_ms"), ("ITL", "itl_ms"), ("e2e", "e2e_ms")):
-            if ep[key].get("count"):
-                line += f"  {label} p50 {ep[key]['p50']:.1f} ms"
-        print(line)
-    arrival = report["arrival"]
-    if arrival.get("open_loop"):
-        print(
-            f"  offered {arrival['offered_rps']:.2f} req/s, "
-            f"achieved {arrival['achieved_rps']:.2f} req/s"
-        )
-    for v in report["slo"]:
-        state = "met" if v["passed"] else "BREACHED"
-        print(f"  SLO {v['slo']}: {state} (measured {v['value']})")
-    limiter = report.get("ratelimit")
-    if limiter is not None:
-        _limiter_summary(limiter)
-
-
-def _limiter_summary(limiter: dict[str, Any]) -> None:
-    declared = limiter["settings"]["declared_limit"]
-    for subject, key in limiter["keys"].items():
-        verdicts = ", ".join(
-            f"{name} {'FAIL' if check['verdict'] == 'fail' else check['verdict']}"
-            for name, check in key["checks"].items()
-            if check["verdict"] != "info"
-        )
-        rate = key["checks"]["limit"]["figures"].get("admitted_per_window")
-        shown = f"{rate:.1f}" if rate is not None else "–"
-        print(
-            f"  rate limit {subject}: {shown} admitted per window (declared "
-            f"{declared}); {verdicts}"
-        )

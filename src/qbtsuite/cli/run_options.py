@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from qbtsuite.errors import ConfigError
 from qbtsuite.harness.options import add_cli_options
+from qbtsuite.rundir import fresh_run_dir
 
 __all__ = ["add_run_options", "check_selection", "new_run_dir"]
 
@@ -64,16 +64,11 @@ def check_selection(areas: Sequence[str], requirements: Sequence[str]) -> None:
 
 
 def new_run_dir(output: Path | None, reports_dir: Path, profile: str) -> Path:
-    """The run folder: ``output`` if given, else a fresh ``<UTC time>-<profile>``."""
-    if output is not None:
-        folder = output
-    else:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        folder = reports_dir / f"{stamp}-{profile}"
-        suffix = 2
-        while folder.exists():
-            folder = reports_dir / f"{stamp}-{profile}-{suffix}"
-            suffix += 1
+    """The run folder: ``output`` if given, else a fresh ``<UTC time>-<profile>``
+    under ``reports_dir`` (:mod:`qbtsuite.rundir`, shared with ``qbtsuite load``)."""
+    if output is None:
+        return fresh_run_dir(reports_dir, profile)
+    folder = output
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

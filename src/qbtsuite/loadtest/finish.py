@@ -6,10 +6,13 @@ checks), draws the plots and writes ``load.json``, ``load.md``, ``load.html``,
 ``qbtsuite load --analyse DIR`` for a folder whose samples came from elsewhere (a
 master with workers on several machines).
 
+A run ended early by ``--slo-abort`` is judged over what it sent: its window ends
+where it was aborted, and ``load.json`` says why (``aborted``).
+
 Exit codes: 0 every SLO met (and every limiter check passed); 4 the load generator
-failed (crashed, timed out or recorded nothing); 5 an SLO was breached; 6 a limiter
-check failed (ratelimit profile; it wins over 5, the limiter being what that profile
-is for).
+failed (crashed, timed out or recorded nothing); 5 an SLO was breached (an aborted
+run included); 6 a limiter check failed (ratelimit profile; it wins over 5, the
+limiter being what that profile is for).
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ def finish(
 ) -> Finished:
     """Read the samples of ``run_dir`` and write its report; see the module doc."""
     sset = read_samples(run_dir / "samples.jsonl")
+    planned = plan.duration
+    if locust.aborted is not None:
+        plan = plan.truncated(locust.aborted.at_s)
     if not sset.samples:
         return Finished(
             ExitCode.INCOMPLETE,
@@ -71,6 +77,8 @@ def finish(
     verdicts = evaluate(objectives, figs)
     limiter = _limiter(run_dir, plan, sset, figs["window"]["t0"])
     report = _report(plan, target, figs, verdicts, locust, sset, workers, limiter)
+    if locust.aborted is not None:
+        report["aborted"] = locust.aborted.to_json() | {"planned_s": planned}
     if started is not None:
         report["started"] = started.isoformat(timespec="seconds")
     report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -112,7 +120,7 @@ def _report(
     limiter: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     broken = locust.exit_code != 0 or locust.timed_out
-    breached = any(not v.passed for v in verdicts)
+    breached = any(not v.passed for v in verdicts) or locust.aborted is not None
     limited = limiter is not None and bool(limiter["failed"])
     if broken:
         code, verdict = ExitCode.INCOMPLETE, "internal-error"
@@ -123,7 +131,7 @@ def _report(
     else:
         code, verdict = ExitCode.OK, "pass"
     plan_data = asdict(plan)
-    for private in ("base_url", "ca", "samples_path"):
+    for private in ("base_url", "ca", "samples_path", "stop_path"):
         plan_data.pop(private)
     plan_data["open_loop"] = plan.open_loop
     return {
@@ -140,6 +148,7 @@ def _report(
             "locust_exit_code": locust.exit_code,
             "worker_exit_codes": list(locust.worker_exit_codes),
             "timed_out": locust.timed_out,
+            "web_ui": locust.web_url,
             "seconds": round(locust.seconds, 3),
             "processes_reported": len(sset.done),
             "samples_complete": sset.complete,
@@ -155,6 +164,7 @@ def _report(
             "plan": "plan.json",
             "locust_csv": "locust_stats.csv",
             "locust_html": "locust.html",
+            "junit": "junit.xml",
             "markdown": "load.md",
             "html": "load.html",
             "summary": "summary.md",
@@ -191,6 +201,13 @@ def _verdict_message(report: dict[str, Any], locust: LocustRun) -> str:
             "see locust.log and locust_exceptions.csv"
         )
     failed = [v["slo"] for v in report["slo"] if not v["passed"]]
+    aborted = report.get("aborted")
+    if aborted is not None:
+        head = (
+            f"aborted at {aborted['at_s']:.1f} s of {aborted['planned_s']:g} s: "
+            f"{aborted['reason']}"
+        )
+        return head + ("; SLO breached: " + ", ".join(failed) if failed else "")
     limiter = report.get("ratelimit")
     if limiter is not None and limiter["failed"]:
         message = "rate-limit check failed: " + ", ".join(limiter["failed"])

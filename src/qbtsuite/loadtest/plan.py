@@ -103,6 +103,7 @@ class Plan:
     request: RequestSettings = field(default_factory=RequestSettings)
     ca: str | None = None  # CA bundle to trust (None: the system store)
     samples_path: str = "samples.jsonl"  # where the master writes every sample
+    stop_path: str = ""  # --slo-abort: this file appearing ends the test early
     seed: int | None = None
     ratelimit: RateLimitSettings | None = None  # user "ratelimit" only
 
@@ -151,6 +152,17 @@ class Plan:
 
     def with_changes(self, **changes: Any) -> Plan:
         return replace(self, **changes)
+
+    def truncated(self, at: float) -> Plan:
+        """The plan of a run that ended ``at`` seconds after t0 (an aborted run):
+        the stages cut there, so the window and the offered rate end there too."""
+        stages, start = [], 0.0
+        for stage in self.stages:
+            if start >= at:
+                break
+            stages.append(replace(stage, duration=min(stage.duration, at - start)))
+            start += stage.duration
+        return replace(self, stages=tuple(stages)) if stages else self
 
 
 def _cumulative(stages: tuple[Stage, ...], t: float) -> float:

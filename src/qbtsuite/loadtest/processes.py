@@ -1,4 +1,9 @@
-"""Run Locust headless in child processes: one local process, or a master and N workers.
+"""Run Locust in child processes: one local process, or a master and N workers.
+
+Headless by default. With a :class:`WebUI` the master (or the local process) serves
+Locust's web UI on 127.0.0.1 only and starts the test at once (``--autostart``); the
+profile's shape still ends the test, and ``--autoquit`` closes the UI a few seconds
+later, so the run ends by itself either way.
 
 Locust monkey-patches the standard library for gevent as soon as it is imported, so
 it never runs inside this process (nor inside a pytest run): it runs as
@@ -17,17 +22,33 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from qbtsuite.loadtest.abort import Abort
 from qbtsuite.loadtest.plan import USER_CLASSES, Plan
 from qbtsuite.resources import data_dir
 
-__all__ = ["LocustRun", "run_locust"]
+__all__ = ["WEB_LINGER", "LocustRun", "WebUI", "locust_command", "run_locust"]
 
 _STARTUP_GRACE = 45.0  # seconds for Locust (and its workers) to start and connect
 _TERM_GRACE = 10.0
+_WATCH_EVERY = 0.5  # seconds between two looks at the samples (--slo-abort)
+WEB_LINGER = 3  # seconds the web UI stays up once the test is over (--autoquit)
+
+
+@dataclass(frozen=True, slots=True)
+class WebUI:
+    """Locust's web UI: always on loopback, never on every interface."""
+
+    host: ClassVar[str] = "127.0.0.1"
+    port: int = 0  # 0: the run picks a free one before starting Locust
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +59,8 @@ class LocustRun:
     timed_out: bool
     seconds: float
     worker_exit_codes: tuple[int, ...]
+    web_url: str | None = None  # where the web UI was served (None: headless)
+    aborted: Abort | None = None  # --slo-abort: the SLO that ended the run early
 
 
 def _free_port() -> int:
@@ -47,17 +70,53 @@ def _free_port() -> int:
         return port
 
 
-def _base_command(plan: Plan) -> list[str]:
+def _base_command(plan: Plan, mode: list[str]) -> list[str]:
     return [
         sys.executable,
         "-m",
         "locust",
         "-f",
         str(data_dir("load") / "locustfile.py"),
-        "--headless",
+        *mode,
         "--loglevel=INFO",
         USER_CLASSES[plan.user],
     ]
+
+
+def _ui_options(web: WebUI | None) -> list[str]:
+    """Headless, or the web UI bound to loopback with the test started at once."""
+    if web is None:
+        return ["--headless"]
+    return [
+        "--autostart",
+        f"--autoquit={WEB_LINGER}",
+        f"--web-host={web.host}",
+        f"--web-port={web.port}",
+    ]
+
+
+def locust_command(
+    plan: Plan, run_dir: Path, web: WebUI | None = None, master_port: int | None = None
+) -> list[str]:
+    """The master's (or the single process's) command line."""
+    command = [
+        *_base_command(plan, _ui_options(web)),
+        "--csv",
+        str(run_dir / "locust"),
+        "--html",
+        str(run_dir / "locust.html"),
+        "--logfile",
+        str(run_dir / "locust.log"),
+        "--stop-timeout",
+        str(max(1, int(plan.timeout))),
+    ]
+    if master_port is not None:
+        command += [
+            "--master",
+            "--master-bind-host=127.0.0.1",
+            f"--master-bind-port={master_port}",
+        ]
+    return command
 
 
 def _spawn(
@@ -102,48 +161,58 @@ def _end(proc: subprocess.Popen[bytes], patience: float) -> None:
 
 
 def run_locust(
-    plan: Plan, keys: Mapping[str, str], run_dir: Path, workers: int = 0
+    plan: Plan,
+    keys: Mapping[str, str],
+    run_dir: Path,
+    workers: int = 0,
+    web: WebUI | None = None,
+    watch: Callable[[], Abort | None] | None = None,
 ) -> LocustRun:
-    """Run the plan; Locust's CSV and HTML land in ``run_dir``. Blocks until done."""
+    """Run the plan; Locust's CSV and HTML land in ``run_dir``. Blocks until done.
+
+    ``watch`` is asked every half second while the test runs; when it names an
+    SLO, the test is ended early through the plan's stop file (the load shape
+    sees it, so Locust stops as it does at the end of a profile).
+    """
     env = dict(os.environ)
     env["QBTSUITE_LOAD_PLAN"] = plan.to_json()
     env["QBTSUITE_LOAD_KEYS"] = json.dumps({r: keys[r] for r in plan.keys})
     env.pop("PYTEST_CURRENT_TEST", None)
-    master = [
-        *_base_command(plan),
-        "--csv",
-        str(run_dir / "locust"),
-        "--html",
-        str(run_dir / "locust.html"),
-        "--logfile",
-        str(run_dir / "locust.log"),
-        "--stop-timeout",
-        str(max(1, int(plan.timeout))),
-    ]
-    worker_procs: list[subprocess.Popen[bytes]] = []
+    port = _free_port() if workers else None
+    master = locust_command(plan, run_dir, web, port)
     if workers:
-        port = _free_port()
         master += [
-            "--master",
-            "--master-bind-host=127.0.0.1",
-            f"--master-bind-port={port}",
             f"--expect-workers={workers}",
             f"--expect-workers-max-wait={int(_STARTUP_GRACE)}",
         ]
+    worker_procs: list[subprocess.Popen[bytes]] = []
+    linger = WEB_LINGER if web is not None else 0
     started = time.monotonic()
     main = _spawn(master, env, run_dir / "locust-master.out")
+    aborted: Abort | None = None
     try:
         for i in range(workers):
             command = [
-                *_base_command(plan),
+                *_base_command(plan, ["--headless"]),
                 "--worker",
                 "--master-host=127.0.0.1",
                 f"--master-port={port}",
             ]
             out = run_dir / f"locust-worker-{i}.out"
             worker_procs.append(_spawn(command, env, out))
-        deadline = plan.duration + plan.drain + _STARTUP_GRACE
-        timed_out = not _wait(main, deadline)
+        deadline = started + plan.duration + plan.drain + _STARTUP_GRACE + linger
+        timed_out = False
+        while not _wait(main, min(deadline - time.monotonic(), _WATCH_EVERY)):
+            if time.monotonic() >= deadline:
+                timed_out = aborted is None
+                break
+            if watch is not None and aborted is None:
+                aborted = watch()
+                if aborted is not None and plan.stop_path:
+                    Path(plan.stop_path).touch()
+                    # users get the request timeout to finish what is in flight
+                    end = time.monotonic() + plan.timeout + _TERM_GRACE + linger
+                    deadline = min(deadline, end)
     finally:  # whatever happens here (even ^C), no child outlives the run
         _end(main, 0.0)  # still running here only after a timeout or an interrupt
         for proc in worker_procs:
@@ -154,4 +223,6 @@ def run_locust(
         timed_out=timed_out,
         seconds=time.monotonic() - started,
         worker_exit_codes=codes,
+        web_url=None if web is None else web.url,
+        aborted=aborted,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qbtsuite.errors import ConfigError
+from qbtsuite.loadtest.durations import parse_duration
 from qbtsuite.loadtest.plan import ENDPOINTS, Plan, RequestSettings, Stage, scale_stages
 from qbtsuite.loadtest.ratelimit.settings import (
     RateLimitSettings,
@@ -144,12 +145,13 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
                 f"{where}: a mixed profile needs [mix] weights >= 0 for {_names()}"
             )
     think = data.get("think_time", [0.0, 0.0])
-    if (
-        not isinstance(think, list)
-        or len(think) != 2
-        or not 0 <= finite_number(think[0], where) <= finite_number(think[1], where)
-    ):
-        raise ConfigError(f"{where}: think_time must be [min, max] seconds")
+    if not isinstance(think, list) or len(think) != 2:
+        raise ConfigError(f"{where}: think_time must be [min, max] (durations)")
+    low, high = (parse_duration(t, f"{where}: think_time") for t in think)
+    if not 0 <= low <= high:
+        raise ConfigError(
+            f"{where}: think_time must be [min, max] with 0 <= min <= max"
+        )
     plan = Plan(
         profile=name,
         base_url="",
@@ -157,13 +159,13 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
         user=user,
         mix=mix,
         description=_get(data, "description", str, "", where),
-        warmup=_nonneg(data, "warmup", 1.0, where),
-        drain=_nonneg(data, "drain", 5.0, where),
-        think_time=(float(think[0]), float(think[1])),
+        warmup=_duration(data, "warmup", 1.0, where),
+        drain=_duration(data, "drain", 5.0, where),
+        think_time=(low, high),
         max_requests=_positive_int(data, "max_requests", 1000, where),
         retries=_positive_int(data, "retries", 0, where, minimum=0),
-        retry_cap=_nonneg(data, "retry_cap", 10.0, where),
-        timeout=_nonneg(data, "timeout", 60.0, where),
+        retry_cap=_duration(data, "retry_cap", 10.0, where),
+        timeout=_duration(data, "timeout", 60.0, where),
         keys=_keys(data, where),
         request=_request(data.get("request", {}), where),
         seed=_get(data, "seed", int, 0, where) if "seed" in data else None,
@@ -176,10 +178,8 @@ def _parse(name: str, data: dict[str, Any]) -> Profile:
     args: list[str] = []
     for key, option in _EMBEDDED.items():
         if key in embedded:
-            args += [
-                option,
-                str(finite_number(embedded[key], f"{where}: embedded.{key}")),
-            ]
+            seconds = parse_duration(embedded[key], f"{where}: embedded.{key}")
+            args += [option, f"{seconds:g}"]
     return Profile(name, plan, tuple(str(s) for s in slo), tuple(args))
 
 
@@ -202,7 +202,7 @@ def _ratelimit_profile(name: str, data: dict[str, Any], where: str) -> Profile:
             description=_get(data, "description", str, "", where),
             warmup=0.0,
             drain=5.0,
-            timeout=_nonneg(data, "timeout", 30.0, where),
+            timeout=_duration(data, "timeout", 30.0, where),
             request=_request(data.get("request", {}), where),
             seed=_get(data, "seed", int, 0, where) if "seed" in data else None,
         ),
@@ -247,8 +247,9 @@ def _positive_int(
     return int(value)
 
 
-def _nonneg(data: dict[str, Any], key: str, default: float, where: str) -> float:
-    value = finite_number(data.get(key, default), f"{where}: {key}")
+def _duration(data: dict[str, Any], key: str, default: float, where: str) -> float:
+    """A duration setting (seconds, or ``90s``, ``1m30s``, ``500ms``), >= 0."""
+    value = parse_duration(data.get(key, default), f"{where}: {key}")
     if value < 0:
         raise ConfigError(f"{where}: {key} must be >= 0")
     return value
@@ -274,7 +275,7 @@ def _stages(raw: Any, where: str) -> tuple[Stage, ...]:
             "spawn_rate",
         }:
             raise ConfigError(f"{at} may set duration, users, rate and spawn_rate only")
-        duration = finite_number(entry.get("duration"), f"{at}.duration")
+        duration = parse_duration(entry.get("duration"), f"{at}.duration")
         users = entry.get("users")
         if not isinstance(users, int) or isinstance(users, bool) or users < 1:
             raise ConfigError(f"{at}.users must be a positive integer")

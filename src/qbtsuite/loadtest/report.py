@@ -5,8 +5,11 @@ metric, requests/s, output tokens/s; offered vs achieved rate; SLO verdicts; for
 ratelimit profile, its ``ratelimit`` section). :func:`markdown_section` and
 :func:`html_fragment` render it for ``summary.md`` and ``report.html``; both take the
 parsed ``load.json`` so any report writer can include a load run it finds on disk.
-The run folder gets its own ``summary.md`` and ``report.html`` (plots embedded) made
-of these sections. Keys never appear: the record knows key *roles* only.
+The run folder gets its own ``summary.md``, ``junit.xml`` and ``report.html`` made
+of these sections; ``report.html`` and ``load.html`` have the conformance report's
+look (:mod:`qbtsuite.reporting.html_style`), the target's host in the header, and
+their plots inline as data URIs, so each page opens from disk alone. Keys never
+appear: the record knows key *roles* only.
 """
 
 from __future__ import annotations
@@ -16,16 +19,22 @@ import html
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.loadtest.junit import write_junit
 from qbtsuite.loadtest.ratelimit import report as limiter_report
+from qbtsuite.loadtest.slo import format_measured
+from qbtsuite.reporting.html_style import CSS
 
 __all__ = [
     "DEFINITIONS",
     "EXIT_CODES",
     "html_fragment",
+    "html_page",
     "markdown_section",
     "read_report",
+    "target_host",
     "write_report",
 ]
 
@@ -47,10 +56,26 @@ EXIT_CODES = {
     ExitCode.SLO_BREACHED: "an SLO was breached",
     ExitCode.LIMITER_FAILED: "a rate-limit check failed (ratelimit profile)",
 }
-_STYLE = (
-    "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-    "td,th{border:1px solid #ccc;padding:2px 6px}td.fail{background:#ffcdd2}"
-    "td.pass{background:#c8e6c9}img{max-width:100%}</style>"
+# The conformance report's stylesheet, and the few rules only a load page needs.
+_LOAD_CSS = (
+    "figure{margin:16px 0}figure img{max-width:100%;height:auto;"
+    "border:1px solid var(--line);border-radius:6px}"
+    "td.pass{color:var(--pass);font-weight:600}td.fail{color:var(--fail);font-weight:600}"
+    "td.not-judged,td.incomplete{color:var(--warn);font-weight:600}"
+    ".qbt-load dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px}"
+    ".qbt-load dt{color:#57606a}.qbt-load dd{margin:0}"
+)
+_VERDICTS = {  # verdict → (headline, header colour of html_style)
+    "pass": ("Pass", "ok"),
+    "slo-breached": ("SLO breached", "bad"),
+    "ratelimit-failed": ("Rate-limit check failed", "bad"),
+    "internal-error": ("Internal error", "meh"),
+}
+_CHIPS = (  # outcome → colour class of html_style
+    ("ok", "o-pass"),
+    ("rate-limited", "o-warn"),
+    ("failed", "o-fail"),
+    ("error", "o-error"),
 )
 _COLUMNS = (
     ("requests", "requests"),
@@ -62,26 +87,87 @@ _COLUMNS = (
 
 
 def write_report(run_dir: Path, report: dict[str, Any]) -> None:
-    """Write ``load.json``, ``load.md`` and a standalone ``load.html``."""
+    """Write ``load.json``, ``load.md``, ``load.html``, ``summary.md``, ``junit.xml``
+    and ``report.html``."""
     (run_dir / "load.json").write_text(
         json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )
     (run_dir / "load.md").write_text(markdown_section(report), encoding="utf-8")
-    page = (
-        "<!doctype html>\n<html><head><meta charset='utf-8'>"
-        f"<title>Load: {html.escape(report['profile'])}</title></head><body>\n"
-        f"{html_fragment(report)}\n</body></html>\n"
+    (run_dir / "load.html").write_text(
+        html_page(report, run_dir, header=False), encoding="utf-8"
     )
-    (run_dir / "load.html").write_text(page, encoding="utf-8")
     summary = "# qbtsuite load run\n\n" + markdown_section(report)
     (run_dir / "summary.md").write_text(summary, encoding="utf-8")
-    title = html.escape(f"qbtsuite load run: {report['profile']}")
-    full = (
-        "<!doctype html>\n<html><head><meta charset='utf-8'>"
-        f"<title>{title}</title>{_STYLE}</head><body>\n<h1>{title}</h1>\n"
-        f"{html_fragment(report, run_dir)}\n</body></html>\n"
+    write_junit(run_dir, report)
+    (run_dir / "report.html").write_text(html_page(report, run_dir), encoding="utf-8")
+
+
+def target_host(report: dict[str, Any]) -> str:
+    """``host[:port]`` of the target, for headings."""
+    return urlsplit(str(report["target"]["base_url"])).netloc or "?"
+
+
+def _header(report: dict[str, Any]) -> str:
+    esc = html.escape
+    headline, colour = _VERDICTS.get(report["verdict"], (report["verdict"], "meh"))
+    w, gen = report["window"], report["generator"]
+    target = str(report["target"]["base_url"])
+    if report["target"].get("embedded"):
+        target += " (embedded reference server)"
+    facts = [
+        ("Target", target),
+        ("Profile", f"{report['profile']}: {report.get('description', '')}"),
+        ("Started", str(report.get("started", "–"))),
+        (
+            "Window",
+            f"{w['measured_s']:.1f} s measured after {w['warmup_s']:.1f} s warm-up",
+        ),
+        (
+            "Generator",
+            f"Locust {gen['locust_version']}, {gen['processes']} process(es)"
+            + (f", master + {gen['workers']} workers" if gen["workers"] else ""),
+        ),
+        (
+            "Exit code",
+            f"{report['exit_code']}: {EXIT_CODES.get(report['exit_code'], '?')}",
+        ),
+    ]
+    aborted = report.get("aborted")
+    if aborted:
+        facts.append(("Aborted", f"at {aborted['at_s']:.1f} s: {aborted['reason']}"))
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
+    counts = report["endpoints"]["all"]["outcomes"]
+    chips = "".join(
+        f'<div class="chip {css}"><b>{int(counts.get(o, 0))}</b>{esc(o)}</div>'
+        for o, css in _CHIPS
     )
-    (run_dir / "report.html").write_text(full, encoding="utf-8")
+    return (
+        f'<header class="verdict {colour}"><h1>{esc(headline)}</h1>'
+        f"<p>Qubittron API load · {esc(report['profile'])} · "
+        f"{esc(target_host(report))}</p></header>"
+        f'<section class="facts"><dl>{rows}</dl><div class="chips">{chips}</div>'
+        "</section>"
+    )
+
+
+def html_page(
+    report: dict[str, Any], run_dir: Path | None = None, header: bool = True
+) -> str:
+    """A whole page, styled as the conformance report; with ``run_dir`` the plots
+    are inline, so the page opens from disk alone. ``header``: the verdict banner
+    and facts (``report.html``); without, the section alone (``load.html``)."""
+    esc = html.escape
+    title = f"Qubittron load — {report['profile']} on {target_host(report)}: {report['verdict']}"
+    top = _header(report) if header else ""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{CSS}{_LOAD_CSS}</style></head>"
+        f"<body><main>{top}\n{html_fragment(report, run_dir)}\n"
+        f"<footer>Generated by qbtsuite "
+        f"{esc(str(report['generator']['qbtsuite_version']))} from load.json.</footer>"
+        "</main></body></html>\n"
+    )
 
 
 def read_report(run_dir: Path) -> dict[str, Any]:
@@ -130,12 +216,7 @@ _HEAD = [
 
 
 def _verdict_value(v: dict[str, Any]) -> str:
-    if v["value"] is None:
-        return "no data"
-    unit = {"ms": " ms", "fraction": "", "per_s": " /s", "ratio": ""}[v["unit"]]
-    if v["unit"] == "fraction":
-        return f"{v['value'] * 100:.2f}%"
-    return f"{v['value']:.3f}{unit}"
+    return format_measured(v["unit"], v["value"])
 
 
 def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
@@ -176,6 +257,14 @@ def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
             f"differ between usage and the content-event count; "
             f"{check['usage_missing']} without usage.",
         ]
+    aborted = report.get("aborted")
+    if aborted:
+        lines += [
+            "",
+            f"**Aborted** at {aborted['at_s']:.1f} s of {aborted['planned_s']:g} s "
+            f"(`--slo-abort`): {aborted['reason']}. The figures are of the requests "
+            "sent until then.",
+        ]
     if report["slo"]:
         lines += ["", "| SLO | measured | verdict |", "|---|---|---|"]
         for v in report["slo"]:
@@ -198,13 +287,28 @@ def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
     return "\n".join(lines)
 
 
+class _Markup(str):
+    """Cell content that is HTML already (a badge), not text to escape."""
+
+
+def _cell(text: str, first: bool) -> str:
+    """A cell; figures are right-aligned (``td.num`` of the stylesheet)."""
+    numeric = not first and (text[:1].isdigit() or text == "–")
+    css = " class='num'" if numeric else ""
+    shown = text if isinstance(text, _Markup) else html.escape(text)
+    return f"<td{css}>{shown}</td>"
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+        "<tr>" + "".join(_cell(c, i == 0) for i, c in enumerate(row)) + "</tr>"
         for row in rows
     )
-    return f"<table class='qbt-load-table'><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<table class='qbt-load-table'><thead><tr>{th}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def html_fragment(
@@ -231,12 +335,26 @@ def html_fragment(
         + "</p>",
         _table(_HEAD, _rows(report)),
     ]
+    aborted = report.get("aborted")
+    if aborted:
+        parts.append(
+            "<div class='card'><p><b>Aborted</b> at "
+            + esc(f"{aborted['at_s']:.1f} s of {aborted['planned_s']:g} s")
+            + f" (--slo-abort): {esc(aborted['reason'])}</p>"
+            "<p class='note'>The figures are of the requests sent until then.</p></div>"
+        )
     if report["slo"]:
         rows = [
-            [v["slo"], _verdict_value(v), "met" if v["passed"] else "BREACHED"]
+            [
+                v["slo"],
+                _verdict_value(v),
+                _Markup("<span class='badge o-pass'>met</span>")
+                if v["passed"]
+                else _Markup("<span class='badge o-fail'>breached</span>"),
+            ]
             for v in report["slo"]
         ]
-        parts.append(_table(["SLO", "measured", "verdict"], rows))
+        parts += ["<h3>SLOs</h3>", _table(["SLO", "measured", "verdict"], rows)]
     if report.get("ratelimit"):
         parts.append(
             limiter_report.html_section(report["ratelimit"], run_dir, image_prefix)

@@ -8,43 +8,54 @@ then compute the figures from the exact samples, judge the SLOs and write the re
 :func:`analyse` does the last part only, for a run folder that already holds
 ``plan.json`` and ``samples.jsonl``.
 
+With ``--slo-abort`` the samples are read while Locust runs
+(:mod:`qbtsuite.loadtest.abort`); an SLO that can no longer be met ends the run early.
+With ``--web`` Locust shows its web UI on 127.0.0.1 and the run still ends by itself.
+
 Exit codes (distinct from the conformance run's 1 = a MUST failed):
 0 every SLO met; 2 usage or configuration error; 3 target unreachable;
 4 internal error (the load generator crashed or produced no samples); 5 an SLO was
-breached.
+breached (or the run was aborted for one).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.loadtest.abort import Abort, AbortWatch, SamplesTail
 from qbtsuite.loadtest.finish import finish
 from qbtsuite.loadtest.plan import Plan
-from qbtsuite.loadtest.processes import LocustRun, run_locust
+from qbtsuite.loadtest.processes import LocustRun, WebUI, run_locust
 from qbtsuite.loadtest.profile import Overrides, Profile, load_profile, resolve_plan
 from qbtsuite.loadtest.ratelimit.settings import embedded_keys_toml
 from qbtsuite.loadtest.report import read_report
 from qbtsuite.loadtest.samples import read_samples
 from qbtsuite.loadtest.slo import Objective, parse_objectives
 from qbtsuite.loadtest.target import LoadTarget, check_base_url, load_target
+from qbtsuite.rundir import fresh_run_dir
 from qbtsuite.target.config import Settings, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
 __all__ = [
     "LoadRequest",
     "LoadResult",
+    "WebUI",
     "analyse",
     "run_load",
 ]
 
 MAX_WORKERS = 64
+_STOP_FILE = ".stop"  # in the run folder while Locust runs; its presence ends the run
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +69,10 @@ class LoadRequest:
     overrides: Overrides = field(default_factory=Overrides)
     slo: tuple[str, ...] = ()
     workers: int = 0
-    output: Path = Path("reports")
+    output: Path | None = None  # the exact run folder (new or empty)
+    reports_dir: Path = Path("reports")  # else a fresh folder under this one
+    web: WebUI | None = None  # Locust's web UI on 127.0.0.1 (None: headless)
+    slo_abort: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +85,15 @@ class LoadResult:
     report: dict[str, Any] | None = None
 
 
-def run_load(request: LoadRequest) -> LoadResult:
-    """Run the load described by ``request``; never raises for bad input."""
+def _ignore(text: str) -> None:
+    del text
+
+
+def run_load(request: LoadRequest, say: Callable[[str], None] = _ignore) -> LoadResult:
+    """Run the load described by ``request``; never raises for bad input.
+
+    ``say`` gets the lines to show while the run goes (the web UI's address).
+    """
     try:
         profile = load_profile(request.profile)
         plan = resolve_plan(profile, _limiter_overrides(profile, request))
@@ -84,6 +105,16 @@ def run_load(request: LoadRequest) -> LoadResult:
                 "the ratelimit profile runs in one process (its timing is per key): "
                 "drop --workers"
             )
+        if plan.ratelimit is not None and request.slo_abort:
+            raise ConfigError(
+                "--slo-abort does not apply to the ratelimit profile: its verdicts are "
+                "the limiter checks, judged once every phase has run"
+            )
+        if request.slo_abort and not objectives:
+            raise ConfigError("--slo-abort needs an SLO (--slo, or the profile's)")
+        web = _web(request.web)
+        if request.output is not None:
+            _check_output(request.output)
         fewest = min(s.users for s in plan.stages)
         if plan.open_loop and request.workers > fewest:
             raise ConfigError(
@@ -96,11 +127,8 @@ def run_load(request: LoadRequest) -> LoadResult:
         if not settings.needs_embedded:
             check_base_url(str(settings.base_url), request.confirm_target)
             return _resolved(
-                request,
-                profile,
+                _Run(request, profile, plan, objectives, web, say),
                 list(profile.embedded_args),
-                plan,
-                objectives,
                 settings,
             )
         if plan.ratelimit is None:
@@ -110,7 +138,9 @@ def run_load(request: LoadRequest) -> LoadResult:
         with tempfile.TemporaryDirectory(prefix="qbtsuite-load-") as tmp:
             args = [*profile.embedded_args, *_limiter_server_args(plan, Path(tmp))]
             try:
-                return _resolved(request, profile, args, plan, objectives, settings)
+                return _resolved(
+                    _Run(request, profile, plan, objectives, web, say), args, settings
+                )
             except ServerStartError as exc:
                 return LoadResult(ExitCode.INCOMPLETE, f"error: {exc}")
     except ConfigError as exc:
@@ -143,65 +173,123 @@ def _limiter_server_args(plan: Plan, folder: Path) -> list[str]:
     return ["--rate-window", f"{plan.ratelimit.window:g}", "--keys", str(keys)]
 
 
-def _run_dir(output: Path, profile: str) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = output / f"{stamp}-load-{profile}"
-    candidate, n = base, 1
-    while True:
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """A load run whose input has been checked, before its target is known."""
+
+    request: LoadRequest
+    profile: Profile
+    plan: Plan
+    objectives: list[Objective]
+    web: WebUI | None
+    say: Callable[[str], None]
+
+
+def _web(web: WebUI | None) -> WebUI | None:
+    """The web UI's port settled: the one asked for (it must be free), or a free one."""
+    if web is None:
+        return None
+    if web.port == 0:
+        return WebUI(port=_free_port())
+    if not 1 <= web.port <= 65535:
+        raise ConfigError(f"--web-port {web.port}: a port is 1-65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            n += 1
-            candidate = base.with_name(f"{base.name}-{n}")
+            sock.bind((WebUI.host, web.port))
+        except OSError as exc:
+            raise ConfigError(
+                f"--web-port {web.port}: cannot listen on {WebUI.host}:{web.port} "
+                f"({exc.strerror})"
+            ) from None
+    return web
 
 
-def _resolved(
-    request: LoadRequest,
-    profile: Profile,
-    server_args: list[str],
-    plan: Plan,
-    objectives: list[Objective],
-    settings: Settings,
-) -> LoadResult:
-    """Resolve the target (starting the embedded server if need be), then run."""
-    if not settings.needs_embedded:  # a missing key is found before anything is sent
-        load_target(settings.target(require_key=False), plan.keys)
-    spec = EmbeddedSpec(server_args=tuple(server_args))
-    with resolve(settings, spec, require_key=False, choose_models=False) as resolved:
-        target = load_target(resolved.target, plan.keys)
-        return _with_target(request, profile, server_args, plan, objectives, target)
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((WebUI.host, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _with_target(
-    request: LoadRequest,
-    profile: Profile,
-    server_args: list[str],
-    plan: Plan,
-    objectives: list[Objective],
-    target: LoadTarget,
-) -> LoadResult:
+def _check_output(folder: Path) -> None:
+    """``--output`` is the run folder itself: new, or an empty folder (samples are
+    appended, so an earlier run's files would mix into this one's figures)."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ConfigError(
+            f"--output {folder} is not an empty folder: name a new one, or give "
+            "--reports-dir for a fresh <UTC time>-load-<profile> folder under it"
+        )
+
+
+def _run_dir(request: LoadRequest, profile: str) -> Path:
+    if request.output is None:
+        return fresh_run_dir(request.reports_dir, f"load-{profile}")
+    _check_output(request.output)
     try:
-        run_dir = _run_dir(request.output, profile.name)
+        request.output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
-            f"cannot create the run folder in {request.output}: {exc.strerror}"
+            f"cannot create the run folder {request.output}: {exc.strerror}"
         ) from None
-    plan = plan.with_changes(
+    return request.output.resolve()
+
+
+def _resolved(run: _Run, server_args: list[str], settings: Settings) -> LoadResult:
+    """Resolve the target (starting the embedded server if need be), then run."""
+    if not settings.needs_embedded:  # a missing key is found before anything is sent
+        load_target(settings.target(require_key=False), run.plan.keys)
+    spec = EmbeddedSpec(server_args=tuple(server_args))
+    with resolve(settings, spec, require_key=False, choose_models=False) as resolved:
+        target = load_target(resolved.target, run.plan.keys)
+        return _with_target(run, server_args, target)
+
+
+def _with_target(run: _Run, server_args: list[str], target: LoadTarget) -> LoadResult:
+    run_dir = _run_dir(run.request, run.profile.name)
+    stop = run_dir / _STOP_FILE
+    plan = run.plan.with_changes(
         base_url=target.base_url,
         ca=target.ca,
         samples_path=str((run_dir / "samples.jsonl").resolve()),
+        stop_path=str(stop.resolve()) if run.request.slo_abort else "",
     )
     (run_dir / "plan.json").write_text(plan.to_json() + "\n", encoding="utf-8")
+    watch = None
+    if run.request.slo_abort:
+        watch = _abort_watch(plan, run.objectives, run_dir / "samples.jsonl")
+    if run.web is not None:
+        run.say(
+            f"web UI: {run.web.url} (the run ends by itself; headless without --web)"
+        )
     started = dt.datetime.now(dt.UTC)
-    locust = run_locust(plan, target.keys, run_dir, request.workers)
+    try:
+        locust = run_locust(
+            plan, target.keys, run_dir, run.request.workers, web=run.web, watch=watch
+        )
+    finally:
+        stop.unlink(missing_ok=True)
     facts = {
         "base_url": target.base_url,
         "embedded": target.embedded,
         "embedded_args": _shown(server_args) if target.embedded else [],
     }
-    done = finish(run_dir, plan, objectives, facts, locust, request.workers, started)
+    done = finish(
+        run_dir, plan, run.objectives, facts, locust, run.request.workers, started
+    )
     return LoadResult(done.exit_code, done.message, run_dir, done.report)
+
+
+def _abort_watch(
+    plan: Plan, objectives: list[Objective], samples: Path
+) -> Callable[[], Abort | None]:
+    """Read the new samples and judge them: the first SLO beyond recovery, or None."""
+    watch, tail = AbortWatch(plan, objectives), SamplesTail(samples)
+
+    def check() -> Abort | None:
+        watch.feed(tail.read())
+        return watch.check(time.time())
+
+    return check
 
 
 def _shown(args: list[str]) -> list[str]:
@@ -240,11 +328,14 @@ def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
         before = read_report(run_dir)
         target = before["target"]
         gen = before["generator"]
+        aborted = before.get("aborted")
         locust = LocustRun(
             gen["locust_exit_code"],
             gen["timed_out"],
             gen["seconds"],
             tuple(gen["worker_exit_codes"]),
+            web_url=gen.get("web_ui"),
+            aborted=None if aborted is None else Abort.from_json(aborted),
         )
     except (OSError, ValueError, KeyError, TypeError):
         pass

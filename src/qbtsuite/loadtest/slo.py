@@ -5,7 +5,8 @@ Grammar: ``[ENDPOINT.]METRIC OP VALUE[UNIT]``, e.g. ``ttft_p95<800ms``,
 
 - ENDPOINT: an endpoint name (``chat_stream``, ``embeddings``, …) or ``all`` (default).
 - METRIC: a latency ``ttft|itl|tpot|e2e|lag|rate_limited_e2e`` with a statistic
-  ``_p50|_p90|_p95|_p99|_mean|_min|_max`` (needs a unit: ``us``, ``ms`` or ``s``); a
+  ``_p50|_p90|_p95|_p99|_mean|_min|_max`` and a duration with a unit (``500us``,
+  ``800ms``, ``1.5s``, ``1m30s``: :mod:`qbtsuite.loadtest.durations`); a
   share of requests ``error_rate`` (failed + error), ``failed_rate``,
   ``rate_limited_rate``, ``ok_rate``, ``mismatch_rate`` (token cross-check, of
   streams) (a fraction, or a percentage with ``%``); a rate ``rps``, ``ok_rps``,
@@ -23,19 +24,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from qbtsuite.errors import ConfigError
+from qbtsuite.loadtest.durations import parse_duration
 from qbtsuite.loadtest.plan import ENDPOINTS
 
-__all__ = ["Objective", "Verdict", "evaluate", "parse_objective", "parse_objectives"]
+__all__ = [
+    "Objective",
+    "Verdict",
+    "evaluate",
+    "format_measured",
+    "parse_objective",
+    "parse_objectives",
+]
 
 _SLO = re.compile(
     r"^(?:(?P<endpoint>[a-z_]+)\.)?(?P<metric>[a-z0-9_]+)\s*(?P<op><=|>=|<|>)\s*"
-    r"(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>us|ms|s|%)?$"
+    r"(?P<amount>(?:\d+(?:\.\d*)?|\.\d+)(?:\s*[a-z%][a-z0-9.%]*)?)$"
 )
+_NUMBER = re.compile(r"(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<percent>%)?")
+_SINGLE_UNIT = re.compile(r"(?P<value>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[a-z]+)")
 _LATENCIES = ("ttft", "itl", "tpot", "e2e", "lag", "rate_limited_e2e")
 _STATS = ("p50", "p90", "p95", "p99", "mean", "min", "max")
 _SHARES = ("error_rate", "failed_rate", "rate_limited_rate", "ok_rate", "mismatch_rate")
 _RATES = {"rps": "requests_per_s", "ok_rps": "ok_per_s", "tokens_per_s": None}
-_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 _OPS = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -54,6 +64,7 @@ class Objective:
     op: str
     threshold: float
     unit: str  # "ms", "fraction", "per_s" or "ratio"
+    bound: str = ""  # the threshold as written, for display: "800 ms", "1%", "50 /s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,7 @@ class Verdict:
             "op": o.op,
             "threshold": o.threshold,
             "unit": o.unit,
+            "bound": o.bound,
             "value": self.value,
             "passed": self.passed,
         }
@@ -88,30 +100,39 @@ def parse_objective(text: str) -> Objective:
             "e.g. 'ttft_p95<800ms' or 'error_rate<1%'"
         )
     endpoint = m["endpoint"] or "all"
-    metric, op, unit = m["metric"], m["op"], m["unit"]
-    value = float(m["value"])
+    metric, op, amount = m["metric"], m["op"], m["amount"].replace(" ", "")
     if endpoint != "all" and endpoint not in ENDPOINTS:
         raise ConfigError(
             f"--slo {text!r}: unknown endpoint {endpoint!r} "
             f"(use all or one of {', '.join(ENDPOINTS)})"
         )
+    number = _NUMBER.fullmatch(amount)
     base, _, stat = metric.rpartition("_")
     if base in _LATENCIES and stat in _STATS:
-        if unit not in _TO_MS:
-            raise ConfigError(f"--slo {text!r}: a latency needs a unit: us, ms or s")
-        return Objective(spec, endpoint, metric, op, value * _TO_MS[unit], "ms")
+        if number is not None:
+            raise ConfigError(
+                f"--slo {text!r}: a latency needs a unit: us, ms or s (e.g. 800ms, 1m30s)"
+            )
+        seconds = parse_duration(amount, f"--slo {text!r}:")
+        single = _SINGLE_UNIT.fullmatch(amount)  # "800 ms" as k6 shows it; "1m30s"
+        spaced = single is not None and single["unit"] in ("us", "ms", "s")
+        shown = f"{single['value']} {single['unit']}" if single and spaced else amount
+        return Objective(spec, endpoint, metric, op, seconds * 1000, "ms", shown)
     if metric in _SHARES:
-        if unit not in (None, "%"):
+        if number is None:
             raise ConfigError(f"--slo {text!r}: a share is a fraction or a percentage")
-        share = value / 100 if unit == "%" else value
+        value = float(number["value"])
+        share = value / 100 if number["percent"] else value
         if share > 1:
             raise ConfigError(f"--slo {text!r}: a share cannot exceed 100%")
-        return Objective(spec, endpoint, metric, op, share, "fraction")
+        return Objective(spec, endpoint, metric, op, share, "fraction", amount)
     if metric in _RATES or metric == "achieved_ratio":
-        if unit is not None:
+        if number is None or number["percent"]:
             raise ConfigError(f"--slo {text!r}: {metric} takes a plain number")
-        kind = "ratio" if metric == "achieved_ratio" else "per_s"
-        return Objective(spec, endpoint, metric, op, value, kind)
+        value = float(number["value"])
+        if metric == "achieved_ratio":
+            return Objective(spec, endpoint, metric, op, value, "ratio", amount)
+        return Objective(spec, endpoint, metric, op, value, "per_s", f"{amount} /s")
     raise ConfigError(
         f"--slo {text!r}: unknown metric {metric!r} (latencies "
         f"{'|'.join(_LATENCIES)} with _{'|_'.join(_STATS)}; "
@@ -164,3 +185,19 @@ def evaluate(objectives: list[Objective], figures: dict[str, Any]) -> list[Verdi
         passed = value is not None and bool(_OPS[o.op](value, o.threshold))
         verdicts.append(Verdict(o, None if value is None else round(value, 6), passed))
     return verdicts
+
+
+def format_measured(unit: str, value: float | None) -> str:
+    """A measured value in its objective's unit: ``612 ms``, ``1.25 s``, ``0.40%``."""
+    if value is None:
+        return "no data"
+    if unit == "ms":
+        if value >= 10_000:
+            return f"{value / 1000:.2f} s"
+        digits = 0 if value >= 100 else 1 if value >= 10 else 2
+        return f"{value:.{digits}f} ms"
+    if unit == "fraction":
+        return f"{value * 100:.2f}%"
+    if unit == "per_s":
+        return f"{value:.1f} /s"
+    return f"{value:.3f}"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from qbtsuite.errors import ConfigError
+from qbtsuite.loadtest.durations import parse_duration
 
 __all__ = [
     "DEFAULT_WITNESS",
@@ -34,6 +35,17 @@ DEFAULT_WITNESS = "second"  # a key with a high limit, never saturated by the ru
 _ROLE = re.compile(r"[A-Za-z0-9_]{1,40}")
 _MIN_WINDOW = 2.0  # Retry-After is whole seconds: "just before" needs R >= 2
 _SETTLE = 0.75  # windows of a drive before its measured span
+# Settings that are durations (``6s``, ``1m``, ``300ms``; a plain number is seconds).
+_DURATIONS = frozenset(
+    {
+        "window",
+        "early_margin",
+        "late_margin",
+        "boundary_before",
+        "boundary_after",
+        "isolation_seconds",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +197,10 @@ def parse_settings(table: Any, where: str) -> RateLimitSettings:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{at} must be an integer")
             values[name] = value
+        elif name in _DURATIONS:
+            values[name] = parse_duration(value, at)
+        elif name == "latency_slack_ms":  # a plain number is milliseconds, as named
+            values[name] = parse_duration(value, at, plain=0.001) * 1000
         else:
             values[name] = finite_number(value, at)
     return validated(replace(RateLimitSettings(), **values), where)
