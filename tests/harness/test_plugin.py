@@ -480,6 +480,12 @@ def test_catalogue_checks_are_skipped_on_another_gateway_with_the_reason(
     # Nothing declared: other capabilities still run, the catalogue does not.
     assert _outcomes(results) == {"AUTH-001": "skipped", "IMG-001": "pass"}
     assert results["requirements"]["AUTH-001"]["messages"] == [NOT_QUBITTRONS]
+    # The plan counts what will be sent: nothing for the skipped check.
+    _run(suite, "--qbt-dry-run")
+    plan = json.loads((suite.path / "out" / "plan.json").read_text())
+    assert [t["nodeid"].split("::")[1] for t in plan["tests"]] == [
+        "test_needs_an_optional_capability"
+    ]
 
 
 def test_catalogue_checks_run_where_declared_or_on_qubittrons_own_host(

@@ -197,14 +197,17 @@ def select(
 def spend_plan(
     items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]
 ) -> dict[str, Any]:
-    """The planned spend of ``items``: per test, per area and in total."""
+    """The planned spend of ``items``: per test, per area and in total.
+
+    A test skipped before it runs (an undeclared capability) sends nothing.
+    """
     tests = []
     areas: dict[str, dict[str, float]] = {}
     totals = dict.fromkeys(SPEND_UNITS, 0.0)
     undeclared = 0
     for item in items:
         info = infos.get(item)
-        if info is None:
+        if info is None or item.get_closest_marker("skip") is not None:
             continue
         tests.append({"nodeid": item.nodeid, "area": info.area, **info.spend})
         area = areas.setdefault(
