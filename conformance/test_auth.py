@@ -304,8 +304,10 @@ def test_refusal_never_echoes_the_presented_token(
 def test_key_with_exhausted_credit_is_rejected_with_402_insufficient_funds(
     api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
 ) -> None:
-    arguments = minimal_request("chat", target_config.model("chat"))
-    ex = api.request(key="zero_balance", **arguments)
+    model = target_config.model("chat")
+    if not model:  # a 400 for the missing model would hide the 402
+        pytest.skip("no chat model configured (QBTSUITE_MODELS_CHAT or [models] chat)")
+    ex = api.request(key="zero_balance", **minimal_request("chat", model))
     with record.check("AUTH-011"):
         refused_with(ex, 402, "insufficient_funds")
     judge_error(record, ex)

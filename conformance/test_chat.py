@@ -50,7 +50,7 @@ FINISH_REASONS = ("stop", "length", "content_filter", "tool_calls", "function_ca
 def _model(target_config: TargetConfig) -> str:
     model = target_config.model("chat")
     if not model:
-        pytest.skip("no chat model configured (models.chat)")
+        pytest.skip("no chat model configured (QBTSUITE_MODELS_CHAT or [models] chat)")
     return model
 
 

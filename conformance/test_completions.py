@@ -47,7 +47,9 @@ FINISH_REASONS = ("stop", "length", "content_filter")
 def _model(target_config: TargetConfig) -> str:
     model = target_config.model("completions")
     if not model:
-        pytest.skip("no completions model configured (models.completions)")
+        pytest.skip(
+            "no completions model configured (QBTSUITE_MODELS_COMPLETIONS or [models] completions)"
+        )
     return model
 
 

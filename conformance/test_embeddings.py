@@ -1,9 +1,13 @@
 """Conformance: POST /v1/embeddings (spec/embeddings.txt).
 
-One vector per input, in input order, of the model's width (bge-m3: 1024; the
-"varies" models: one width per model), the base64 wire form (little-endian float32)
+One vector per input, in input order, each model's vectors of one width (bge-m3:
+1024, a fact of Qubittron's catalogue; the configured model: the width configured as
+``embeddings_dimensions``, when it is), the base64 wire form (little-endian float32)
 equal to the float one, ``dimensions`` honoured or refused, and the 400s of the
 endpoint's error table. Inputs are a few words: embeddings are billed per input token.
+
+Every request uses the configured (or discovered) embeddings model, except the
+checks of Qubittron's documented models, which need the capability ``catalogue``.
 
 The schema-generated invalid bodies live in test_request_validation.py; the cases
 here are the ones the catalogue names explicitly.
@@ -33,20 +37,22 @@ from qbtsuite.harness.signals import unsupported
 from qbtsuite.harness.verdicts import refused
 from qbtsuite.modelcatalog import MODELS, Category, models_for
 from qbtsuite.target.client import SuiteClient
-from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.config import CATALOGUE, TargetConfig
 from qbtsuite.target.exchange import Exchange
 
 PATH = "embeddings"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
 BATCH = ("The quick brown fox.", "A slow green turtle.", "Seven blue whales.")
 PAIR = BATCH[:2]
-DIMENSIONS = 256  # smaller than any documented model's width
+DIMENSIONS = 256  # asked of a model whose width is not configured
 
 
 def _model(target_config: TargetConfig) -> str:
     model = target_config.model("embeddings")
     if not model:
-        pytest.skip("no embeddings model configured (models.embeddings)")
+        pytest.skip(
+            "no embeddings model configured (QBTSUITE_MODELS_EMBEDDINGS or [models] embeddings)"
+        )
     return model
 
 
@@ -67,11 +73,12 @@ def _offered_or_unsupported(exchange: Exchange, model: str) -> None:
         unsupported(f"the target does not offer the embedding model {model}")
 
 
-def _varies_model(target_config: TargetConfig) -> str:
-    """A model whose width the docs leave open ("varies"): the configured one if so."""
-    configured = target_config.model("embeddings")
-    varies = [m.id for m in models_for(Category.EMBEDDING) if m.dimensions is None]
-    return configured if configured in varies else varies[0]
+def _documented(marks: Any) -> list[Any]:
+    """The documented embedding models as parameters ``embedding-<n>``."""
+    return [
+        pytest.param(m.id, id=f"embedding-{n}", marks=marks)
+        for n, m in enumerate(models_for(Category.EMBEDDING), start=1)
+    ]
 
 
 # ─── successful requests ─────────────────────────────────────────────────────
@@ -109,6 +116,7 @@ def test_a_batch_of_k_inputs_yields_k_embeddings_in_input_order(
     batch_embeddings_match_singles(batch, singles)
 
 
+@pytest.mark.capability(CATALOGUE)
 @pytest.mark.requirement("EMB-003")
 @pytest.mark.spend(requests=1, tokens=10)
 def test_bge_m3_embeddings_have_exactly_1024_numbers(api: SuiteClient) -> None:
@@ -122,14 +130,37 @@ def test_bge_m3_embeddings_have_exactly_1024_numbers(api: SuiteClient) -> None:
 
 @pytest.mark.requirement("EMB-004")
 @pytest.mark.spend(requests=2, tokens=12)
-@pytest.mark.parametrize("model", [m.id for m in models_for(Category.EMBEDDING)])
+@pytest.mark.parametrize(
+    "documented",
+    [
+        pytest.param(None, id="configured"),
+        *_documented(pytest.mark.capability(CATALOGUE)),
+    ],
+)
 def test_every_embedding_of_a_model_has_the_same_length_within_and_across_responses(
-    api: SuiteClient, model: str
+    api: SuiteClient,
+    target_config: TargetConfig,
+    record: RequirementRecorder,
+    documented: str | None,
 ) -> None:
+    model = documented or _model(target_config)
     first = _embed(api, model, list(PAIR))
-    _offered_or_unsupported(first, model)
+    if documented:
+        _offered_or_unsupported(first, model)
     second = _embed(api, model, "Another sentence entirely.")
-    embeddings_share_dimension([_float_list(first), _float_list(second)])
+    bodies = [_float_list(first), _float_list(second)]
+    embeddings_share_dimension(bodies)
+    if documented:
+        return
+    width = target_config.embeddings_dimensions
+    if width is None:
+        record.note(
+            f"no width configured for {model} (QBTSUITE_EMBEDDING_DIMENSIONS): "
+            "judged only that its vectors share one length > 0"
+        )
+        return
+    for body in bodies:
+        embedding_dimension_is(body, width)
 
 
 @pytest.mark.requirement("EMB-011")
@@ -148,22 +179,47 @@ def test_base64_encoding_is_little_endian_float32_equal_to_the_float_vectors(
     base64_embeddings_match_floats(floats, b64_body)
 
 
+def _unlike(width: int | None) -> int:
+    """A ``dimensions`` value other than the model's own width, when it is known."""
+    if width is None:
+        return DIMENSIONS
+    return width // 2 if width >= 2 else DIMENSIONS
+
+
+def _width_of(body: Any) -> int:
+    return len(body["data"][0]["embedding"])
+
+
 @pytest.mark.requirement("EMB-012")
-@pytest.mark.spend(requests=1, tokens=6)
+@pytest.mark.spend(requests=2, tokens=12)
 def test_dimensions_is_honoured_or_rejected_with_400_never_ignored(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
-    model = _varies_model(target_config)
-    response = _embed(api, model, list(PAIR), dimensions=DIMENSIONS)
-    _offered_or_unsupported(response, model)
+    model = _model(target_config)
+    width = target_config.embeddings_dimensions
+    asked = _unlike(width)
+    response = _embed(api, model, list(PAIR), dimensions=asked)
     status_is(response, (200, 400))
     if response.status_code == 400:
         refused(record, response, 400, "invalid_request", "EMB-012")
-        record.note(f"{model} refuses dimensions={DIMENSIONS} with 400 invalid_request")
+        record.note(f"{model} refuses dimensions={asked} with 400 invalid_request")
         return
     body = _float_list(response)
-    embedding_dimension_is(body, DIMENSIONS)
-    record.note(f"{model} honours dimensions={DIMENSIONS}")
+    embedding_dimension_is(body, asked)
+    if width is None:
+        # The model's own width is unknown: it may be ``asked`` itself, where an
+        # ignored parameter looks honoured. One plain request tells.
+        native = _width_of(_float_list(_embed(api, model, list(PAIR))))
+        if native == asked:
+            asked //= 2
+            record.note(f"{model} is {native} wide itself; asked dimensions={asked}")
+            again = _embed(api, model, list(PAIR), dimensions=asked)
+            status_is(again, (200, 400))
+            if again.status_code == 400:
+                refused(record, again, 400, "invalid_request", "EMB-012")
+                return
+            embedding_dimension_is(_float_list(again), asked)
+    record.note(f"{model} honours dimensions={asked}")
 
 
 @pytest.mark.requirement("EMB-013")
@@ -246,17 +302,21 @@ def test_an_unknown_model_is_rejected_with_400_model_not_found(
     refused(record, response, 400, "model_not_found", "EMB-009")
 
 
-OTHER_CATEGORIES = [
-    models_for(c)[0].id for c in (Category.TEXT, Category.IMAGE, Category.TRANSCRIPTION)
-]
-
-
 @pytest.mark.requirement("EMB-010")
 @pytest.mark.spend(requests=1)
-@pytest.mark.parametrize("model", OTHER_CATEGORIES)
-def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, record: RequirementRecorder, model: str
+@pytest.mark.parametrize("endpoint", ["chat", "images", "transcriptions"])
+def test_the_configured_model_of_another_category_is_rejected_with_400_model_not_found(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    endpoint: str,
 ) -> None:
+    model = target_config.other_category_model(endpoint, "embeddings")
+    if model is None:
+        pytest.skip(
+            f"no {endpoint} model other than the embeddings one configured "
+            f"(QBTSUITE_MODELS_{endpoint.upper()})"
+        )
     response = _embed(api, model, "hello world")
     refused(record, response, 400, "model_not_found", "EMB-010")
 

@@ -31,7 +31,6 @@ from qbtsuite.checks import (
 from qbtsuite.errors import CheckFailure
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import refused
-from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
@@ -45,7 +44,9 @@ UNKNOWN_MODEL = "qbtsuite-no-such-model"
 def _model(target_config: TargetConfig) -> str:
     model = target_config.model("images")
     if not model:
-        pytest.skip("no image model configured (models.images)")
+        pytest.skip(
+            "no image model configured (QBTSUITE_MODELS_IMAGES or [models] images)"
+        )
     return model
 
 
@@ -248,16 +249,19 @@ def test_an_unknown_model_is_rejected_with_400_model_not_found(
     refused(record, _generate(api, UNKNOWN_MODEL), 400, "model_not_found", "IMG-011")
 
 
-OTHER_CATEGORIES = [
-    models_for(c)[0].id
-    for c in (Category.TEXT, Category.EMBEDDING, Category.TRANSCRIPTION)
-]
-
-
 @pytest.mark.requirement("IMG-012")
 @pytest.mark.spend(requests=1)
-@pytest.mark.parametrize("model", OTHER_CATEGORIES)
-def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, record: RequirementRecorder, model: str
+@pytest.mark.parametrize("endpoint", ["chat", "embeddings", "transcriptions"])
+def test_the_configured_model_of_another_category_is_rejected_with_400_model_not_found(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    endpoint: str,
 ) -> None:
+    model = target_config.other_category_model(endpoint, "images")
+    if model is None:
+        pytest.skip(
+            f"no {endpoint} model other than the image one configured "
+            f"(QBTSUITE_MODELS_{endpoint.upper()})"
+        )
     refused(record, _generate(api, model), 400, "model_not_found", "IMG-012")

@@ -61,7 +61,10 @@ AUDIO = "tone-440hz.wav"  # an exact 2.0 s signal: no encoder padding to argue a
 def _model(target_config: TargetConfig, endpoint: str) -> str:
     model = target_config.model(endpoint)
     if not model:
-        pytest.skip(f"no {endpoint} model configured (models.{endpoint})")
+        pytest.skip(
+            f"no {endpoint} model configured "
+            f"(QBTSUITE_MODELS_{endpoint.upper()} or [models] {endpoint})"
+        )
     return model
 
 

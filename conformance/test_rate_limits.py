@@ -12,7 +12,11 @@ on its own (``record.skipped`` when the target never got far enough to check it)
 2. at once, one request of the second key (RATE-007);
 3. one retry one second before Retry-After elapses (RATE-004, when it is ≥ 2 s), and
    one when it has elapsed (RATE-003); nothing else meanwhile, so no probe of ours
-   takes the slot the second retry is owed;
+   takes the slot the second retry is owed. A Retry-After beyond the per-minute
+   window (more than :data:`RETRY_AFTER_CEILING` or the declared window, plus
+   rounding) is not waited: it fails RATE-003 as it stands (a per-minute limit
+   never needs it) and RATE-005; the probes of step 4 then tell whether the key was
+   admitted long before it elapsed (RATE-004);
 4. steady probes at the faster pace until one window after the 429: with the spread
    fill, a limiter that refills everything at a boundary (a fixed window) admits more
    than ``rpm`` within one window's length, wherever its boundary falls (RATE-006).
@@ -33,12 +37,14 @@ import pytest
 from qbtsuite.checks import (
     admitted_after_waiting,
     admitted_at_most_per_window,
+    admitted_only_after_retry_after,
     admitted_up_to_limit,
     key_accepted,
     refused_with,
     retry_after_at_most,
     retry_after_is_integer_seconds,
     retry_after_value,
+    retry_after_within_window,
     still_limited_before_retry_after,
 )
 from qbtsuite.errors import CheckFailure, MissingKey
@@ -52,8 +58,17 @@ pytestmark = [pytest.mark.spends("low_limit"), pytest.mark.slow]
 
 FILL_SHARE = 0.3  # the first rpm requests are spread over this share of a window
 EARLY_MARGIN = 0.2  # RATE-004's retry leaves this much of its second to the network
-LONGEST_WAIT = 2.0  # longest Retry-After waited for, in windows
 RETRY_AFTER_CEILING = 60  # seconds: the per-minute window (RATE-005)
+ROUNDING = 5.0  # seconds past the window a Retry-After may still be waited for
+
+
+def longest_wait(window: float) -> float:
+    """The longest Retry-After the scenario waits for: one window, with rounding.
+
+    "Limits are per API key, evaluated per minute": a key is admitted again at most
+    one window after its 429, so a longer Retry-After is wrong on its face.
+    """
+    return max(float(RETRY_AFTER_CEILING), window) + ROUNDING
 
 
 def admitted(ex: Exchange) -> bool:
@@ -75,6 +90,7 @@ class Throttle:
     after: Exchange | None = None
     waited: float = 0.0
     not_waited: str = ""  # why RATE-003/004 could not be checked
+    beyond_window: bool = False  # Retry-After longer than any per-minute limit needs
     sent: list[Exchange] = field(default_factory=list)  # every low-limit request
 
     def retry_after(self) -> float | None:
@@ -140,8 +156,12 @@ def run_scenario(api: SuiteClient, config: TargetConfig, rpm: int) -> Throttle:
     wait = t.retry_after()
     if wait is None:
         t.not_waited = "the 429 has no Retry-After in seconds (see RATE-002)"
-    elif wait > LONGEST_WAIT * t.window + 5:
-        t.not_waited = f"Retry-After {wait:g} s is longer than this check waits"
+    elif wait > longest_wait(t.window):
+        t.beyond_window = True
+        t.not_waited = (
+            f"Retry-After {wait:g} s is beyond the window "
+            f"({longest_wait(t.window):g} s with rounding): not waited"
+        )
     else:
         if wait >= 2:
             t.early = pacer.at(limited.sent + wait - 1 - EARLY_MARGIN)
@@ -190,6 +210,9 @@ def _check_retry_after(
     else:
         with record.check("RATE-005"):
             retry_after_at_most(limited, RETRY_AFTER_CEILING)
+    if t.beyond_window and wait is not None:
+        _judge_beyond_window(t, limited, wait, record)
+        return
     if t.early is None:
         why = t.not_waited or f"Retry-After {wait:g} s is below 2 s"
         record.skipped("RATE-004", f"no retry before Retry-After: {why}")
@@ -205,6 +228,37 @@ def _check_retry_after(
     else:
         with record.check("RATE-003"):
             admitted_after_waiting(t.after, t.waited)
+
+
+def _judge_beyond_window(
+    t: Throttle, limited: Exchange, wait: float, record: RequirementRecorder
+) -> None:
+    """RATE-003 and RATE-004 for a Retry-After no per-minute limit needs, unwaited.
+
+    The probes after the 429 (step 4) ran for one window: the first one admitted
+    proves the key was free again long before Retry-After elapsed.
+    """
+    readmitted = next(
+        (ex for ex in t.sent if ex.sent > limited.sent and admitted(ex)), None
+    )
+    # The server decided the 429 after limited.sent and the admission before
+    # readmitted.first_byte: the key was free again at most this long after its 429.
+    elapsed = readmitted.first_byte - limited.sent if readmitted else None
+    with record.check("RATE-003"):
+        retry_after_within_window(limited, longest_wait(t.window), elapsed)
+    if readmitted is None or elapsed is None:
+        record.skipped(
+            "RATE-004",
+            f"no request was admitted within one window of the 429; "
+            f"Retry-After {wait:g} s not waited",
+        )
+        return
+    record.note(
+        f"Retry-After {wait:g} s; the key was admitted again {elapsed:.1f} s after "
+        "the 429's request"
+    )
+    with record.check("RATE-004"):
+        admitted_only_after_retry_after(readmitted, elapsed, wait)
 
 
 def _check_limit(t: Throttle, record: RequirementRecorder) -> None:
@@ -239,6 +293,11 @@ def test_key_is_throttled_at_its_limit_per_key_and_readmitted_after_retry_after(
         raise MissingKey("low_limit")
     if not rpm:
         pytest.skip("no limit declared for the low_limit key (rate_limit_rpm)")
+    if not target_config.model("embeddings"):  # every request would be a 400
+        pytest.skip(
+            "no embeddings model configured "
+            "(QBTSUITE_MODELS_EMBEDDINGS or [models] embeddings)"
+        )
     t = run_scenario(api, target_config, rpm)
     _check_refused(t, record)
     _check_limit(t, record)

@@ -30,7 +30,6 @@ from qbtsuite.checks import (
 from qbtsuite.errors import CheckFailure
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import judge_error, refused
-from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.payloads.audio import AudioFixture, load_manifest
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -46,7 +45,9 @@ WAV_SECONDS = WAV.duration
 def _model(target_config: TargetConfig) -> str:
     model = target_config.model("transcriptions")
     if not model:
-        pytest.skip("no transcription model configured (models.transcriptions)")
+        pytest.skip(
+            "no transcription model configured (QBTSUITE_MODELS_TRANSCRIPTIONS or [models] transcriptions)"
+        )
     return model
 
 
@@ -221,15 +222,19 @@ def test_an_unknown_model_is_rejected_with_400_model_not_found(
     refused(record, _transcribe(api, UNKNOWN_MODEL), 400, "model_not_found", "AUD-012")
 
 
-OTHER_CATEGORIES = [
-    models_for(c)[0].id for c in (Category.TEXT, Category.EMBEDDING, Category.IMAGE)
-]
-
-
 @pytest.mark.requirement("AUD-013")
 @pytest.mark.spend(requests=1)
-@pytest.mark.parametrize("model", OTHER_CATEGORIES)
-def test_a_documented_model_of_another_category_is_rejected_with_400_model_not_found(
-    api: SuiteClient, record: RequirementRecorder, model: str
+@pytest.mark.parametrize("endpoint", ["chat", "embeddings", "images"])
+def test_the_configured_model_of_another_category_is_rejected_with_400_model_not_found(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    endpoint: str,
 ) -> None:
+    model = target_config.other_category_model(endpoint, "transcriptions")
+    if model is None:
+        pytest.skip(
+            f"no {endpoint} model other than the transcription one configured "
+            f"(QBTSUITE_MODELS_{endpoint.upper()})"
+        )
     refused(record, _transcribe(api, model), 400, "model_not_found", "AUD-013")

@@ -127,6 +127,32 @@ def test_statements_are_single_testable_lines(catalogue: Catalogue) -> None:
     assert not too_long, f"Received: statements over 240 characters {too_long}"
 
 
+def test_every_should_says_why_by_the_catalogues_rule(catalogue: Catalogue) -> None:
+    unexplained = [
+        r.id for r in catalogue if r.level == "SHOULD" and not r.level_reason
+    ]
+    assert not unexplained, f"Received: SHOULDs without a level_reason {unexplained}"
+
+
+def test_a_level_reason_names_the_level_it_explains(catalogue: Catalogue) -> None:
+    wrong = [
+        r.id
+        for r in catalogue
+        if r.level_reason
+        and not r.level_reason.startswith(
+            "SHOULD → MUST: " if r.level == "MUST" else "SHOULD: "
+        )
+    ]
+    assert not wrong, f"Received: level_reason not matching the level {wrong}"
+
+
+def test_the_catalogue_header_states_the_level_rule() -> None:
+    header = CATALOGUE_FILE.read_text(encoding="utf-8").split("\n[[requirement]]\n")[0]
+    text = collapse_whitespace(header.replace("#", " "))
+    assert "MUST where the docs say so" in text
+    assert "discloses a secret" in text and "SHOULD for the rest" in text
+
+
 def test_loader_keeps_every_entry_of_the_file(catalogue: Catalogue) -> None:
     assert list(catalogue.requirements) == [e["id"] for e in RAW_REQUIREMENTS]
     assert len(catalogue.guidance) == len(RAW_GUIDANCE)
@@ -186,6 +212,32 @@ def test_loader_accepts_a_minimal_valid_file(write: Any) -> None:
     cat = load_catalogue(write(_toml([VALID])))
     assert cat["AUTH-001"] == Requirement(**VALID)
     assert cat.by_area["auth"] == (cat["AUTH-001"],)
+
+
+def test_loader_accepts_a_level_reason_and_keeps_it_out_of_the_listing(
+    write: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reason = "SHOULD → MUST: the deviation discloses a secret."
+    path = write(_toml([{**VALID, "level_reason": reason}]))
+    assert load_catalogue(path)["AUTH-001"].level_reason == reason
+    assert main(["requirements", "--catalogue", str(path), "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["requirements"][0]
+    assert set(listed) == set(VALID)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"level_reason": ""}, "level_reason must be a non-empty string"),
+        ({"level_reason": "one\ntwo"}, "level_reason must be one line"),
+        ({"level_reason": 3}, "level_reason must be a non-empty string"),
+    ],
+)
+def test_loader_rejects_a_malformed_level_reason(
+    write: Any, change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_catalogue(write(_toml([{**VALID, **change}])))
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,9 @@ _REQUIREMENT_KEYS = (
     "quote",
     "optional",
 )
+# Optional fields: level_reason says why a requirement has the level it has where
+# the catalogue's rule (its header) decides it, e.g. a SHOULD raised to MUST.
+_OPTIONAL_KEYS = ("level_reason",)
 _GUIDANCE_KEYS = ("source", "quote", "why_not_a_requirement")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -103,6 +106,7 @@ class Requirement:
     source: str  # the file the quote is taken from
     quote: str  # verbatim from ``source`` (after collapsing whitespace)
     optional: bool  # needs a configured key or capability; may be "unsupported"
+    level_reason: str = ""  # why this level, by the catalogue's rule (one line)
 
     @property
     def is_must(self) -> bool:
@@ -218,14 +222,19 @@ def _tables(path: Path, document: dict[str, Any], key: str) -> list[dict[str, An
     return value
 
 
-def _fields(where: str, entry: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+def _fields(
+    where: str,
+    entry: dict[str, Any],
+    keys: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> dict[str, Any]:
     missing = [k for k in keys if k not in entry]
     if missing:
         raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
-    extra = sorted(set(entry) - set(keys))
+    extra = sorted(set(entry) - set(keys) - set(optional))
     if extra:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(extra)}")
-    for key in keys:
+    for key in (*keys, *(k for k in optional if k in entry)):
         value = entry[key]
         if key == "optional":
             if not isinstance(value, bool):
@@ -245,7 +254,7 @@ def _one_of(where: str, name: str, value: str, allowed: tuple[str, ...]) -> None
 def _requirement(path: Path, index: int, entry: dict[str, Any]) -> Requirement:
     label = entry.get("id") if isinstance(entry.get("id"), str) else "?"
     where = f"{path}: requirement #{index} ({label})"
-    f = _fields(where, entry, _REQUIREMENT_KEYS)
+    f = _fields(where, entry, _REQUIREMENT_KEYS, _OPTIONAL_KEYS)
     match = _ID.fullmatch(f["id"])
     if match is None or match["number"] == "000":
         raise ConfigError(
@@ -260,8 +269,9 @@ def _requirement(path: Path, index: int, entry: dict[str, Any]) -> Requirement:
     _one_of(where, "endpoint", f["endpoint"], ENDPOINTS)
     _one_of(where, "level", f["level"], LEVELS)
     _one_of(where, "origin", f["origin"], ORIGINS)
-    if "\n" in f["statement"].strip():
-        raise ConfigError(f"{where}: statement must be one line")
+    for key in ("statement", *_OPTIONAL_KEYS):
+        if "\n" in f.get(key, "").strip():
+            raise ConfigError(f"{where}: {key} must be one line")
     return Requirement(**f)
 
 

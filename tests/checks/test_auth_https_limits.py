@@ -7,6 +7,7 @@ import pytest
 
 from qbtsuite.checks import (
     admitted_after_waiting,
+    admitted_only_after_retry_after,
     admitted_up_to_limit,
     hsts_present,
     key_accepted,
@@ -21,6 +22,7 @@ from qbtsuite.checks import (
     retry_after_at_most,
     retry_after_is_integer_seconds,
     retry_after_seconds,
+    retry_after_within_window,
     same_redirect_with_and_without_key,
     still_limited_before_retry_after,
     upload_not_rejected_as_too_large,
@@ -225,6 +227,24 @@ def test_request_after_waiting_is_admitted() -> None:
     passes(admitted_after_waiting, json_response({}), 7.0)
     failure = fails(admitted_after_waiting, limited(), 7.0)
     assert "after waiting 7.0 s" in failure.received
+
+
+def test_a_retry_after_beyond_the_window_fails_unwaited_naming_what_was_seen() -> None:
+    passes(retry_after_within_window, limited("60"), 65.0)
+    passes(retry_after_within_window, limited("65"), 65.0, 3.0)
+    freed = fails(retry_after_within_window, limited("46000"), 65.0, 10.4)
+    assert "Retry-After: 46000 (not waited)" in freed.received
+    assert "admitted again 10.4 s after" in freed.received
+    held = fails(retry_after_within_window, limited("7000"), 65.0)
+    assert "still refused one window after" in held.received
+
+
+def test_a_key_admitted_long_before_its_retry_after_is_overstated() -> None:
+    passes(admitted_only_after_retry_after, json_response({}), 45_999.5, 46_000)
+    passes(admitted_only_after_retry_after, limited(), 3.0, 46_000)
+    failure = fails(admitted_only_after_retry_after, json_response({}), 10.4, 46_000)
+    assert "at most 10.4 s after the 429" in failure.received
+    assert "46000 s" in failure.expected
 
 
 def test_immediate_retry_is_still_limited() -> None:

@@ -85,6 +85,8 @@ def test_all_vectors_of_a_model_share_one_width() -> None:
     fails(
         embeddings_share_dimension, [embedding_list(VECTORS), embedding_list([[1.0]])]
     )
+    # One length, but an empty one: no model embeds into zero numbers.
+    fails(embeddings_share_dimension, [embedding_list([[], []])])
 
 
 def test_encoding_matches_the_requested_format() -> None:

@@ -97,7 +97,22 @@ def _missing_key(t: ServerTarget) -> str | None:
     return _differs("status without a key", r.status_code, 401)
 
 
+@probe("auth.key_echoed_in_401")
+def _key_echo(t: ServerTarget) -> str | None:
+    canary = "qbt_canary_probe_5f1e2d3c4b5a"
+    with https_client(t, None) as c:
+        r = c.get("models", headers={"Authorization": f"Bearer {canary}"})
+    return "the 401 quotes the presented token" if canary in r.text else None
+
+
 # --- errors ---------------------------------------------------------------------
+
+
+@probe("errors.should_retry_on_client_errors")
+def _retry_hint(t: ServerTarget) -> str | None:
+    with https_client(t, None) as c:
+        r = c.get("models")
+    return _differs("x-should-retry on a 401", r.headers.get("x-should-retry"), None)
 
 
 def _error_of(r: httpx.Response) -> Any:
@@ -202,6 +217,25 @@ def _stop(t: ServerTarget) -> str | None:
     word = full.split()[2]
     text = _completion(t, max_tokens=64, stop=[word])["choices"][0]["text"]
     return f"text {text!r} contains stop {word!r}" if word in text else None
+
+
+@probe("completions.prompt_array_first_only")
+def _prompt_array(t: ServerTarget) -> str | None:
+    choices = _completion(t, prompt=["One", "Two"], max_tokens=2)["choices"]
+    return _differs("choices for two prompts", len(choices), 2)
+
+
+@probe("completions.n_ignored")
+def _completion_n(t: ServerTarget) -> str | None:
+    return _differs("choices for n=2", len(_completion(t, n=2)["choices"]), 2)
+
+
+@probe("chat.max_completion_tokens_ignored")
+def _max_completion_tokens(t: ServerTarget) -> str | None:
+    with https_client(t) as c:
+        usage = _chat(c, max_completion_tokens=2).json()["usage"]
+    tokens = usage["completion_tokens"]
+    return None if tokens <= 2 else f"{tokens} completion tokens for a cap of 2"
 
 
 @probe("completions.wrong_object")
@@ -385,6 +419,16 @@ def _dimensions(t: ServerTarget) -> str | None:
     return _differs("width with dimensions=256", len(body["data"][0]["embedding"]), 256)
 
 
+@probe("metering.embedding_batch_undercounted")
+def _batch_tokens(t: ServerTarget) -> str | None:
+    batch = _embed(t)["usage"]["prompt_tokens"]
+    singles = sum(
+        _embed(t, input=text)["usage"]["prompt_tokens"]
+        for text in ("one", "two", "three")
+    )
+    return _differs("batch prompt_tokens", batch, singles)
+
+
 @probe("metering.embedding_output_tokens")
 def _embedding_usage(t: ServerTarget) -> str | None:
     usage = _embed(t)["usage"]
@@ -505,6 +549,7 @@ def _isolation(t: ServerTarget) -> str | None:
     "rate.retry_after_http_date",
     "rate.retry_after_float",
     "rate.retry_after_too_long",
+    "rate.retry_after_in_milliseconds",
 )
 def _retry_after_format(t: ServerTarget) -> str | None:
     with https_client(t, "low_limit") as c:
@@ -573,6 +618,14 @@ def _duration(t: ServerTarget) -> str | None:
     return (
         None if abs(duration - 2.0) < 0.5 else f"duration {duration} for a 2.0 s file"
     )
+
+
+@probe("transcriptions.segments_past_end")
+def _segments(t: ServerTarget) -> str | None:
+    body = _transcribe(t, response_format="verbose_json").json()
+    ends = [segment["end"] for segment in body["segments"]]
+    late = [end for end in ends if end > body["duration"] + 0.5]
+    return f"segments end at {late} in {body['duration']} s of audio" if late else None
 
 
 @probe("transcriptions.language_missing")

@@ -456,3 +456,47 @@ def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones
     assert results["requirements"]["SSE-001"]["messages"] == [
         "optional capability not declared: transcriptions"
     ]
+
+
+CATALOGUE_SUITE = """
+import pytest
+@pytest.mark.capability("catalogue")
+@pytest.mark.requirement("AUTH-001")
+def test_about_the_documented_models():
+    pass
+@pytest.mark.capability("images")
+@pytest.mark.requirement("IMG-001")
+def test_needs_an_optional_capability():
+    pass
+"""
+NOT_QUBITTRONS = "capability not declared: catalogue (the target's model catalogue is Qubittron's own)"
+
+
+def test_catalogue_checks_are_skipped_on_another_gateway_with_the_reason(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(CATALOGUE_SUITE)
+    _, results = _run(suite)
+    # Nothing declared: other capabilities still run, the catalogue does not.
+    assert _outcomes(results) == {"AUTH-001": "skipped", "IMG-001": "pass"}
+    assert results["requirements"]["AUTH-001"]["messages"] == [NOT_QUBITTRONS]
+    # The plan counts what will be sent: nothing for the skipped check.
+    _run(suite, "--qbt-dry-run")
+    plan = json.loads((suite.path / "out" / "plan.json").read_text())
+    assert [t["nodeid"].split("::")[1] for t in plan["tests"]] == [
+        "test_needs_an_optional_capability"
+    ]
+
+
+def test_catalogue_checks_run_where_declared_or_on_qubittrons_own_host(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite.makepyfile(CATALOGUE_SUITE)
+    _, declared = _run(suite, "--qbt-capabilities", "catalogue")
+    assert _outcomes(declared) == {"AUTH-001": "pass", "IMG-001": "skipped"}
+    monkeypatch.setenv("QUBITTRON_BASE_URL", "https://api.qubittron.ai/v1")
+    _, own = _run(suite)
+    assert _outcomes(own) == {"AUTH-001": "pass", "IMG-001": "pass"}
+    # A declaration is the whole list, on Qubittron's host too.
+    _, listed = _run(suite, "--qbt-capabilities", "images")
+    assert _outcomes(listed) == {"AUTH-001": "skipped", "IMG-001": "pass"}

@@ -8,6 +8,7 @@ import pytest
 
 from qbtsuite.errors import ConfigError
 from qbtsuite.target.config import (
+    CATALOGUE,
     EMBEDDED_LOW_LIMIT_RPM,
     EMBEDDED_REQUEST_BUDGET,
     Secret,
@@ -206,6 +207,7 @@ def test_the_embedded_server_becomes_a_target_with_its_keys_and_ca() -> None:
     assert target.rate_limit_window == 10.0 and target.upload_cap == 123
     assert target.retries == 1
     assert target.request_budget == EMBEDDED_REQUEST_BUDGET  # the local server is free
+    assert target.declares(CATALOGUE) is True  # it serves the documented models
     capped = load_settings({"request_budget": 7}, {}).embedded(server)
     assert capped.request_budget == 7
 
@@ -237,3 +239,59 @@ def test_the_commented_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "target.example.toml"
     settings = load_settings({}, {}, example)
     assert settings.base_url == "https://api.qubittron.ai/v1"
+
+
+def test_the_embedding_width_comes_from_the_environment_or_the_models_table(
+    tmp_path: Path,
+) -> None:
+    base = {"base_url": "https://a.example/v1"}
+    env = {"QBTSUITE_EMBEDDING_DIMENSIONS": "768"}
+    assert (
+        load_settings(base, env).target(require_key=False).embeddings_dimensions == 768
+    )
+    file = _toml(tmp_path, "[models]\nembeddings = 'e'\nembeddings_dimensions = 384\n")
+    target = load_settings(base, {}, file).target(require_key=False)
+    assert target.embeddings_dimensions == 384 and target.model("embeddings") == "e"
+    assert (
+        load_settings(base, {}).target(require_key=False).embeddings_dimensions is None
+    )
+    with pytest.raises(ConfigError, match="embeddings_dimensions: expected an integer"):
+        load_settings(base, {"QBTSUITE_EMBEDDING_DIMENSIONS": "wide"})
+    with pytest.raises(ConfigError, match=">= 1, got 0"):
+        load_settings(base, {"QBTSUITE_EMBEDDING_DIMENSIONS": "0"})
+
+
+def _declared(base_url: str, capabilities: str | None = None) -> TargetConfig:
+    cli = {"base_url": base_url, "capabilities": capabilities}
+    return load_settings(cli, {}).target(require_key=False)
+
+
+def test_the_catalogue_is_qubittrons_own_by_default_only_on_its_host() -> None:
+    assert _declared("https://api.qubittron.ai/v1").declares(CATALOGUE) is True
+    assert _declared("https://gateway.example/v1").declares(CATALOGUE) is False
+    assert _declared("https://api.qubittron.ai.example/v1").declares(CATALOGUE) is False
+    # Other capabilities keep "not declared": their tests run.
+    assert _declared("https://gateway.example/v1").declares("images") is None
+
+
+def test_a_declaration_decides_every_capability_the_catalogue_included() -> None:
+    elsewhere = _declared("https://gateway.example/v1", "catalogue,images")
+    assert elsewhere.declares(CATALOGUE) is True and elsewhere.declares("images")
+    assert elsewhere.declares("transcriptions") is False
+    listed = _declared("https://api.qubittron.ai/v1", "images")
+    assert listed.declares(CATALOGUE) is False
+    assert _declared("https://api.qubittron.ai/v1", "none").declares(CATALOGUE) is False
+
+
+def test_another_endpoints_model_is_of_another_category_unless_shared() -> None:
+    env = {
+        "QBTSUITE_MODELS_CHAT": "one-model",
+        "QBTSUITE_MODELS_EMBEDDINGS": "one-model",
+        "QBTSUITE_MODELS_IMAGES": "painter",
+    }
+    target = load_settings({"base_url": "https://a.example/v1"}, env).target(
+        require_key=False
+    )
+    assert target.other_category_model("images", "embeddings") == "painter"
+    assert target.other_category_model("chat", "embeddings") is None  # shared
+    assert target.other_category_model("transcriptions", "embeddings") is None

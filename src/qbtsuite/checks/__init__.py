@@ -138,12 +138,14 @@ from qbtsuite.checks.payload import (
 from qbtsuite.checks.ratelimit import (
     admitted_after_waiting,
     admitted_at_most_per_window,
+    admitted_only_after_retry_after,
     admitted_up_to_limit,
     rate_limited_with_429,
     retry_after_at_most,
     retry_after_is_integer_seconds,
     retry_after_seconds,
     retry_after_value,
+    retry_after_within_window,
     still_limited_before_retry_after,
 )
 from qbtsuite.checks.stream import (
@@ -202,6 +204,7 @@ __all__ = [
     "ErrorRow",
     "admitted_after_waiting",
     "admitted_at_most_per_window",
+    "admitted_only_after_retry_after",
     "admitted_up_to_limit",
     "base64_embeddings_match_floats",
     "batch_embeddings_match_singles",
@@ -276,6 +279,7 @@ __all__ = [
     "retry_after_is_integer_seconds",
     "retry_after_seconds",
     "retry_after_value",
+    "retry_after_within_window",
     "same_redirect_with_and_without_key",
     "segments_lie_within_audio",
     "sse_choices_count_is",

@@ -116,14 +116,14 @@ def embedding_dimension_is(body: Any, dimension: int) -> None:
 
 @check
 def embeddings_share_dimension(bodies: Sequence[Any]) -> None:
-    """All vectors of one model have one length, within and across responses (EMB-004)."""
+    """All vectors of one model have one length > 0, within and across responses (EMB-004)."""
     lengths = [[len(v) for v in _vectors(b, "Embedding widths differ")] for b in bodies]
     flat = {n for group in lengths for n in group}
-    if len(flat) != 1:
+    if len(flat) != 1 or 0 in flat:
         raise failure(
             "Embedding widths differ",
             f"vector lengths per response {describe_value(lengths)}",
-            "one vector length for the model",
+            "one vector length > 0 for the model",
         )
 
 

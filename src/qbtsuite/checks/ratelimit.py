@@ -20,12 +20,14 @@ from qbtsuite.loadtest.ratelimit.windows import most_within
 __all__ = [
     "admitted_after_waiting",
     "admitted_at_most_per_window",
+    "admitted_only_after_retry_after",
     "admitted_up_to_limit",
     "rate_limited_with_429",
     "retry_after_at_most",
     "retry_after_is_integer_seconds",
     "retry_after_seconds",
     "retry_after_value",
+    "retry_after_within_window",
     "still_limited_before_retry_after",
 ]
 
@@ -106,6 +108,51 @@ def admitted_after_waiting(response: ResponseLike, waited: float) -> None:
             "Still limited after Retry-After",
             f"{describe_response(response)} after waiting {waited:.1f} s",
             "the request admitted (not 429)",
+        )
+
+
+@check
+def retry_after_within_window(
+    response: ResponseLike, longest: float, readmitted_after: float | None = None
+) -> None:
+    """Retry-After asks for no longer than a per-minute limit can need (RATE-003).
+
+    Limits are "evaluated per minute": a key is admitted again at most one window
+    after its 429, so waiting a longer Retry-After is not how it gets back in; it is
+    judged without being waited. ``readmitted_after`` is how soon the key was
+    admitted again, if it was seen.
+    """
+    wait = retry_after_value(response)
+    if wait is None or wait <= longest:
+        return
+    seen = (
+        f"the key was admitted again {readmitted_after:.1f} s after the 429"
+        if readmitted_after is not None
+        else "the key was still refused one window after the 429"
+    )
+    raise failure(
+        "Retry-After beyond the per-minute window",
+        f"Retry-After: {wait:g} (not waited); {seen}",
+        f"at most {longest:g} s (one window with rounding): limits are evaluated "
+        "per minute",
+    )
+
+
+@check
+def admitted_only_after_retry_after(
+    response: ResponseLike, elapsed: float, retry_after: float
+) -> None:
+    """A key is not admitted again long before its Retry-After elapses (RATE-004).
+
+    ``elapsed`` bounds, from above, the time from the 429 to this admission; the
+    one second of Retry-After's rounding is allowed.
+    """
+    if 200 <= response.status_code <= 299 and elapsed < retry_after - 1:
+        raise failure(
+            "Limit lifted long before Retry-After",
+            f"admitted at most {elapsed:.1f} s after the 429: "
+            f"{describe_response(response)}",
+            f"429 until Retry-After ({retry_after:g} s) has elapsed",
         )
 
 

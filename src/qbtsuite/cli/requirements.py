@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         payload = {
             "digest": catalogue.digest,
-            "requirements": [dataclasses.asdict(r) for r in selected],
+            "requirements": [_as_json(r) for r in selected],
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
     elif args.format == "markdown":
@@ -84,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
             f"key or capability); catalogue sha256 {catalogue.digest[:12]}"
         )
     return ExitCode.OK
+
+
+def _as_json(requirement: Requirement) -> dict[str, object]:
+    """The requirement's fields; the level's reason stays in the catalogue file."""
+    fields = dataclasses.asdict(requirement)
+    del fields["level_reason"]
+    return fields
 
 
 def render_table(requirements: Sequence[Requirement], width: int) -> str:

@@ -28,9 +28,12 @@ from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder
 from qbtsuite.harness.selection import (
     MARKERS,
     TestInfo,
+    capability_skip_reason,
+    claimed_capability,
     info_for,
     requirement_ids,
     spend_plan,
+    undeclared_capabilities,
 )
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
@@ -154,16 +157,9 @@ def _prepare(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     config = item.config
     if info.spends and config.pluginmanager.hasplugin("xdist"):
         item.add_marker(pytest.mark.xdist_group(f"spends-{'-'.join(info.spends)}"))
-    declared = state.target.capabilities if state.target else None
-    missing = [
-        c for c in info.capabilities if declared is not None and c not in declared
-    ]
+    missing = undeclared_capabilities(info, state.target)
     if missing:
-        item.add_marker(
-            pytest.mark.skip(
-                reason=f"optional capability not declared: {', '.join(missing)}"
-            )
-        )
+        item.add_marker(pytest.mark.skip(reason=capability_skip_reason(missing)))
     if state.allure:
         _allure_labels(item, info, state)
 
@@ -293,8 +289,7 @@ def _scrub_report(report: pytest.TestReport) -> None:
 def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     tracked = item.stash[_ITEM]
     recorder = tracked.recorder
-    declared = state.target.capabilities if state.target else None
-    claimed = next((c for c in info.capabilities if declared and c in declared), None)
+    claimed = claimed_capability(info, state.target)
     result = classify(tracked.phases, recorder, claimed)
     if state.records_dir is None:
         return

@@ -7,6 +7,11 @@ Markers:
 (such tests share one pytest-xdist group, so parallel runs do not trip the limit);
 ``spend(requests=, tokens=, images=, audio_seconds=)`` what one run of it costs;
 ``capability(name)`` needs an optional capability of the target.
+
+Capabilities (:func:`undeclared_capabilities`): a test needing one the target's
+declaration leaves out is skipped; without a declaration every test runs, except
+those needing ``catalogue`` (checks about Qubittron's own model catalogue), which run
+only against Qubittron's own targets (:meth:`TargetConfig.declares`).
 """
 
 from __future__ import annotations
@@ -18,14 +23,19 @@ from typing import Any
 
 import pytest
 
+from qbtsuite.target.config import CATALOGUE, TargetConfig
+
 __all__ = [
     "MARKERS",
     "PROFILES",
     "SPEND_UNITS",
     "TestInfo",
+    "capability_skip_reason",
+    "claimed_capability",
     "info_for",
     "select",
     "spend_plan",
+    "undeclared_capabilities",
 ]
 
 PROFILES = ("smoke", "full", "certify")
@@ -105,6 +115,31 @@ def info_for(item: pytest.Item, catalogue: Mapping[str, Mapping[str, Any]]) -> T
     )
 
 
+def undeclared_capabilities(info: TestInfo, target: TargetConfig | None) -> list[str]:
+    """The capabilities ``info`` needs that the target does not offer (in order)."""
+    if target is None:
+        return []
+    return [c for c in info.capabilities if target.declares(c) is False]
+
+
+def claimed_capability(info: TestInfo, target: TargetConfig | None) -> str | None:
+    """A capability ``info`` needs that the target offers: "unsupported" is then a fail."""
+    if target is None:
+        return None
+    return next((c for c in info.capabilities if target.declares(c)), None)
+
+
+def capability_skip_reason(missing: Iterable[str]) -> str:
+    """Why a test needing the ``missing`` capabilities is skipped."""
+    names = list(missing)
+    if names == [CATALOGUE]:
+        return (
+            f"capability not declared: {CATALOGUE} "
+            "(the target's model catalogue is Qubittron's own)"
+        )
+    return f"optional capability not declared: {', '.join(names)}"
+
+
 def _split(values: Iterable[str] | None) -> list[str]:
     out: list[str] = []
     for value in values or []:
@@ -162,14 +197,17 @@ def select(
 def spend_plan(
     items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]
 ) -> dict[str, Any]:
-    """The planned spend of ``items``: per test, per area and in total."""
+    """The planned spend of ``items``: per test, per area and in total.
+
+    A test skipped before it runs (an undeclared capability) sends nothing.
+    """
     tests = []
     areas: dict[str, dict[str, float]] = {}
     totals = dict.fromkeys(SPEND_UNITS, 0.0)
     undeclared = 0
     for item in items:
         info = infos.get(item)
-        if info is None:
+        if info is None or item.get_closest_marker("skip") is not None:
             continue
         tests.append({"nodeid": item.nodeid, "area": info.area, **info.spend})
         area = areas.setdefault(

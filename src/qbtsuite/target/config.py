@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from qbtsuite import redact
 from qbtsuite.errors import ConfigError
@@ -24,11 +25,13 @@ from qbtsuite.target.sources import from_cli, from_env, from_toml
 from qbtsuite.target.values import coerce, derive_http_url
 
 __all__ = [
+    "CATALOGUE",
     "EMBEDDED_LOW_LIMIT_RPM",
     "EMBEDDED_RATE_WINDOW",
     "EMBEDDED_REQUEST_BUDGET",
     "ENDPOINTS",
     "KEY_ROLES",
+    "OFFICIAL_HOST",
     "Secret",
     "Settings",
     "TargetConfig",
@@ -44,6 +47,12 @@ KEY_ROLES = ("main", "second", "zero_balance", "low_limit")
 EMBEDDED_LOW_LIMIT_RPM = 30
 EMBEDDED_RATE_WINDOW = 10.0
 EMBEDDED_REQUEST_BUDGET = 100_000
+
+# The capability "the target's model catalogue is Qubittron's own" (which models
+# exist, their widths and categories): on by default for Qubittron's own API and the
+# embedded reference server, which serves the documented models; declared elsewhere.
+CATALOGUE = "catalogue"
+OFFICIAL_HOST = "api.qubittron.ai"  # getting-started.txt, "Set the base URL"
 
 _KEY_FIELDS = {
     "main": "api_key",
@@ -92,6 +101,7 @@ class TargetConfig:
     retries: int = 0
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
+    embeddings_dimensions: int | None = None  # width of the embeddings model's vectors
 
     def key(self, role: str) -> Secret | None:
         """The key of ``role`` (main, second, zero_balance, low_limit), if configured."""
@@ -103,6 +113,32 @@ class TargetConfig:
     def model(self, endpoint: str) -> str | None:
         """The model to use on ``endpoint`` (see :data:`ENDPOINTS`)."""
         return self.models.get(endpoint)
+
+    def other_category_model(self, endpoint: str, used_on: str) -> str | None:
+        """The model of ``endpoint``, as a model of another category on ``used_on``.
+
+        None when ``endpoint`` has no model or shares ``used_on``'s (a gateway may
+        serve several endpoints with one model: it is no wrong category there).
+        """
+        model = self.model(endpoint)
+        return model if model and model != self.model(used_on) else None
+
+    @property
+    def is_qubittron(self) -> bool:
+        """The embedded reference server, or a base URL on Qubittron's own host."""
+        return self.embedded or urlsplit(self.base_url).hostname == OFFICIAL_HOST
+
+    def declares(self, capability: str) -> bool | None:
+        """Whether the target offers ``capability``; None when nothing is declared.
+
+        :data:`CATALOGUE` is never "not declared": without a declaration it is on
+        for Qubittron's own targets (:attr:`is_qubittron`) and off elsewhere.
+        """
+        if self.capabilities is not None:
+            return capability in self.capabilities
+        if capability == CATALOGUE:
+            return self.is_qubittron
+        return None
 
     @property
     def verify(self) -> str | bool:
@@ -174,6 +210,7 @@ class Settings:
             "request_budget",
             "retries",
             "capabilities",
+            "embeddings_dimensions",
         )
         common = {n: self.values[n] for n in names if self.values.get(n) is not None}
         models = {e: self.values.get(f"models_{e}") for e in ENDPOINTS}

@@ -3,7 +3,11 @@
 :func:`probe` decides "unreachable" up front with one unauthenticated request (any
 HTTP answer means reachable; no key is sent). :func:`choose_models` picks, for each
 endpoint without a configured model, the first documented model that ``/v1/models``
-lists, falling back to the first documented one (its tests then say what is wrong).
+lists. When none is listed, a target whose catalogue is Qubittron's (the embedded
+server, api.qubittron.ai, or ``catalogue`` declared) gets the first documented one
+(its tests then say what is wrong); any other target gets none, and the endpoint's
+tests are skipped naming ``QBTSUITE_MODELS_<ENDPOINT>``: a Qubittron model name
+sent to another gateway proves nothing but "model not found".
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import httpx
 
 from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.target.client import build_http_client, unreachable
-from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.config import CATALOGUE, TargetConfig
 
 __all__ = [
     "ENDPOINT_CATEGORY",
@@ -64,16 +68,23 @@ def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
 
 
 def choose_models(
-    configured: Mapping[str, str | None], listed: set[str] | None
+    configured: Mapping[str, str | None],
+    listed: set[str] | None,
+    *,
+    catalogue: bool = True,
 ) -> dict[str, str | None]:
-    """Configured models stay; the others come from the documented ∩ listed models."""
+    """Configured models stay; the others come from the documented ∩ listed models.
+
+    With none of those, the first documented model when ``catalogue`` (the target's
+    catalogue is Qubittron's), else None.
+    """
     chosen: dict[str, str | None] = dict(configured)
     for endpoint, category in ENDPOINT_CATEGORY.items():
         if chosen.get(endpoint):
             continue
         documented = [m.id for m in models_for(category)]
         available = [m for m in documented if listed and m in listed]
-        options = available or documented
+        options = available or (documented if catalogue else [])
         chosen[endpoint] = options[0] if options else None
     return chosen
 
@@ -86,4 +97,5 @@ def complete_models(
         return config
     with build_http_client(config, transport) as http:
         listed = listed_models(config, http)
-    return config.with_models(choose_models(config.models, listed))
+    catalogue = bool(config.declares(CATALOGUE))
+    return config.with_models(choose_models(config.models, listed, catalogue=catalogue))

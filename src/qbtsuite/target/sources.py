@@ -37,6 +37,7 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_RETRIES": "retries",
     "QBTSUITE_CAPABILITIES": "capabilities",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
+    "QBTSUITE_EMBEDDING_DIMENSIONS": "embeddings_dimensions",
 }
 
 # TOML tables and the flat names their entries become.
@@ -47,7 +48,11 @@ _TABLES: dict[str, dict[str, str]] = {
         "zero_balance": "zero_balance_key",
         "low_limit": "low_limit_key",
     },
-    "models": {e: f"models_{e}" for e in _ENDPOINTS},
+    "models": {
+        **{e: f"models_{e}" for e in _ENDPOINTS},
+        # the width of the embeddings model's vectors: a fact of that model
+        "embeddings_dimensions": "embeddings_dimensions",
+    },
     "timeouts": {"connect": "connect_timeout", "read": "read_timeout"},
     "rate_limit": {"rpm": "rate_limit_rpm", "window": "rate_limit_window"},
 }

@@ -153,6 +153,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "request_budget": _int(1),
     "retries": _int(0, _MAX_RETRIES),
     "capabilities": _capabilities,
+    "embeddings_dimensions": _int(1),
 }
 _SECRETS = {"api_key", "second_key", "zero_balance_key", "low_limit_key"}
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from qbtsuite.server.faults import Fault, fault
-from qbtsuite.server.faults._asgi import header, replace_header, rewrite_response
+from qbtsuite.server.faults._asgi import (
+    header,
+    json_rewrite,
+    replace_header,
+    rewrite_response,
+)
 from qbtsuite.server.parts import Parts
 
 __all__: list[str] = []
@@ -104,3 +111,22 @@ class MissingKeyIsGuest(Fault):
             await app(scope, receive, send)
 
         return wrapped
+
+
+@fault(
+    "auth.key_echoed_in_401",
+    area="auth",
+    breaks=("AUTH-010",),
+    description="The 401 message quotes the presented token ('Invalid API key: qbt_…')",
+)
+class KeyEchoedIn401(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def quote(scope: Scope, body: Any) -> Any:
+            value = header(scope.get("headers", []), b"authorization")
+            error = body.get("error") if isinstance(body, dict) else None
+            if value is not None and isinstance(error, dict):
+                token = value.decode("latin-1").strip().split(" ")[-1]
+                error["message"] = f"Invalid API key: {json.dumps(token)[1:-1]}"
+            return body
+
+        return rewrite_response(app, json_rewrite(quote, only_status=401))

@@ -176,3 +176,25 @@ class ModelNotFoundAs404(Fault):
             return status, h, b
 
         return rewrite_response(app, rewrite)
+
+
+# The OpenAI SDKs obey x-should-retry before the status (protocol-facts.md §2.1).
+_RETRYABLE_4XX = (408, 409, 429)
+
+
+@fault(
+    "errors.should_retry_on_client_errors",
+    area="errors",
+    breaks=("ERR-012",),
+    description="Every error carries 'x-should-retry: true', client errors included",
+)
+class ShouldRetryOnClientErrors(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def hint(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if 400 <= status <= 499 and status not in _RETRYABLE_4XX:
+                h = replace_header(h, b"x-should-retry", b"true")
+            return status, h, b
+
+        return rewrite_response(app, hint)

@@ -51,6 +51,31 @@ class UsageMissing(Fault):
 
 
 @fault(
+    "metering.embedding_batch_undercounted",
+    area="metering",
+    breaks=("METER-007",),
+    description="A batch's prompt_tokens counts one token less per input after the first",
+)
+class EmbeddingBatchUndercounted(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def undercount(scope: Scope, body: Any) -> Any:
+            data, usage = body.get("data"), body.get("usage")
+            if (
+                scope["path"] == "/v1/embeddings"
+                and isinstance(data, list)
+                and len(data) > 1
+                and isinstance(usage, dict)
+                and isinstance(usage.get("prompt_tokens"), int)
+            ):
+                # One special token per request instead of one per input.
+                tokens = max(1, usage["prompt_tokens"] - (len(data) - 1))
+                usage["prompt_tokens"] = usage["total_tokens"] = tokens
+            return body
+
+        return rewrite_response(app, json_rewrite(undercount, only_status=200))
+
+
+@fault(
     "metering.stream_usage_overcounts",
     area="metering",
     breaks=("METER-005",),

@@ -92,6 +92,19 @@ class RetryAfterTooLong(_RetryAfterFault):
         return {"Retry-After": str(3 * max(1, math.ceil(seconds)))}
 
 
+@fault(
+    "rate.retry_after_in_milliseconds",
+    area="rate-limits",
+    # Thousands of seconds: beyond the per-minute window (RATE-005), a wait the limit
+    # never needs (RATE-003), and the key is free long before it (RATE-004).
+    breaks=("RATE-003", "RATE-004", "RATE-005"),
+    description="Retry-After is written in milliseconds ('7000' for a 7-second wait)",
+)
+class RetryAfterInMilliseconds(_RetryAfterFault):
+    def header(self, seconds: float) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(seconds)) * 1000)}
+
+
 class _NeverClears(SlidingLogLimiter):
     def __init__(self, window: float) -> None:
         super().__init__(window)

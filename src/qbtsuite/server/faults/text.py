@@ -66,11 +66,54 @@ class CompletionWrongObject(Fault):
 
 
 @fault(
+    "completions.prompt_array_first_only",
+    area="completions",
+    breaks=("COMP-004",),
+    description="A prompt array is answered for its first prompt only: one choice",
+)
+class PromptArrayFirstOnly(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def first(scope: Scope, body: Any) -> Any:
+            prompt = body.get("prompt") if isinstance(body, dict) else None
+            if isinstance(prompt, list) and prompt and isinstance(prompt[0], str):
+                body["prompt"] = prompt[0]
+            return body
+
+        return rewrite_request_json(app, first, paths=("/v1/completions",))
+
+
+@fault(
+    "completions.n_ignored",
+    area="completions",
+    breaks=("COMP-012",),
+    collateral=("COMP-013",),  # its validation goes too
+    description="n is not forwarded: completions always return one choice per prompt",
+)
+class CompletionsNIgnored(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        return rewrite_request_json(app, drop_fields("n"), paths=("/v1/completions",))
+
+
+@fault(
+    "chat.max_completion_tokens_ignored",
+    area="chat",
+    breaks=("CHAT-010",),
+    collateral=("CHAT-013",),  # its validation goes too
+    description="max_completion_tokens is not forwarded: replies run to their natural length",
+)
+class MaxCompletionTokensIgnored(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        return rewrite_request_json(
+            app, drop_fields("max_completion_tokens"), paths=("/v1/chat/completions",)
+        )
+
+
+@fault(
     "chat.n_ignored",
     area="chat",
-    breaks=("CHAT-012",),
+    breaks=("CHAT-012", "SSE-013"),
     collateral=("CHAT-013",),  # its validation goes too
-    description="n is not forwarded: chat always returns one choice",
+    description="n is not forwarded: chat always returns one choice, streamed or not",
 )
 class ChatNIgnored(Fault):
     def wrap_https(self, app: ASGIApp) -> ASGIApp:

@@ -63,6 +63,30 @@ class Duration10x(Fault):
         return rewrite_response(app, json_rewrite(scale, only_status=200))
 
 
+# Whisper decodes audio in 30-second windows; a gateway that copies the window's end
+# into the last segment times it past the end of a shorter recording.
+_WHISPER_WINDOW = 30.0
+
+
+@fault(
+    "transcriptions.segments_past_end",
+    area="transcriptions",
+    breaks=("AUD-006",),
+    description="The last verbose_json segment ends at the 30 s decoding window, past the audio",
+)
+class SegmentsPastEnd(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def stretch(scope: Scope, body: Any) -> Any:
+            segments = body.get("segments") if scope["path"] == _PATH else None
+            if isinstance(segments, list) and segments:
+                last = segments[-1]
+                if isinstance(last, dict) and isinstance(last.get("end"), int | float):
+                    last["end"] = max(last["end"], _WHISPER_WINDOW)
+            return body
+
+        return rewrite_response(app, json_rewrite(stretch, only_status=200))
+
+
 @fault(
     "transcriptions.language_missing",
     area="transcriptions",
