@@ -268,14 +268,15 @@ class Gateway:
         except ValueError:
             return raw
         if status >= 400:
-            out = self._error_body(parsed)
+            out = self._upstream_error_body(parsed)
         elif status == 200:
             out = self._success_body(request, parsed)
         else:
             out = parsed
         return raw if out == parsed else dump_json(out)
 
-    def _error_body(self, body: JsonValue) -> JsonValue:
+    def _upstream_error_body(self, body: JsonValue) -> JsonValue:
+        """An upstream error as the gateway words and shapes it."""
         if self.options.renames.active:
             body = rename_error_message(body, self.options.renames)
         return reshape_error(body, self.style)
@@ -303,7 +304,10 @@ class Gateway:
         param: str | None = None,
         headers: tuple[tuple[str, str], ...] = (),
     ) -> Answer:
-        body = self._error_body(gateway_error(message, error_type, code, param))
+        # The gateway's own words already use its own model names.
+        body = reshape_error(
+            gateway_error(message, error_type, code, param), self.style
+        )
         return Answer(
             status,
             [
