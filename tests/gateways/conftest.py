@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.gateways.harness import RunningGateway, gateway, reference_server
-from tests.gateways.options import GatewayOptions, parse_renames
+from tests.gateways.options import GatewayOptions
 
-# Names real gateways serve, for upstream models of each endpoint.
-RENAMES = parse_renames(
-    "Llama-3.1-8B-Instruct=llama-3.1-8b-instruct,bge-m3=nomic-embed-text,"
-    "stable-diffusion-xl-base-v10=sdxl-turbo,whisper-large-v3=whisper-large-v3"
-)
 WAV = Path(__file__).resolve().parents[2] / "fixtures" / "audio" / "speech-like.wav"
 
 

@@ -24,7 +24,13 @@ import httpx
 from tests.gateways.options import GatewayOptions, options_argv
 from tests.gateways.upstream import UpstreamInfo, UpstreamInfoError, read_upstream_info
 
-__all__ = ["GatewayStartError", "RunningGateway", "gateway", "reference_server"]
+__all__ = [
+    "GatewayStartError",
+    "RunningGateway",
+    "gateway",
+    "reference_and_gateway",
+    "reference_server",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
@@ -161,3 +167,15 @@ def gateway(
             upstream=upstream,
             upstream_info=upstream_info,
         )
+
+
+@contextmanager
+def reference_and_gateway(
+    options: GatewayOptions, state_dir: Path, server_args: Sequence[str] = ()
+) -> Iterator[RunningGateway]:
+    """A fresh reference server and the emulator with ``options`` in front of it."""
+    with (
+        reference_server(state_dir / "upstream", server_args) as info,
+        gateway(info, options, state_dir / "gateway") as running,
+    ):
+        yield running

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateways.conftest import RENAMES
+from tests.gateways.behaviours import RENAMES
 from tests.gateways.emulator import _parser, parse_options
 from tests.gateways.harness import REPO_ROOT
 from tests.gateways.options import GatewayOptions, options_argv

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateways.conftest import RENAMES, WAV, emulator
+from tests.gateways.behaviours import RENAMES
+from tests.gateways.conftest import WAV, emulator
 from tests.gateways.harness import RunningGateway
 from tests.gateways.options import GatewayOptions, parse_renames
 from tests.gateways.renames import (
