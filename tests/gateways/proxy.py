@@ -50,6 +50,7 @@ from tests.gateways.upstream import UpstreamInfo
 __all__ = ["Gateway"]
 
 _MODEL_PREFIX = "/v1/models/"
+_HSTS = ("strict-transport-security", "max-age=31536000")
 
 
 @dataclass(frozen=True)
@@ -308,16 +309,10 @@ class Gateway:
         body = reshape_error(
             gateway_error(message, error_type, code, param), self.style
         )
-        return Answer(
-            status,
-            [
-                ("content-type", "application/json"),
-                ("date", formatdate(usegmt=True)),
-                *headers,
-            ],
-            body=dump_json(body),
-            rewritable=True,
-        )
+        own = [("content-type", "application/json"), ("date", formatdate(usegmt=True))]
+        if not self.options.plain_http:
+            own.append(_HSTS)  # an HTTPS edge sends it on every answer, its own too
+        return Answer(status, [*own, *headers], body=dump_json(body), rewritable=True)
 
     def _throttled(self, retry_after: int) -> Answer:
         rpm, window = self.options.throttle_rpm, self.options.throttle_window

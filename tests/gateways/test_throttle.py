@@ -56,6 +56,7 @@ def test_the_main_key_is_throttled_with_429_and_retry_after(
     assert refused.status_code == 429, f"Received: {refused.status_code}"
     error = refused.json()["error"]
     assert (error["type"], error["code"]) == ("rate_limit_error", "rate_limit_exceeded")
+    assert "max-age=" in refused.headers.get("strict-transport-security", "")
     retry_after = refused.headers.get("retry-after", "")
     assert retry_after.isdigit() and 1 <= int(retry_after) <= 2, (
         f"Received: Retry-After {retry_after!r}; Expected: 1..2 seconds"
