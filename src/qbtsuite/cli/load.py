@@ -15,6 +15,7 @@ from typing import Any
 
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.profile import Overrides, profile_names
+from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.report import EXIT_CODES
 from qbtsuite.loadtest.run import LoadRequest, LoadResult, analyse, run_load
 
@@ -199,9 +200,9 @@ def _limiter_summary(limiter: dict[str, Any]) -> None:
     declared = limiter["settings"]["declared_limit"]
     for subject, key in limiter["keys"].items():
         verdicts = ", ".join(
-            f"{name} {'FAIL' if check['verdict'] == 'fail' else check['verdict']}"
+            f"{name} {'FAIL' if check['verdict'] == CheckVerdict.FAIL else check['verdict']}"
             for name, check in key["checks"].items()
-            if check["verdict"] != "info"
+            if check["verdict"] != CheckVerdict.INFO
         )
         rate = key["checks"]["limit"]["figures"].get("admitted_per_window")
         shown = f"{rate:.1f}" if rate is not None else "–"

@@ -19,6 +19,7 @@ from typing import Any
 
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.ratelimit import report as limiter_report
+from qbtsuite.loadtest.samples import SampleOutcome
 
 __all__ = [
     "DEFINITIONS",
@@ -54,10 +55,10 @@ _STYLE = (
 )
 _COLUMNS = (
     ("requests", "requests"),
-    ("ok", "ok"),
-    ("rate-limited", "429"),
-    ("failed", "failed"),
-    ("error", "error"),
+    (SampleOutcome.OK, "ok"),
+    (SampleOutcome.RATE_LIMITED, "429"),
+    (SampleOutcome.FAILED, "failed"),
+    (SampleOutcome.ERROR, "error"),
 )
 
 
