@@ -32,7 +32,7 @@ from qbtlocust.answers import (
 from qbtlocust.collector import Collector
 from qbtlocust.context import RunContext
 from qbtsuite.loadtest.bodies import PreparedRequest
-from qbtsuite.loadtest.samples import ERROR, OK, RATE_LIMITED, outcome_for
+from qbtsuite.loadtest.samples import SampleOutcome, outcome_for
 from qbtsuite.loadtest.stream import StreamObserver
 
 __all__ = [
@@ -197,7 +197,7 @@ class QbtSender(FastHttpUser):
         sample["problem"] = problem
         outcome = outcome_for(sample["status"], problem)
         if sample.pop("interrupted", False):
-            outcome = ERROR
+            outcome = SampleOutcome.ERROR
         sample["outcome"] = outcome
 
     def _read_stream(
@@ -241,9 +241,9 @@ class QbtSender(FastHttpUser):
         """Tell Locust's own statistics: whole-request time; 429 apart, not failed."""
         resp.request_meta["response_time"] = sample["e2e"] * 1000
         resp.request_meta["response_length"] = sample.get("bytes", 0)
-        if sample["outcome"] == OK:
+        if sample["outcome"] == SampleOutcome.OK:
             resp.success()
-        elif sample["outcome"] == RATE_LIMITED:
+        elif sample["outcome"] == SampleOutcome.RATE_LIMITED:
             resp.request_meta["name"] = f"{req.name} (rate-limited)"
             resp.success()
         else:
@@ -274,7 +274,10 @@ class QbtUser(QbtSender):
         for attempt in range(ctx.plan.retries + 1):
             sample = self.send_one(request, due if attempt == 0 else None, attempt)
             record(sample)
-            if sample["outcome"] != RATE_LIMITED or attempt >= ctx.plan.retries:
+            if (
+                sample["outcome"] != SampleOutcome.RATE_LIMITED
+                or attempt >= ctx.plan.retries
+            ):
                 break
             wait = retry_after_seconds(sample.get("retry_after"))
             gevent.sleep(min(wait, ctx.plan.retry_cap))

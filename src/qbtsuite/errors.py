@@ -5,6 +5,9 @@ QbtsuiteError                   anything the suite itself reports to the user
 ├── TargetUnreachable           the target cannot be reached at all (exit 3)
 ├── ServerStartError            the embedded reference server did not come up (exit 4)
 ├── RequestBudgetExhausted      the run spent its request budget (the test is an error)
+├── RunFileError(ValueError)    a run folder's results.json, plan.json or test records
+│                               are not ours or are malformed (exit 2 where a command
+│                               reads them)
 └── MissingKey                  a test needs a key the run was not given (the test is
                                 skipped: the harness turns it into a pytest skip)
 CheckFailure(AssertionError)    the target broke a requirement (a verdict, not a bug)
@@ -29,6 +32,7 @@ __all__ = [
     "MissingKey",
     "QbtsuiteError",
     "RequestBudgetExhausted",
+    "RunFileError",
     "ServerStartError",
     "TargetUnreachable",
 ]
@@ -48,6 +52,10 @@ class TargetUnreachable(QbtsuiteError):
 
 class ServerStartError(QbtsuiteError):
     """The embedded reference server did not come up."""
+
+
+class RunFileError(QbtsuiteError, ValueError):
+    """A run file (``results.json``, ``plan.json``, test records) cannot be read."""
 
 
 class RequestBudgetExhausted(QbtsuiteError):

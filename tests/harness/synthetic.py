@@ -2,56 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
+from qbtsuite.results.model import (
+    Digests,
+    RequirementCheck,
+    RequirementEntry,
+    Retry,
+    RunFacts,
+    RunResults,
+    TargetSummary,
+    TestRecord,
+)
+from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.records import merge_records
 
 __all__ = ["CATALOGUE_ENTRIES", "record", "synthetic_results"]
 
-CATALOGUE_ENTRIES: dict[str, dict[str, Any]] = {
-    "AUTH-001": {
-        "level": "MUST",
-        "area": "auth",
-        "endpoint": "all",
-        "statement": "A missing key gets 401 invalid_api_key.",
-    },
-    "AUTH-002": {
-        "level": "MUST",
-        "area": "auth",
-        "endpoint": "all",
-        "statement": "An unknown key gets 401 <invalid_api_key>.",
-    },
-    "SSE-001": {
-        "level": "MUST",
-        "area": "streaming",
-        "endpoint": "chat",
-        "statement": "A stream ends with exactly one data: [DONE].",
-    },
-    "SSE-002": {
-        "level": "SHOULD",
-        "area": "streaming",
-        "endpoint": "chat",
-        "statement": "Keep-alive comments are allowed.",
-    },
-    "IMG-001": {
-        "level": "MUST",
-        "area": "images",
-        "endpoint": "images",
-        "statement": "Images decode at the requested size.",
-    },
-    "RATE-001": {
-        "level": "MUST",
-        "area": "rate-limits",
-        "endpoint": "all",
-        "statement": "429 carries Retry-After.",
-    },
-    "AUD-001": {
-        "level": "MUST",
-        "area": "transcriptions",
-        "endpoint": "transcriptions",
-        "statement": "Never checked here.",
-    },
-}
+
+def _entry(
+    rid: str, level: str, area: str, endpoint: str, statement: str
+) -> RequirementEntry:
+    return RequirementEntry(
+        rid, level, area, endpoint, "qubittron", statement, "getting-started.txt"
+    )
+
+
+CATALOGUE_ENTRIES: dict[str, RequirementEntry] = {
+    e.id: e
+    for e in (
+        _entry("AUTH-001", "MUST", "auth", "all", "A missing key gets 401 invalid_api_key."),
+        _entry("AUTH-002", "MUST", "auth", "all", "An unknown key gets 401 <invalid_api_key>."),
+        _entry("SSE-001", "MUST", "streaming", "chat", "A stream ends with exactly one data: [DONE]."),
+        _entry("SSE-002", "SHOULD", "streaming", "chat", "Keep-alive comments are allowed."),
+        _entry("IMG-001", "MUST", "images", "images", "Images decode at the requested size."),
+        _entry("RATE-001", "MUST", "rate-limits", "all", "429 carries Retry-After."),
+        _entry("AUD-001", "MUST", "transcriptions", "transcriptions", "Never checked here."),
+    )
+}  # fmt: skip
 
 TRANSCRIPT = (
     "> POST https://gw.example/v1/chat/completions\n> authorization: Bearer [REDACTED]\n>\n"
@@ -61,98 +49,92 @@ TRANSCRIPT = (
 
 
 def record(
-    nodeid: str, area: str, outcomes: dict[str, str], **extra: Any
-) -> dict[str, Any]:
+    nodeid: str,
+    area: str,
+    outcomes: dict[str, Outcome],
+    *,
+    reason: str = "",
+    retries: tuple[Retry, ...] = (),
+) -> TestRecord:
     """One test record as the plugin writes it."""
-    messages = {
-        rid: [f"{rid} broke\nReceived: 403\nExpected: 401"]
-        if o in {"fail", "warn", "error"}
-        else []
+    problems = {Outcome.FAIL, Outcome.WARN, Outcome.ERROR}
+    checks = {
+        rid: RequirementCheck(
+            o, (f"{rid} broke\nReceived: 403\nExpected: 401",) if o in problems else ()
+        )
         for rid, o in outcomes.items()
     }
-    worst = next(
-        (
-            o
-            for o in ("fail", "warn", "error", "pass", "unsupported", "skipped")
-            if o in outcomes.values()
-        ),
-        "pass",
+    worst = combine(list(outcomes.values())) if outcomes else Outcome.PASS
+    return TestRecord(
+        nodeid=nodeid,
+        area=area,
+        endpoint="",
+        worker="local",
+        outcome=worst,
+        reason=reason,
+        requirements=checks,
+        started="2026-01-01T00:00:00Z",
+        duration=0.25,
+        transcripts=(TRANSCRIPT,) if worst != Outcome.PASS else (),
+        retries=retries,
     )
-    base: dict[str, Any] = {
-        "nodeid": nodeid,
-        "area": area,
-        "endpoint": "",
-        "worker": "local",
-        "outcome": worst,
-        "reason": "",
-        "requirements": {
-            rid: {"outcome": o, "messages": messages[rid]}
-            for rid, o in outcomes.items()
-        },
-        "started": "2026-01-01T00:00:00Z",
-        "duration": 0.25,
-        "notes": [],
-        "transcripts": [TRANSCRIPT] if worst != "pass" else [],
-        "omitted_transcripts": 0,
-        "retries": [],
-    }
-    base.update(extra)
-    return base
+
+
+FACTS = RunFacts(
+    suite_version="0.1.0",
+    profile="full",
+    started="2026-01-01T00:00:00Z",
+    finished="2026-01-01T00:00:05Z",
+    duration=5.0,
+    target=TargetSummary(
+        base_url="https://gw.example/v1",
+        key_roles=("main",),
+        embedded=False,
+        capabilities=("images",),
+        models={"chat": "m"},
+    ),
+    digests=Digests(catalogue="c" * 64, schemas="5" * 64),
+    workers=("local",),
+)
 
 
 def synthetic_results(
     *, strict: bool = False, profile: str = "full", fail: bool = True
-) -> dict[str, Any]:
+) -> RunResults:
     """Results with a pass, a MUST failure, a SHOULD warning, unsupported, skipped."""
     records = [
-        record("test_auth.py::test_missing_key", "auth", {"AUTH-001": "pass"}),
+        record("test_auth.py::test_missing_key", "auth", {"AUTH-001": Outcome.PASS}),
         record(
             "test_auth.py::test_unknown_key",
             "auth",
-            {"AUTH-002": "fail" if fail else "pass"},
+            {"AUTH-002": Outcome.FAIL if fail else Outcome.PASS},
         ),
         record(
             "test_streaming.py::test_done",
             "streaming",
-            {"SSE-001": "pass", "SSE-002": "warn"},
-            retries=[
-                {
-                    "method": "POST",
-                    "url": "https://gw.example/v1/chat/completions",
-                    "attempt": 1,
-                    "reason": "502 Bad Gateway",
-                    "wait": 1.0,
-                }
-            ],
+            {"SSE-001": Outcome.PASS, "SSE-002": Outcome.WARN},
+            retries=(
+                Retry(
+                    method="POST",
+                    url="https://gw.example/v1/chat/completions",
+                    attempt=1,
+                    reason="502 Bad Gateway",
+                    wait=1.0,
+                ),
+            ),
         ),
         record(
             "test_images.py::test_decode",
             "images",
-            {"IMG-001": "unsupported"},
+            {"IMG-001": Outcome.UNSUPPORTED},
             reason="images: 404 model_not_found",
         ),
         record(
             "test_rate_limits.py::test_429",
             "rate-limits",
-            {"RATE-001": "skipped"},
+            {"RATE-001": Outcome.SKIPPED},
             reason="no low_limit key configured",
         ),
     ]
-    meta = {
-        "suite_version": "0.1.0",
-        "profile": profile,
-        "started": "2026-01-01T00:00:00Z",
-        "finished": "2026-01-01T00:00:05Z",
-        "duration": 5.0,
-        "target": {
-            "base_url": "https://gw.example/v1",
-            "keys": {"main": "[REDACTED]"},
-            "embedded": False,
-            "capabilities": ["images"],
-            "models": {"chat": "m"},
-        },
-        "digests": {"catalogue": "c" * 64, "schemas": "s" * 64},
-        "selection": {},
-        "workers": ["local"],
-    }
-    return merge_records(records, CATALOGUE_ENTRIES, meta, strict=strict)
+    facts = replace(FACTS, profile=profile)
+    return merge_records(records, CATALOGUE_ENTRIES, facts, strict=strict)

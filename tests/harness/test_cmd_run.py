@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from qbtsuite.results.store import read_results
+from qbtsuite.schemas import validate
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 CANARY = "qbt_canary_run_5f0e9d8c7b6a5f4e3d2c1b0a"
@@ -216,6 +218,8 @@ class TestExitCodes:
             "allure-results",
         } <= names
         assert "✓ auth" in done.stdout and "verdict  conformant" in done.stdout
+        results = json.loads((run_dirs[0] / "results.json").read_text())
+        assert validate("results.schema", results) == []
         assert f"report   {run_dirs[0] / 'report.html'}" in done.stdout
 
     def test_a_run_against_a_fault_exits_1_with_the_failing_row_and_its_transcript(
@@ -226,6 +230,8 @@ class TestExitCodes:
                          "--output", str(out), suite=suite)  # fmt: skip
         assert done.returncode == 1, done.stdout + done.stderr
         results = json.loads((out / "results.json").read_text())
+        assert validate("results.schema", results) == []
+        assert read_results(out).to_json() == results
         assert results["requirements"]["AUTH-001"]["outcome"] == "fail"
         assert results["requirements"]["MODEL-001"]["outcome"] == "pass"
         test = results["tests"]["test_auth.py::test_missing_key_is_rejected_with_401"]

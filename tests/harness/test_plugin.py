@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from qbtsuite.results.store import read_results
+from qbtsuite.schemas import validate
 from tests.harness.suites import write_catalogue
 
 pytest_plugins = ["pytester"]
@@ -50,6 +52,9 @@ def _run(suite: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str
     )
     path = out / "results.json"
     results = json.loads(path.read_text()) if path.exists() else {}
+    if results:  # every results.json the plugin writes is documented and typed
+        assert validate("results.schema", results) == []
+        assert read_results(out).to_json() == results
     return result, results
 
 
@@ -377,6 +382,7 @@ class TestResults:
         )  # fmt: skip
         assert result.ret == pytest.ExitCode.TESTS_FAILED
         parallel = json.loads((out / "results.json").read_text())
+        assert validate("results.schema", parallel) == []
         assert sorted(parallel["workers"]) == ["gw0", "gw1"]
         assert _outcomes(parallel) == _outcomes(serial)
         assert parallel["verdict"] == serial["verdict"]

@@ -23,7 +23,7 @@ def test_a_skipped_requirement_is_skipped_with_its_reason_while_others_pass() ->
     assert result.requirements["RATE-001"].outcome is Outcome.PASS
     skipped = result.requirements["RATE-003"]
     assert skipped.outcome is Outcome.SKIPPED
-    assert skipped.messages == ["the 429 had no Retry-After"]
+    assert skipped.messages == ("the 429 had no Retry-After",)
     assert result.outcome is Outcome.PASS
     assert record.failure_messages() == []
 

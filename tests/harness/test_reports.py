@@ -11,35 +11,39 @@ from qbtsuite.reporting.certificate import verify_certificate
 from qbtsuite.reporting.html import render_html
 from qbtsuite.reporting.summary_md import render_summary_md
 from qbtsuite.reporting.terminal import render_terminal_summary
-from qbtsuite.results.records import Verdict, exit_code_for, write_results
+from qbtsuite.results.outcomes import Outcome, Verdict
+from qbtsuite.results.records import exit_code_for
+from qbtsuite.results.store import write_results
 from tests.harness.synthetic import synthetic_results
 
 
 def test_the_merge_gives_each_requirement_its_worst_outcome_and_a_verdict() -> None:
     results = synthetic_results()
-    outcomes = {rid: r["outcome"] for rid, r in results["requirements"].items()}
+    outcomes = {rid: r.outcome for rid, r in results.requirements.items()}
     assert outcomes == {
-        "AUTH-001": "pass", "AUTH-002": "fail", "SSE-001": "pass", "SSE-002": "warn",
-        "IMG-001": "unsupported", "RATE-001": "skipped",
+        "AUTH-001": Outcome.PASS, "AUTH-002": Outcome.FAIL, "SSE-001": Outcome.PASS,
+        "SSE-002": Outcome.WARN, "IMG-001": Outcome.UNSUPPORTED,
+        "RATE-001": Outcome.SKIPPED,
     }  # fmt: skip
-    assert results["verdict"] == Verdict.NOT_CONFORMANT
-    assert results["not_checked"] == ["AUD-001"]
-    assert results["totals"] == {
-        "pass": 2,
-        "fail": 1,
-        "warn": 1,
-        "unsupported": 1,
-        "skipped": 1,
-        "error": 0,
+    assert results.verdict is Verdict.NOT_CONFORMANT
+    assert results.not_checked == ("AUD-001",)
+    assert results.totals == {
+        Outcome.PASS: 2,
+        Outcome.FAIL: 1,
+        Outcome.WARN: 1,
+        Outcome.UNSUPPORTED: 1,
+        Outcome.SKIPPED: 1,
+        Outcome.ERROR: 0,
     }
-    assert results["flakes"][0]["reason"] == "502 Bad Gateway"
+    assert results.flakes[0].retry.reason == "502 Bad Gateway"
 
 
 def test_verdicts_map_to_exit_codes() -> None:
-    assert exit_code_for(synthetic_results(fail=False)["verdict"]) == 0
-    assert exit_code_for(synthetic_results()["verdict"]) == 1
-    assert exit_code_for(synthetic_results(fail=False, strict=True)["verdict"]) == 1
+    assert exit_code_for(synthetic_results(fail=False).verdict) == 0
+    assert exit_code_for(synthetic_results().verdict) == 1
+    assert exit_code_for(synthetic_results(fail=False, strict=True).verdict) == 1
     assert exit_code_for(Verdict.INCOMPLETE) == 4
+    assert exit_code_for(Verdict.EMPTY) == 2
 
 
 def test_the_html_report_is_self_contained_and_escapes_target_text() -> None:
@@ -85,7 +89,7 @@ def test_write_reports_writes_html_and_markdown_and_a_certificate_for_certify(
     tmp_path: Path,
 ) -> None:
     results = synthetic_results(profile="certify")
-    write_results(tmp_path / "results.json", results)
+    write_results(tmp_path, results)
     written = {p.name for p in write_reports(tmp_path, results)}
     assert written == {"report.html", "summary.md", "certificate.json"}
     certificate = json.loads((tmp_path / "certificate.json").read_text())
@@ -93,7 +97,7 @@ def test_write_reports_writes_html_and_markdown_and_a_certificate_for_certify(
         certificate["counts"]["fail"] == 1
         and certificate["verdict"] == "not conformant"
     )
-    assert certificate["digests"] == results["digests"]
+    assert certificate["digests"] == {"catalogue": "c" * 64, "schemas": "5" * 64}
     assert verify_certificate(tmp_path) == "certificate matches results.json"
 
 
@@ -101,7 +105,7 @@ def test_a_changed_results_file_no_longer_matches_its_certificate(
     tmp_path: Path,
 ) -> None:
     results = synthetic_results(profile="certify")
-    write_results(tmp_path / "results.json", results)
+    write_results(tmp_path, results)
     write_reports(tmp_path, results)
     tampered = json.loads((tmp_path / "results.json").read_text())
     tampered["requirements"]["AUTH-002"]["outcome"] = "pass"
@@ -111,7 +115,7 @@ def test_a_changed_results_file_no_longer_matches_its_certificate(
 
 def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
     results = synthetic_results()
-    write_results(tmp_path / "results.json", results)
+    write_results(tmp_path, results)
     assert {p.name for p in write_reports(tmp_path, results)} == {
         "report.html",
         "summary.md",

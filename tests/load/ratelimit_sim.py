@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 
 from qbtsuite.loadtest.ratelimit.driver import Arrivals, BudgetExhausted
-from qbtsuite.loadtest.samples import Sample
+from qbtsuite.loadtest.samples import Sample, SampleOutcome
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import Account, KeyStore, Pricing
 from qbtsuite.server.parts import Parts, build_parts
@@ -143,7 +143,9 @@ class SimDriver:
             "phase": phase,
             "subject": subject,
             "status": 200 if decision.admitted else 429,
-            "outcome": "ok" if decision.admitted else "rate-limited",
+            "outcome": (
+                SampleOutcome.OK if decision.admitted else SampleOutcome.RATE_LIMITED
+            ),
         }
         if not decision.admitted:
             headers = self.parts.retry_after(decision.retry_after)

@@ -15,7 +15,7 @@ import pytest
 from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.scenario import run_scenario
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings
-from qbtsuite.loadtest.ratelimit.verdict import FAIL, INFO, NOT_JUDGED, PASS
+from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.ratelimit.windows import (
     envelope_problems,
     fewest_per_window,
@@ -52,7 +52,7 @@ def test_a_correct_sliding_window_limiter_passes_every_check(
     window: float, seed: int
 ) -> None:
     verdicts = _verdicts(_scenario(None, window, seed))
-    assert set(verdicts.values()) == {PASS, INFO}, verdicts
+    assert set(verdicts.values()) == {CheckVerdict.PASS, CheckVerdict.INFO}, verdicts
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -61,7 +61,9 @@ def test_each_limiter_fault_fails_its_own_check_and_no_other(
     fault: str, seed: int
 ) -> None:
     verdicts = _verdicts(_scenario(fault, 2.0, seed))
-    failed = [name for name, verdict in verdicts.items() if verdict == FAIL]
+    failed = [
+        name for name, verdict in verdicts.items() if verdict == CheckVerdict.FAIL
+    ]
     assert failed == [BREAKS[fault]], verdicts
 
 
@@ -69,9 +71,9 @@ def test_a_format_fault_leaves_the_retry_after_wait_not_judged_and_says_why() ->
     section = _scenario("rate.no_retry_after", 2.0, 0)
     parts = section["keys"]["low_limit"]["checks"]["recovery"]["parts"]
     by_name = {p["name"]: p for p in parts}
-    assert by_name["before"]["verdict"] == NOT_JUDGED
+    assert by_name["before"]["verdict"] == CheckVerdict.NOT_JUDGED
     assert "rejections check" in by_name["before"]["detail"]
-    assert by_name["sustained"]["verdict"] == PASS
+    assert by_name["sustained"]["verdict"] == CheckVerdict.PASS
 
 
 def test_the_measured_rate_of_a_correct_limiter_is_the_declared_one_exactly() -> None:
@@ -192,13 +194,13 @@ def _recovery_before(probe_sent: float, probe_done: float, status: int) -> str:
 
 
 def test_a_request_admitted_before_retry_after_minus_one_fails_recovery() -> None:
-    assert _recovery_before(11.8, 11.81, 429) == PASS
-    assert _recovery_before(11.8, 11.81, 200) == FAIL
+    assert _recovery_before(11.8, 11.81, 429) == CheckVerdict.PASS
+    assert _recovery_before(11.8, 11.81, 200) == CheckVerdict.FAIL
 
 
 def test_a_probe_that_left_late_is_not_held_against_the_limiter() -> None:
     # Answered 2.05 s after the 429's request: it may have arrived after R − 1 = 2 s.
-    assert _recovery_before(11.95, 12.05, 200) == NOT_JUDGED
+    assert _recovery_before(11.95, 12.05, 200) == CheckVerdict.NOT_JUDGED
 
 
 def test_a_key_that_was_a_witness_starts_fresh_when_its_turn_comes() -> None:
@@ -210,7 +212,7 @@ def test_a_key_that_was_a_witness_starts_fresh_when_its_turn_comes() -> None:
         checks = section["keys"][key]["checks"]
         # Twice the limit from a fresh start, whether or not the key was a witness.
         assert checks["recovery"]["figures"]["fresh_start_admitted"] == 60, key
-        failed = [n for n, c in checks.items() if c["verdict"] == FAIL]
+        failed = [n for n, c in checks.items() if c["verdict"] == CheckVerdict.FAIL]
         assert failed == ["limit"], (key, failed)
 
 
@@ -238,15 +240,17 @@ def _witnessed(loaded_ms: float) -> dict[str, Any]:
 
 
 def test_a_witness_slowed_down_by_a_saturated_key_fails_isolation() -> None:
-    assert _witnessed(5.0)["isolation"]["verdict"] == PASS  # ≤ 2 × 2 ms + 10 ms
+    assert (
+        _witnessed(5.0)["isolation"]["verdict"] == CheckVerdict.PASS
+    )  # ≤ 2 × 2 ms + 10 ms
     slow = _witnessed(20.0)["isolation"]
-    assert slow["verdict"] == FAIL
+    assert slow["verdict"] == CheckVerdict.FAIL
     assert slow["figures"]["w"]["threshold_ms"] == pytest.approx(14.0)
 
 
 def test_a_key_over_its_limit_refused_with_another_status_fails_rejections() -> None:
     checks = _witnessed(2.0)
-    assert checks["rejections"]["verdict"] == PASS
+    assert checks["rejections"]["verdict"] == CheckVerdict.PASS
     settings = RateLimitSettings(window=2.0, keys=("k",), witnesses=("w",))
     refused: Sample = {
         "key": "k", "subject": "k", "phase": "drive", "status": 503,
@@ -254,5 +258,5 @@ def test_a_key_over_its_limit_refused_with_another_status_fails_rejections() -> 
     }  # fmt: skip
     section = judge([refused], settings, 0.0)
     rejections = section["keys"]["k"]["checks"]["rejections"]
-    assert rejections["verdict"] == FAIL
+    assert rejections["verdict"] == CheckVerdict.FAIL
     assert rejections["parts"][-1]["detail"] == "refused with another status: 1× 503"

@@ -20,7 +20,7 @@ import pytest
 
 from qbtsuite.cli import main
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings, embedded_keys_toml
-from qbtsuite.loadtest.ratelimit.verdict import CHECKS, FAIL, INFO, PASS
+from qbtsuite.loadtest.ratelimit.verdict import CHECKS, CheckVerdict
 from qbtsuite.server.faults import load_faults
 from qbtsuite.target.embedded import EmbeddedServer
 from tests.load.ratelimit_sim import BREAKS
@@ -82,12 +82,15 @@ def test_the_clean_server_passes_every_limiter_check_at_the_declared_rate(
     run_dir, report = _run_dir(tmp_path / "run")
     section = report["ratelimit"]
     assert code == 0, (out.err, section["failed"])
-    assert report["verdict"] == "pass" and section["verdict"] == PASS
+    assert report["verdict"] == "pass" and section["verdict"] == CheckVerdict.PASS
     assert report["target"]["embedded"] is True
     assert list(section["keys"]) == ["low_limit", "low_limit_2"]
     for subject, key in section["keys"].items():
         verdicts = _verdicts(report, subject)
-        assert verdicts == {c: INFO if c == "latency" else PASS for c in CHECKS}, (
+        assert verdicts == {
+            c: CheckVerdict.INFO if c == "latency" else CheckVerdict.PASS
+            for c in CHECKS
+        }, (
             subject,
             verdicts,
         )
@@ -159,7 +162,9 @@ def test_a_limiter_fault_fails_the_check_it_breaks_and_no_other(
     err = capsys.readouterr().err
     _, report = _run_dir(output)
     verdicts = _verdicts(report, "low_limit")
-    failed = sorted(name for name, verdict in verdicts.items() if verdict == FAIL)
+    failed = sorted(
+        name for name, verdict in verdicts.items() if verdict == CheckVerdict.FAIL
+    )
     assert failed == [BREAKS[fault]], verdicts
     assert code == 6 and report["verdict"] == "ratelimit-failed"
     assert f"rate-limit check failed: low_limit: {BREAKS[fault]}" in err

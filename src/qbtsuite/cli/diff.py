@@ -9,7 +9,7 @@ from pathlib import Path
 from qbtsuite import redact
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.reporting.diff import diff_results, render_diff
-from qbtsuite.results.records import load_results
+from qbtsuite.results.store import read_results
 
 __all__ = ["register", "run"]
 
@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        old = load_results(args.old)
-        new = load_results(args.new)
+        old = read_results(args.old)
+        new = read_results(args.new)
     except FileNotFoundError as exc:
         print(f"error: not found: {exc.filename}", file=sys.stderr)
         return ExitCode.USAGE

@@ -11,7 +11,7 @@ from qbtsuite.exitcodes import ExitCode
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.certificate import verify_certificate
 from qbtsuite.reporting.terminal import render_terminal_summary
-from qbtsuite.results.records import load_results
+from qbtsuite.results.store import read_results
 
 __all__ = ["register", "run"]
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     folder: Path = args.dir
     try:
-        results = load_results(folder)
+        results = read_results(folder)
     except FileNotFoundError:
         print(f"error: no results.json in {folder}", file=sys.stderr)
         return ExitCode.USAGE

@@ -179,7 +179,7 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     results = outcome.results
     if outcome.pytest_code not in (0, 1) or results is None:
         code = _pytest_problem(outcome)
-        if results is not None and results.get("tests"):  # a partial run: still shown
+        if results is not None and results.tests:  # a partial run: still shown
             write_reports(run_dir, results)
             _say(f"report   {run_dir / 'report.html'}")
         return code
@@ -187,4 +187,4 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     _say("")
     _say(render_terminal_summary(results))
     _say(f"report   {run_dir / 'report.html'}")
-    return exit_code_for(str(results["verdict"]))
+    return exit_code_for(results.verdict)

@@ -11,14 +11,15 @@ others take the test's outcome.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qbtsuite.errors import CheckFailure
 from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder, failed_as
 from qbtsuite.harness.signals import Unsupported
+from qbtsuite.results.model import RequirementCheck
 from qbtsuite.results.outcomes import Outcome, combine
 
-__all__ = ["Classified", "Phase", "RequirementOutcome", "classify"]
+__all__ = ["Classified", "Phase", "classify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,20 +33,12 @@ class Phase:
 
 
 @dataclass
-class RequirementOutcome:
-    """The outcome of one requirement in one test, with its messages."""
-
-    outcome: Outcome
-    messages: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Classified:
     """The test's own outcome, a reason line, and the per-requirement outcomes."""
 
     outcome: Outcome
     reason: str
-    requirements: dict[str, RequirementOutcome]
+    requirements: dict[str, RequirementCheck]
 
 
 def _skip_outcome(phase: Phase) -> Outcome:
@@ -103,7 +96,7 @@ def classify(
     ids = list(recorder.requirements)
     if narrowed and narrowed not in ids:
         ids.append(narrowed)
-    results: dict[str, RequirementOutcome] = {}
+    results: dict[str, RequirementCheck] = {}
     for rid in ids:
         level = recorder.level(rid)
         outcome, messages = _unchecked(ending, rid, level)
@@ -121,7 +114,7 @@ def classify(
                 f"the target declared the capability {declared_capability_missing!r} "
                 f"but answered that it is unsupported: {' '.join(messages)}".strip()
             ]
-        results[rid] = RequirementOutcome(outcome, messages)
+        results[rid] = RequirementCheck(outcome, tuple(messages))
     overall = (
         combine([r.outcome for r in results.values()])
         if results

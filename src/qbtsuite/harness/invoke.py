@@ -12,21 +12,22 @@ progress (:mod:`qbtsuite.harness.progress`).
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from qbtsuite import redact
+from qbtsuite.errors import RunFileError
 from qbtsuite.harness.handoff import TargetHandoff
 from qbtsuite.harness.options import pytest_argv
 from qbtsuite.harness.progress import Progress
 from qbtsuite.resources import data_dir
-from qbtsuite.results.records import load_results
+from qbtsuite.results.model import RunResults
+from qbtsuite.results.plan import Plan
+from qbtsuite.results.store import read_plan, read_results
 from qbtsuite.target.config import TargetConfig
 
 __all__ = ["RunOutcome", "RunRequest", "pytest_args", "run_suite"]
@@ -63,8 +64,8 @@ class RunOutcome:
     """How pytest ended, and what the run left behind."""
 
     pytest_code: int
-    results: dict[str, Any] | None
-    plan: dict[str, Any] | None
+    results: RunResults | None
+    plan: Plan | None
     log: Path
 
     def log_lines(self, prefix: str) -> list[str]:
@@ -145,16 +146,15 @@ def _scrub_file(path: Path) -> None:
         path.write_text(clean, encoding="utf-8")
 
 
-def _results(run_dir: Path) -> dict[str, Any] | None:
+def _results(run_dir: Path) -> RunResults | None:
     try:
-        return load_results(run_dir)
-    except (OSError, ValueError):
+        return read_results(run_dir)
+    except (OSError, RunFileError):
         return None
 
 
-def _plan(run_dir: Path) -> dict[str, Any] | None:
+def _plan(run_dir: Path) -> Plan | None:
     try:
-        plan: dict[str, Any] = json.loads((run_dir / "plan.json").read_text("utf-8"))
-    except (OSError, ValueError):
+        return read_plan(run_dir)
+    except (OSError, RunFileError):
         return None
-    return plan

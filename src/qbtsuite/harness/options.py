@@ -123,9 +123,9 @@ def add_pytest_options(parser: pytest.Parser) -> None:
             group.addoption(option.pytest_flag, **option._kwargs(for_pytest=True))
 
 
-def settings_values(read: Callable[[str], Any]) -> dict[str, Any]:
+def settings_values(read: Callable[[str], Any]) -> dict[str, object]:
     """The settings the options give, read by option name (``None``: not given)."""
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     for option in RUN_OPTIONS:
         if option.setting is None:
             continue
@@ -147,7 +147,7 @@ def pytest_reader(config: pytest.Config) -> Callable[[str], Any]:
     return lambda name: config.getoption("qbt_" + name) if name in known else None
 
 
-def pytest_argv(values: Mapping[str, Any]) -> list[str]:
+def pytest_argv(values: Mapping[str, object]) -> list[str]:
     """The ``--qbt-*`` arguments that give the plugin ``values`` (by option name)."""
     by_name = {o.name: o for o in RUN_OPTIONS if o.pytest}
     argv: list[str] = []
@@ -158,13 +158,14 @@ def pytest_argv(values: Mapping[str, Any]) -> list[str]:
         if option.action == "store_true":
             argv.append(option.pytest_flag)
         elif option.action == "append":
-            argv += _repeat(option.pytest_flag, value)
+            several = value if isinstance(value, list | tuple) else (value,)
+            argv += _repeat(option.pytest_flag, several)
         else:
             argv += [option.pytest_flag, str(value)]
     return argv
 
 
-def _repeat(flag: str, values: Iterable[Any]) -> list[str]:
+def _repeat(flag: str, values: Iterable[object]) -> list[str]:
     return [part for value in values for part in (flag, str(value))]
 
 

@@ -38,7 +38,8 @@ from qbtsuite.harness.selection import (
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
-from qbtsuite.results.records import append_record
+from qbtsuite.results.model import TestRecord
+from qbtsuite.results.store import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -136,7 +137,7 @@ def pytest_collection_modifyitems(
         profile=state.profile,
         areas=config.getoption("qbt_area"),
         requirements=config.getoption("qbt_requirement"),
-        known_areas={str(r.get("area")) for r in state.catalogue.values()},
+        known_areas={r.area for r in state.catalogue.values()},
         known_ids=state.catalogue,
     )
     if deselected:
@@ -293,25 +294,22 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     result = classify(tracked.phases, recorder, claimed)
     if state.records_dir is None:
         return
-    record = {
-        "nodeid": recorder.nodeid,
-        "area": info.area,
-        "endpoint": info.endpoint,
-        "worker": state.worker,
-        "outcome": result.outcome.value,
-        "reason": result.reason,
-        "requirements": {
-            rid: {"outcome": r.outcome.value, "messages": r.messages}
-            for rid, r in result.requirements.items()
-        },
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tracked.started)),
-        "duration": round(time.monotonic() - tracked.t0, 4),
-        "notes": recorder.notes,
-        "transcripts": recorder.transcripts,
-        "omitted_transcripts": recorder.omitted,
-        "retries": recorder.retries,
-    }
-    append_record(state.records_dir / f"{state.worker}.jsonl", record)
+    record = TestRecord(
+        nodeid=recorder.nodeid,
+        area=info.area,
+        endpoint=info.endpoint,
+        worker=state.worker,
+        outcome=result.outcome,
+        reason=result.reason,
+        requirements=result.requirements,
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tracked.started)),
+        duration=round(time.monotonic() - tracked.t0, 4),
+        notes=tuple(recorder.notes),
+        transcripts=tuple(recorder.transcripts),
+        omitted_transcripts=recorder.omitted,
+        retries=tuple(recorder.retries),
+    )
+    append_record(state.records_dir, record)
 
 
 # ─── end of the run ──────────────────────────────────────────────────────────

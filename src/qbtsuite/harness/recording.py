@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from qbtsuite import redact
 from qbtsuite.errors import CheckFailure
-from qbtsuite.results.outcomes import Outcome
+from qbtsuite.results.model import Retry
+from qbtsuite.results.outcomes import VIOLATIONS, Outcome
 from qbtsuite.target.exchange import Exchange, RetryEvent
 
 __all__ = ["MAX_TRANSCRIPTS", "RecordedFailures", "RequirementRecorder", "failed_as"]
@@ -55,7 +55,7 @@ class RequirementRecorder:
         self.notes: list[str] = []
         self.transcripts: list[str] = []
         self.omitted = 0
-        self.retries: list[dict[str, Any]] = []
+        self.retries: list[Retry] = []
         self._attached: set[int] = set()
 
     def level(self, requirement: str) -> str:
@@ -107,19 +107,19 @@ class RequirementRecorder:
     def retried(self, event: RetryEvent) -> None:
         """Record a retry (a flake): it is reported, never hidden."""
         self.retries.append(
-            {
-                "method": event.method,
-                "url": redact.scrub(event.url),
-                "attempt": event.attempt,
-                "reason": redact.scrub(event.reason),
-                "wait": event.wait,
-            }
+            Retry(
+                method=event.method,
+                url=redact.scrub(event.url),
+                attempt=event.attempt,
+                reason=redact.scrub(event.reason),
+                wait=event.wait,
+            )
         )
 
     def failure_messages(self) -> list[str]:
         """Messages of every requirement recorded as failed or warned, in order."""
         out = []
         for rid, outcomes in self.explicit.items():
-            if any(o in {Outcome.FAIL, Outcome.WARN} for o in outcomes):
+            if any(o in VIOLATIONS for o in outcomes):
                 out += [f"[{rid}] {m}" for m in self.messages.get(rid, [])]
         return out

@@ -19,16 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from qbtsuite.results.model import RequirementEntry
+from qbtsuite.results.plan import SPEND_UNITS, Plan, PlannedTest, Spend, SpendTally
 from qbtsuite.target.config import CATALOGUE, TargetConfig
 
 __all__ = [
     "MARKERS",
     "PROFILES",
-    "SPEND_UNITS",
     "TestInfo",
     "capability_skip_reason",
     "claimed_capability",
@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 PROFILES = ("smoke", "full", "certify")
-SPEND_UNITS = ("requests", "tokens", "images", "audio_seconds")
 
 MARKERS = (
     "requirement(*ids): requirement ids from conformance/requirements.toml that the test checks",
@@ -63,7 +62,7 @@ class TestInfo:
     endpoint: str
     smoke: bool
     spends: tuple[str, ...]
-    spend: Mapping[str, float]
+    spend: Spend
     spend_declared: bool
     capabilities: tuple[str, ...]
 
@@ -83,31 +82,36 @@ def _module_area(item: pytest.Item) -> str:
     return stem.removeprefix("test_").replace("_", "-")
 
 
-def info_for(item: pytest.Item, catalogue: Mapping[str, Mapping[str, Any]]) -> TestInfo:
+def _spend(item: pytest.Item) -> Spend:
+    """The ``spend(...)`` marker's units; one request when it gives none."""
+    mark = item.get_closest_marker("spend")
+    if mark is None:
+        return Spend(requests=1.0)
+    unknown = set(mark.kwargs) - set(SPEND_UNITS)
+    if unknown:
+        raise pytest.UsageError(
+            f"{item.nodeid}: unknown spend unit(s) {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(SPEND_UNITS)})"
+        )
+    units = {"requests": 1.0, **{k: float(v) for k, v in mark.kwargs.items()}}
+    return Spend(**units)
+
+
+def info_for(item: pytest.Item, catalogue: Mapping[str, RequirementEntry]) -> TestInfo:
     """Read ``item``'s markers; area and endpoint default from the catalogue."""
     ids = tuple(requirement_ids(item))
-    first = catalogue.get(ids[0], {}) if ids else {}
+    first = catalogue.get(ids[0]) if ids else None
     area_mark = item.get_closest_marker("area")
     area = str(area_mark.args[0]) if area_mark and area_mark.args else ""
-    area = area or str(first.get("area", "")) or _module_area(item)
+    area = area or (first.area if first else "") or _module_area(item)
     spend_mark = item.get_closest_marker("spend")
-    spend: dict[str, float] = dict.fromkeys(SPEND_UNITS, 0.0)
-    spend["requests"] = 1.0
-    if spend_mark is not None:
-        unknown = set(spend_mark.kwargs) - set(SPEND_UNITS)
-        if unknown:
-            raise pytest.UsageError(
-                f"{item.nodeid}: unknown spend unit(s) {', '.join(sorted(unknown))} "
-                f"(known: {', '.join(SPEND_UNITS)})"
-            )
-        spend.update({k: float(v) for k, v in spend_mark.kwargs.items()})
     return TestInfo(
         requirements=ids,
         area=area,
-        endpoint=str(first.get("endpoint", "")),
+        endpoint=first.endpoint if first else "",
         smoke=item.get_closest_marker("smoke") is not None,
         spends=tuple(str(a) for m in item.iter_markers("spends") for a in m.args),
-        spend=spend,
+        spend=_spend(item),
         spend_declared=spend_mark is not None,
         capabilities=tuple(
             str(a) for m in item.iter_markers("capability") for a in m.args
@@ -194,33 +198,26 @@ def select(
     return selected, deselected
 
 
-def spend_plan(
-    items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]
-) -> dict[str, Any]:
+def spend_plan(items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]) -> Plan:
     """The planned spend of ``items``: per test, per area and in total.
 
     A test skipped before it runs (an undeclared capability) sends nothing.
     """
-    tests = []
-    areas: dict[str, dict[str, float]] = {}
-    totals = dict.fromkeys(SPEND_UNITS, 0.0)
+    tests: list[PlannedTest] = []
+    areas: dict[str, SpendTally] = {}
+    totals = SpendTally()
     undeclared = 0
     for item in items:
         info = infos.get(item)
         if info is None or item.get_closest_marker("skip") is not None:
             continue
-        tests.append({"nodeid": item.nodeid, "area": info.area, **info.spend})
-        area = areas.setdefault(
-            info.area, {"tests": 0, **dict.fromkeys(SPEND_UNITS, 0.0)}
-        )
-        area["tests"] += 1
-        for unit in SPEND_UNITS:
-            area[unit] += info.spend[unit]
-            totals[unit] += info.spend[unit]
+        tests.append(PlannedTest(item.nodeid, info.area, info.spend))
+        areas[info.area] = areas.get(info.area, SpendTally()).plus(info.spend)
+        totals = totals.plus(info.spend)
         undeclared += 0 if info.spend_declared else 1
-    return {
-        "tests": tests,
-        "areas": dict(sorted(areas.items())),
-        "totals": {"tests": len(tests), **totals},
-        "undeclared": undeclared,
-    }
+    return Plan(
+        tests=tuple(tests),
+        areas=dict(sorted(areas.items())),
+        totals=totals,
+        undeclared=undeclared,
+    )

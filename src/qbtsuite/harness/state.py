@@ -8,13 +8,12 @@ talks to the server whose keys it was given, and only the controller merges resu
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 import pytest
 
@@ -23,20 +22,49 @@ from qbtsuite.errors import ServerStartError
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.handoff import HANDED_OVER
 from qbtsuite.harness.options import config_file, pytest_reader, settings_values
-from qbtsuite.results.records import merge_records, read_records, write_results
+from qbtsuite.results.model import (
+    Digests,
+    RequirementEntry,
+    RunFacts,
+    RunResults,
+    Selection,
+    TargetSummary,
+)
+from qbtsuite.results.plan import Plan
+from qbtsuite.results.records import merge_records
+from qbtsuite.results.store import (
+    RECORDS_FOLDER,
+    RESULTS_FILE,
+    read_records,
+    write_plan,
+    write_results,
+)
 from qbtsuite.target.config import TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
-__all__ = ["RunState", "controller_state", "worker_state"]
+__all__ = ["RunState", "WorkerWire", "controller_state", "worker_state"]
 
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class WorkerWire(TypedDict):
+    """What the controller hands a pytest-xdist worker (``workerinput``): plain data."""
+
+    catalogue_path: str | None
+    target: Mapping[str, object] | None  # TargetConfig.to_wire(): keys included
+    profile: str
+    strict: bool
+    dry_run: bool
+    results_dir: str | None
+    started: float
+    allure: bool
 
 
 @dataclass
 class RunState:
     """What every hook of one process needs to know about the run."""
 
-    catalogue: dict[str, dict[str, Any]]
+    catalogue: Mapping[str, RequirementEntry]
     catalogue_path: str | None
     catalogue_digest: str | None
     target: TargetConfig | None
@@ -47,21 +75,24 @@ class RunState:
     worker: str
     started: float
     allure: bool
-    selection: dict[str, Any] = field(default_factory=dict)
-    plan: dict[str, Any] | None = None
-    results: dict[str, Any] | None = None
+    selection: Selection = field(default_factory=Selection)
+    plan: Plan | None = None
+    results: RunResults | None = None
 
     @property
     def records_dir(self) -> Path | None:
-        return None if self.results_dir is None else self.results_dir / "records"
+        if self.results_dir is None:
+            return None
+        return self.results_dir / RECORDS_FOLDER
 
     def level(self, requirement: str) -> str:
-        return str(self.catalogue.get(requirement, {}).get("level", "MUST"))
+        entry = self.catalogue.get(requirement)
+        return entry.level if entry else "MUST"
 
     def is_known(self, requirement: str) -> bool:
         return not self.catalogue or requirement in self.catalogue
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> WorkerWire:
         """Plain data for a worker (including the keys: the channel is local)."""
         return {
             "catalogue_path": self.catalogue_path,
@@ -76,9 +107,7 @@ class RunState:
 
     def write_plan(self) -> None:
         if self.results_dir is not None and self.plan is not None:
-            self.results_dir.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(self.plan, indent=2)
-            (self.results_dir / "plan.json").write_text(text + "\n", encoding="utf-8")
+            write_plan(self.results_dir, self.plan)
 
     def finish(self, config: pytest.Config) -> None:
         """Merge every process's records into ``results.json`` (controller only)."""
@@ -86,37 +115,34 @@ class RunState:
             return
         records = read_records(self.records_dir) if self.records_dir.is_dir() else []
         finished = time.time()
-        meta = {
-            "suite_version": __version__,
-            "profile": self.profile,
-            "started": time.strftime(_TIME, time.gmtime(self.started)),
-            "finished": time.strftime(_TIME, time.gmtime(finished)),
-            "duration": round(finished - self.started, 3),
-            "target": self.target.redacted() if self.target else None,
-            "digests": {
-                "catalogue": self.catalogue_digest,
-                "schemas": _schema_digest(),
-            },
-            "selection": self.selection,
-            "workers": sorted({str(r.get("worker")) for r in records}),
-        }
-        self.results = merge_records(records, self.catalogue, meta, strict=self.strict)
-        write_results(self.results_dir / "results.json", self.results)
+        facts = RunFacts(
+            suite_version=__version__,
+            profile=self.profile,
+            started=time.strftime(_TIME, time.gmtime(self.started)),
+            finished=time.strftime(_TIME, time.gmtime(finished)),
+            duration=round(finished - self.started, 3),
+            target=TargetSummary.of(self.target) if self.target else None,
+            digests=Digests(self.catalogue_digest, _schema_digest()),
+            selection=self.selection,
+            workers=tuple(sorted({r.worker for r in records})),
+        )
+        self.results = merge_records(records, self.catalogue, facts, strict=self.strict)
+        write_results(self.results_dir, self.results)
 
     def summary_lines(self) -> list[str]:
         if self.plan is not None:
-            t = self.plan["totals"]
+            t = self.plan.totals
             return [
-                f"qbtsuite dry run: {t['tests']} tests would send {t['requests']:.0f} "
-                f"requests, {t['tokens']:.0f} tokens, {t['images']:.0f} images, "
-                f"{t['audio_seconds']:.0f} s of audio"
+                f"qbtsuite dry run: {t.tests} tests would send {t.spend.requests:.0f} "
+                f"requests, {t.spend.tokens:.0f} tokens, {t.spend.images:.0f} images, "
+                f"{t.spend.audio_seconds:.0f} s of audio"
             ]
         if self.results is None or self.results_dir is None:
             return []
-        totals = ", ".join(f"{n} {k}" for k, n in self.results["totals"].items() if n)
+        totals = ", ".join(f"{n} {o}" for o, n in self.results.totals.items() if n)
         return [
-            f"qbtsuite: {self.results['verdict']} ({totals or 'nothing checked'})",
-            f"qbtsuite results: {self.results_dir / 'results.json'}",
+            f"qbtsuite: {self.results.verdict} ({totals or 'nothing checked'})",
+            f"qbtsuite results: {self.results_dir / RESULTS_FILE}",
         ]
 
     def scrub_outputs(self, config: pytest.Config) -> None:
@@ -151,22 +177,13 @@ def _schema_digest() -> str | None:
         return None
 
 
-def _catalogue(path: str | None) -> tuple[dict[str, dict[str, Any]], str | None, str]:
+def _catalogue(
+    path: str | None,
+) -> tuple[dict[str, RequirementEntry], str | None, str]:
     from qbtsuite.requirements import load_catalogue
 
     catalogue = load_catalogue(Path(path) if path else None)
-    entries = {
-        rid: {
-            "level": r.level,
-            "area": r.area,
-            "endpoint": r.endpoint,
-            "origin": r.origin,
-            "statement": r.statement,
-            "source": r.source,
-            "optional": r.optional,
-        }
-        for rid, r in catalogue.requirements.items()
-    }
+    entries = {rid: RequirementEntry.of(r) for rid, r in catalogue.requirements.items()}
     return entries, catalogue.digest, str(catalogue.path)
 
 
@@ -191,10 +208,10 @@ def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None
 
 
 def _fresh_results_dir(path: Path) -> None:
-    records = path / "records"
+    records = path / RECORDS_FOLDER
     if records.is_dir():
         shutil.rmtree(records)
-    (path / "results.json").unlink(missing_ok=True)
+    (path / RESULTS_FILE).unlink(missing_ok=True)
     records.mkdir(parents=True, exist_ok=True)
 
 
@@ -221,19 +238,19 @@ def controller_state(config: pytest.Config) -> RunState:
         worker="local",
         started=time.time(),
         allure=bool(getattr(config.option, "allure_report_dir", None)),
-        selection={
-            "areas": config.getoption("qbt_area") or [],
-            "requirements": config.getoption("qbt_requirement") or [],
-            "keyword": config.option.keyword or None,
-            "markers": config.option.markexpr or None,
-        },
+        selection=Selection(
+            areas=tuple(config.getoption("qbt_area") or ()),
+            requirements=tuple(config.getoption("qbt_requirement") or ()),
+            keyword=config.option.keyword or None,
+            markers=config.option.markexpr or None,
+        ),
     )
 
 
 def worker_state(config: pytest.Config) -> RunState:
     """The controller's state, as handed over in ``workerinput``."""
-    workerinput: Mapping[str, Any] = config.workerinput  # type: ignore[attr-defined]
-    wire = workerinput["qbtsuite"]
+    workerinput: Mapping[str, object] = config.workerinput  # type: ignore[attr-defined]
+    wire = cast(WorkerWire, workerinput["qbtsuite"])
     entries, digest, path = _catalogue(wire["catalogue_path"])
     target = wire["target"]
     return RunState(

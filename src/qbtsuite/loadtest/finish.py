@@ -21,6 +21,7 @@ import datetime as dt
 import importlib.metadata
 from collections import Counter
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from qbtsuite.loadtest.plots import write_plots
 from qbtsuite.loadtest.processes import LocustRun
 from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
-from qbtsuite.loadtest.ratelimit.verdict import INFO
+from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.report import write_report
 from qbtsuite.loadtest.samples import SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
@@ -38,8 +39,18 @@ from qbtsuite.loadtest.stats import Window, figures, timeline
 
 __all__ = [
     "Finished",
+    "LoadVerdict",
     "finish",
 ]
+
+
+class LoadVerdict(StrEnum):
+    """The load run's one-word answer in ``load.json`` (its exit code beside it)."""
+
+    PASS = "pass"
+    SLO_BREACHED = "slo-breached"
+    RATELIMIT_FAILED = "ratelimit-failed"
+    INTERNAL_ERROR = "internal-error"
 
 
 class Finished:
@@ -123,13 +134,13 @@ def _report(
     breached = any(not v.passed for v in verdicts) or locust.aborted is not None
     limited = limiter is not None and bool(limiter["failed"])
     if broken:
-        code, verdict = ExitCode.INCOMPLETE, "internal-error"
+        code, verdict = ExitCode.INCOMPLETE, LoadVerdict.INTERNAL_ERROR
     elif limited:
-        code, verdict = ExitCode.LIMITER_FAILED, "ratelimit-failed"
+        code, verdict = ExitCode.LIMITER_FAILED, LoadVerdict.RATELIMIT_FAILED
     elif breached:
-        code, verdict = ExitCode.SLO_BREACHED, "slo-breached"
+        code, verdict = ExitCode.SLO_BREACHED, LoadVerdict.SLO_BREACHED
     else:
-        code, verdict = ExitCode.OK, "pass"
+        code, verdict = ExitCode.OK, LoadVerdict.PASS
     plan_data = asdict(plan)
     for private in ("base_url", "ca", "samples_path", "stop_path"):
         plan_data.pop(private)
@@ -157,7 +168,7 @@ def _report(
         **figs,
         "slo": [v.to_json() for v in verdicts],
         **({"ratelimit": limiter} if limiter is not None else {}),
-        "verdict": verdict,
+        "verdict": verdict.value,
         "exit_code": code,
         "files": {
             "samples": "samples.jsonl",
@@ -219,7 +230,7 @@ def _verdict_message(report: dict[str, Any], locust: LocustRun) -> str:
             check["verdict"]
             for key in limiter["keys"].values()
             for check in key["checks"].values()
-            if check["verdict"] != INFO
+            if check["verdict"] != CheckVerdict.INFO
         )
         listed = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
         return f"no rate-limit check failed ({listed})"

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.loadtest.ratelimit.verdict import FAIL, INCOMPLETE, INFO, NOT_JUDGED
+from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.slo import format_measured
 
 __all__ = ["junit_xml", "write_junit"]
@@ -53,7 +53,7 @@ def _limiter_cases(suite: ET.Element, classname: str, limiter: dict[str, Any]) -
     for subject, key in limiter["keys"].items():
         for check, data in key["checks"].items():
             verdict = data["verdict"]
-            if verdict == INFO:
+            if verdict == CheckVerdict.INFO:
                 continue
             case = ET.SubElement(
                 suite,
@@ -63,8 +63,8 @@ def _limiter_cases(suite: ET.Element, classname: str, limiter: dict[str, Any]) -
                 time="0",
             )
             parts = data["parts"]
-            if verdict == FAIL:
-                failed = [p for p in parts if p["verdict"] == FAIL]
+            if verdict == CheckVerdict.FAIL:
+                failed = [p for p in parts if p["verdict"] == CheckVerdict.FAIL]
                 message = "; ".join(f"{p['name']}: {p['detail']}" for p in failed)
                 failure = ET.SubElement(
                     case, "failure", message=message, type="ratelimit"
@@ -72,8 +72,8 @@ def _limiter_cases(suite: ET.Element, classname: str, limiter: dict[str, Any]) -
                 failure.text = "\n".join(
                     f"{p['name']} {p['verdict']}: {p['detail']}" for p in parts
                 )
-            elif verdict in (NOT_JUDGED, INCOMPLETE):
-                open_ = [p for p in parts if p["verdict"] == NOT_JUDGED]
+            elif verdict in (CheckVerdict.NOT_JUDGED, CheckVerdict.INCOMPLETE):
+                open_ = [p for p in parts if p["verdict"] == CheckVerdict.NOT_JUDGED]
                 why = "; ".join(f"{p['name']}: {p['detail']}" for p in open_)
                 ET.SubElement(case, "skipped", message=f"{verdict}: {why}")
 

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from qbtsuite.loadtest.plan import Plan
-from qbtsuite.loadtest.samples import OUTCOMES, Sample
+from qbtsuite.loadtest.samples import Sample, SampleOutcome
 
 __all__ = ["PLOTS", "write_plots"]
 
@@ -27,10 +27,10 @@ PLOTS = {
     "throughput": "throughput_outcomes.png",
 }
 _COLOURS = {
-    "ok": "#2e7d32",
-    "rate-limited": "#f9a825",
-    "failed": "#c62828",
-    "error": "#6a1b9a",
+    SampleOutcome.OK: "#2e7d32",
+    SampleOutcome.RATE_LIMITED: "#f9a825",
+    SampleOutcome.FAILED: "#c62828",
+    SampleOutcome.ERROR: "#6a1b9a",
 }
 
 
@@ -88,7 +88,7 @@ def _histogram(ax: Axes, values: Sequence[float], title: str) -> None:
 
 
 def _distributions(samples: Sequence[Sample], path: Path) -> None:
-    ok = [s for s in samples if s["outcome"] == "ok"]
+    ok = [s for s in samples if s["outcome"] == SampleOutcome.OK]
     ttft = [float(s["ttft"] or 0) * 1000 for s in ok if s.get("ttft") is not None]
     itl = [g * 1000 for s in ok for g in s.get("itl", ())]
     fig = _figure(10, 4)
@@ -103,8 +103,8 @@ def _throughput(series: dict[str, list[float]], plan: Plan, path: Path) -> None:
     ax = fig.add_subplot()
     x = series.get("second", [])
     bottom = [0.0] * len(x)
-    for outcome in OUTCOMES:
-        y = series.get(outcome, [0.0] * len(x))
+    for outcome in SampleOutcome:
+        y = series.get(outcome.value, [0.0] * len(x))
         if any(y):
             ax.bar(
                 x,
@@ -113,7 +113,7 @@ def _throughput(series: dict[str, list[float]], plan: Plan, path: Path) -> None:
                 bottom=bottom,
                 align="edge",
                 color=_COLOURS[outcome],
-                label=outcome,
+                label=outcome.value,
             )
             bottom = [b + v for b, v in zip(bottom, y, strict=True)]
     if plan.open_loop:

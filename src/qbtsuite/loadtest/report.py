@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.junit import write_junit
 from qbtsuite.loadtest.ratelimit import report as limiter_report
+from qbtsuite.loadtest.samples import SampleOutcome
 from qbtsuite.loadtest.slo import format_measured
 from qbtsuite.reporting.html_style import CSS
 
@@ -79,10 +80,10 @@ _CHIPS = (  # outcome → colour class of html_style
 )
 _COLUMNS = (
     ("requests", "requests"),
-    ("ok", "ok"),
-    ("rate-limited", "429"),
-    ("failed", "failed"),
-    ("error", "error"),
+    (SampleOutcome.OK, "ok"),
+    (SampleOutcome.RATE_LIMITED, "429"),
+    (SampleOutcome.FAILED, "failed"),
+    (SampleOutcome.ERROR, "error"),
 )
 
 

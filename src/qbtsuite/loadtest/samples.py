@@ -17,26 +17,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypedDict
 
 __all__ = [
-    "ERROR",
-    "FAILED",
-    "OK",
-    "OUTCOMES",
-    "RATE_LIMITED",
     "Sample",
+    "SampleOutcome",
     "SampleSet",
     "outcome_for",
     "read_samples",
 ]
 
-OK = "ok"
-RATE_LIMITED = "rate-limited"
-FAILED = "failed"
-ERROR = "error"
-OUTCOMES = (OK, RATE_LIMITED, FAILED, ERROR)
+
+class SampleOutcome(StrEnum):
+    """What became of one request attempt (not a requirement's outcome: a 429 here is
+    the limiter working, never a failure)."""
+
+    OK = "ok"
+    RATE_LIMITED = "rate-limited"
+    FAILED = "failed"
+    ERROR = "error"
 
 
 class Sample(TypedDict, total=False):
@@ -49,7 +50,7 @@ class Sample(TypedDict, total=False):
     t: float  # epoch seconds when the request was sent
     end: float  # epoch seconds when the answer was complete (or the attempt failed)
     status: int  # HTTP status, 0 when there was no answer
-    outcome: str
+    outcome: SampleOutcome
     e2e: float  # seconds, sent → complete
     ttft: float | None
     tpot: float | None
@@ -70,15 +71,15 @@ class Sample(TypedDict, total=False):
     envelope: dict[str, str | bool | None]  # facts of a 429's body (no body kept)
 
 
-def outcome_for(status: int, problem: str | None) -> str:
+def outcome_for(status: int, problem: str | None) -> SampleOutcome:
     """The outcome of one attempt from its HTTP status (0 = no answer) and problem."""
     if status == 0:
-        return ERROR
+        return SampleOutcome.ERROR
     if status == 429:
-        return RATE_LIMITED
+        return SampleOutcome.RATE_LIMITED
     if 200 <= status < 300 and problem is None:
-        return OK
-    return FAILED
+        return SampleOutcome.OK
+    return SampleOutcome.FAILED
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qbtsuite.loadtest.plan import Plan
-from qbtsuite.loadtest.samples import OK, OUTCOMES, RATE_LIMITED, Sample, SampleSet
+from qbtsuite.loadtest.samples import Sample, SampleOutcome, SampleSet
 
 __all__ = ["PERCENTILES", "Window", "distribution", "figures", "timeline"]
 
@@ -80,13 +80,13 @@ def _lags(samples: Sequence[Sample]) -> list[float]:
 
 def _endpoint(samples: Sequence[Sample], seconds: float) -> dict[str, Any]:
     outcomes = Counter(s["outcome"] for s in samples)
-    ok = [s for s in samples if s["outcome"] == OK]
+    ok = [s for s in samples if s["outcome"] == SampleOutcome.OK]
     streams = [s for s in ok if "chunks" in s]
     tokens = sum(s.get("tokens", 0) for s in ok)
     problems = Counter(s.get("problem") for s in samples if s.get("problem"))
     return {
         "requests": len(samples),
-        "outcomes": {o: outcomes.get(o, 0) for o in OUTCOMES},
+        "outcomes": {o.value: outcomes.get(o, 0) for o in SampleOutcome},
         "statuses": dict(sorted(Counter(str(s["status"]) for s in samples).items())),
         "requests_per_s": round(len(samples) / seconds, 3),
         "ok_per_s": round(len(ok) / seconds, 3),
@@ -98,7 +98,7 @@ def _endpoint(samples: Sequence[Sample], seconds: float) -> dict[str, Any]:
         "tpot_ms": distribution(_values(ok, "tpot")),
         "e2e_ms": distribution(s["e2e"] for s in ok),
         "rate_limited_e2e_ms": distribution(
-            s["e2e"] for s in samples if s["outcome"] == RATE_LIMITED
+            s["e2e"] for s in samples if s["outcome"] == SampleOutcome.RATE_LIMITED
         ),
         "lag_ms": distribution(_lags(samples)),
         "token_check": {
@@ -171,8 +171,8 @@ def timeline(sset: SampleSet, t0: float, step: float = 1.0) -> dict[str, list[fl
     last = max(s["end"] for s in samples)
     buckets = int((last - t0) // step) + 1
     series: dict[str, list[float]] = {"second": [i * step for i in range(buckets)]}
-    for o in OUTCOMES:
-        series[o] = [0.0] * buckets
+    for o in SampleOutcome:
+        series[o.value] = [0.0] * buckets
     e2e: list[list[float]] = [[] for _ in range(buckets)]
     ttft: list[list[float]] = [[] for _ in range(buckets)]
     for s in samples:
@@ -180,7 +180,7 @@ def timeline(sset: SampleSet, t0: float, step: float = 1.0) -> dict[str, list[fl
         if not 0 <= i < buckets:
             continue
         series[s["outcome"]][i] += 1 / step
-        if s["outcome"] == OK:
+        if s["outcome"] == SampleOutcome.OK:
             e2e[i].append(s["e2e"] * 1000)
             if s.get("ttft") is not None:
                 ttft[i].append(float(s["ttft"] or 0) * 1000)

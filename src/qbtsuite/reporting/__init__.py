@@ -1,4 +1,4 @@
-"""Report writers: everything is rendered from one ``results.json``.
+"""Report writers: everything is rendered from one run's results (``results.json``).
 
 ``write_reports`` writes ``report.html`` and ``summary.md`` (and, for the certify
 profile, ``certificate.json``) into a run folder; ``qbtsuite report`` calls it again
@@ -7,19 +7,18 @@ to re-render a folder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from qbtsuite import redact
 from qbtsuite.reporting.certificate import write_certificate
 from qbtsuite.reporting.html import render_html
 from qbtsuite.reporting.summary_md import render_summary_md
+from qbtsuite.results.model import RunResults
 
 __all__ = ["write_reports"]
 
 
-def write_reports(run_dir: Path, results: Mapping[str, Any]) -> list[Path]:
+def write_reports(run_dir: Path, results: RunResults) -> list[Path]:
     """Write the reports of ``results`` into ``run_dir``; return the paths written."""
     written = []
     html_path = run_dir / "report.html"
@@ -28,6 +27,6 @@ def write_reports(run_dir: Path, results: Mapping[str, Any]) -> list[Path]:
     md_path = run_dir / "summary.md"
     md_path.write_text(redact.scrub(render_summary_md(results)), encoding="utf-8")
     written.append(md_path)
-    if results.get("profile") == "certify":
+    if results.run.profile == "certify":
         written.append(write_certificate(run_dir, results))
     return written

@@ -1,9 +1,11 @@
-"""Shared views of ``results.json`` for the report writers."""
+"""Shared views of a run's results for the report writers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable
+
+from qbtsuite.results.model import RequirementResult, RunResults
+from qbtsuite.results.outcomes import Outcome, tally
 
 __all__ = [
     "OUTCOMES",
@@ -14,8 +16,8 @@ __all__ = [
     "target_label",
 ]
 
-OUTCOMES = ("pass", "fail", "warn", "unsupported", "skipped", "error")
-PROBLEMS = ("fail", "warn", "error")  # outcomes a report lists with details
+OUTCOMES = tuple(Outcome)  # the columns of every table, in this order
+PROBLEMS = (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)  # listed with details
 
 
 def _area_order() -> list[str]:
@@ -26,34 +28,31 @@ def _area_order() -> list[str]:
     return list(AREAS)
 
 
-def by_area(results: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+def by_area(results: RunResults) -> dict[str, list[RequirementResult]]:
     """Requirements grouped by area, areas in catalogue order, ids in order."""
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for req in results.get("requirements", {}).values():
-        grouped.setdefault(str(req.get("area") or "other"), []).append(req)
+    grouped: dict[str, list[RequirementResult]] = {}
+    for req in results.requirements.values():
+        grouped.setdefault(req.area or "other", []).append(req)
     order = _area_order()
     rank = {a: i for i, a in enumerate(order)}
     areas = sorted(grouped, key=lambda a: (rank.get(a, len(order)), a))
-    return {a: sorted(grouped[a], key=lambda r: str(r["id"])) for a in areas}
+    return {a: sorted(grouped[a], key=lambda r: r.id) for a in areas}
 
 
-def area_counts(reqs: list[Mapping[str, Any]]) -> dict[str, int]:
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for req in reqs:
-        counts[str(req["outcome"])] = counts.get(str(req["outcome"]), 0) + 1
-    return counts
+def area_counts(reqs: Iterable[RequirementResult]) -> dict[Outcome, int]:
+    return tally(r.outcome for r in reqs)
 
 
-def problems(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def problems(results: RunResults) -> list[RequirementResult]:
     """Requirements that failed, warned or errored: fails first, then by id."""
     rank = {o: i for i, o in enumerate(PROBLEMS)}
-    found = [
-        r for r in results.get("requirements", {}).values() if r["outcome"] in rank
-    ]
-    return sorted(found, key=lambda r: (rank[r["outcome"]], str(r["id"])))
+    found = [r for r in results.requirements.values() if r.outcome in rank]
+    return sorted(found, key=lambda r: (rank[r.outcome], r.id))
 
 
-def target_label(results: Mapping[str, Any]) -> str:
-    target = results.get("target") or {}
-    url = str(target.get("base_url") or "(no target)")
-    return f"{url} (embedded reference server)" if target.get("embedded") else url
+def target_label(results: RunResults) -> str:
+    target = results.run.target
+    if target is None:
+        return "(no target)"
+    url = target.base_url or "(no target)"
+    return f"{url} (embedded reference server)" if target.embedded else url

@@ -7,13 +7,13 @@ seeing but not a new failure of the target.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-__all__ = ["FAILING", "Change", "RunDiff", "diff_results", "render_diff"]
+from qbtsuite.results.model import RunResults
+from qbtsuite.results.outcomes import VIOLATIONS, Outcome
 
-FAILING = frozenset({"fail", "warn"})
+__all__ = ["Change", "RunDiff", "diff_results", "render_diff"]
+
 _ABSENT = "not run"
 
 
@@ -22,9 +22,17 @@ class Change:
     """One requirement whose outcome differs between the runs."""
 
     id: str
-    old: str
-    new: str
+    old: Outcome | None  # None: not run
+    new: Outcome | None
     statement: str
+
+    @property
+    def old_label(self) -> str:
+        return _ABSENT if self.old is None else self.old.value
+
+    @property
+    def new_label(self) -> str:
+        return _ABSENT if self.new is None else self.new.value
 
 
 @dataclass
@@ -40,21 +48,21 @@ class RunDiff:
         return not (self.newly_failing or self.newly_passing or self.changed)
 
 
-def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> RunDiff:
-    """Compare the per-requirement outcomes of two ``results.json`` documents."""
-    before = old.get("requirements", {})
-    after = new.get("requirements", {})
+def diff_results(old: RunResults, new: RunResults) -> RunDiff:
+    """Compare the per-requirement outcomes of two runs."""
+    before, after = old.requirements, new.requirements
     result = RunDiff()
     for rid in sorted(set(before) | set(after)):
-        was = str(before.get(rid, {}).get("outcome", _ABSENT))
-        now = str(after.get(rid, {}).get("outcome", _ABSENT))
+        was_req, now_req = before.get(rid), after.get(rid)
+        was = was_req.outcome if was_req else None
+        now = now_req.outcome if now_req else None
         if was == now:
             continue
-        statement = str((after.get(rid) or before.get(rid) or {}).get("statement", ""))
-        change = Change(rid, was, now, statement)
-        if now in FAILING and was not in FAILING:
+        shown = now_req or was_req
+        change = Change(rid, was, now, shown.statement if shown else "")
+        if now in VIOLATIONS and was not in VIOLATIONS:
             result.newly_failing.append(change)
-        elif now == "pass" and was in FAILING | {"error"}:
+        elif now == Outcome.PASS and was in VIOLATIONS | {Outcome.ERROR}:
             result.newly_passing.append(change)
         else:
             result.changed.append(change)
@@ -75,7 +83,7 @@ def render_diff(diff: RunDiff, old_label: str, new_label: str) -> str:
         if changes:
             lines += ["", f"{title} ({len(changes)}):"]
             lines += [
-                f"  {c.id:<11} {c.old:>11} → {c.new:<11} {c.statement[:90]}"
+                f"  {c.id:<11} {c.old_label:>11} → {c.new_label:<11} {c.statement[:90]}"
                 for c in changes
             ]
     return "\n".join(lines)

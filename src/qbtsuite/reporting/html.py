@@ -2,34 +2,40 @@
 
 Verdict first; then the requirement × outcome matrix by area; every failure with its
 messages and request/response transcripts; the slowest tests; retries; what this
-run did not check. Everything comes from ``results.json`` and is HTML-escaped.
+run did not check. Everything comes from the run's results and is HTML-escaped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
 
 from qbtsuite.reporting._common import (
     OUTCOMES,
+    PROBLEMS,
     area_counts,
     by_area,
     problems,
     target_label,
 )
 from qbtsuite.reporting.html_style import CSS
+from qbtsuite.results.model import RequirementResult, RunResults, TestRecord
+from qbtsuite.results.outcomes import Outcome, Verdict
 
 __all__ = ["render_html"]
 
 _SLOWEST = 12
 
 
-def _badge(outcome: str) -> str:
-    return f'<span class="badge o-{escape(outcome)}">{escape(outcome)}</span>'
+_VERDICT_CSS = {Verdict.CONFORMANT: "ok", Verdict.NOT_CONFORMANT: "bad"}
 
 
-def _bar(counts: Mapping[str, int]) -> str:
+def _badge(outcome: Outcome) -> str:
+    name = escape(outcome.value)
+    return f'<span class="badge o-{name}">{name}</span>'
+
+
+def _bar(counts: Mapping[Outcome, int]) -> str:
     total = sum(counts.values()) or 1
     parts = "".join(
         f'<span class="o-{o}" style="width:{100 * counts[o] / total:.2f}%" title="{counts[o]} {o}"></span>'
@@ -39,26 +45,25 @@ def _bar(counts: Mapping[str, int]) -> str:
     return f'<div class="bar">{parts}</div>'
 
 
-def _header(results: Mapping[str, Any]) -> str:
-    verdict = str(results.get("verdict", "?"))
-    css = {"conformant": "ok", "not conformant": "bad"}.get(verdict, "meh")
-    digests = results.get("digests") or {}
-    strict = " · strict" if results.get("strict") else ""
+def _header(results: RunResults) -> str:
+    run = results.run
+    css = _VERDICT_CSS.get(results.verdict, "meh")
+    strict = " · strict" if results.strict else ""
     facts = [
         ("Target", target_label(results)),
-        ("Profile", f"{results.get('profile')}{strict}"),
-        ("Suite", f"qbtsuite {results.get('suite_version')}"),
-        ("Started", str(results.get("started"))),
-        ("Duration", f"{float(results.get('duration') or 0):.1f} s"),
-        ("Catalogue", str(digests.get("catalogue") or "—")[:16]),
-        ("Schemas", str(digests.get("schemas") or "—")[:16]),
+        ("Profile", f"{run.profile}{strict}"),
+        ("Suite", f"qbtsuite {run.suite_version}"),
+        ("Started", run.started),
+        ("Duration", f"{run.duration:.1f} s"),
+        ("Catalogue", (run.digests.catalogue or "—")[:16]),
+        ("Schemas", (run.digests.schemas or "—")[:16]),
     ]
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
-    totals = results.get("totals") or {}
     chips = "".join(
-        f'<div class="chip o-{o}"><b>{int(totals.get(o, 0))}</b>{o}</div>'
+        f'<div class="chip o-{o}"><b>{results.totals.get(o, 0)}</b>{o}</div>'
         for o in OUTCOMES
     )
+    verdict = results.verdict.value
     return (
         f'<header class="verdict {css}"><h1>{escape(verdict.capitalize())}</h1>'
         f"<p>Qubittron API conformance</p></header>"
@@ -66,7 +71,7 @@ def _header(results: Mapping[str, Any]) -> str:
     )
 
 
-def _matrix(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
+def _matrix(grouped: Mapping[str, list[RequirementResult]]) -> str:
     head = "".join(f"<th>{o}</th>" for o in OUTCOMES)
     rows = []
     for area, reqs in grouped.items():
@@ -86,24 +91,24 @@ def _matrix(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
     )
 
 
-def _req_link(req: Mapping[str, Any]) -> str:
+def _req_link(req: RequirementResult) -> str:
     """The id, linked to its failure card when it has one."""
-    rid = escape(str(req["id"]))
-    if req["outcome"] in {"fail", "warn", "error"}:
+    rid = escape(req.id)
+    if req.outcome in PROBLEMS:
         return f'<a href="#req-{rid}">{rid}</a>'
     return rid
 
 
-def _area_tables(grouped: Mapping[str, list[Mapping[str, Any]]]) -> str:
+def _area_tables(grouped: Mapping[str, list[RequirementResult]]) -> str:
     blocks = []
     for area, reqs in grouped.items():
-        bad = any(r["outcome"] in {"fail", "warn", "error"} for r in reqs)
+        bad = any(r.outcome in PROBLEMS for r in reqs)
         rows = "".join(
             f"<tr><td>{_req_link(r)}</td>"
-            f"<td>{escape(str(r.get('level', '')))}</td><td>{_badge(str(r['outcome']))}</td>"
-            f"<td>{escape(str(r.get('statement', '')))}</td>"
-            f"<td class=num>{len(r.get('tests', []))}</td>"
-            f"<td class=num>{float(r.get('duration') or 0):.2f}s</td></tr>"
+            f"<td>{escape(r.level)}</td><td>{_badge(r.outcome)}</td>"
+            f"<td>{escape(r.statement)}</td>"
+            f"<td class=num>{len(r.tests)}</td>"
+            f"<td class=num>{r.duration:.2f}s</td></tr>"
             for r in reqs
         )
         blocks.append(
@@ -128,76 +133,71 @@ def _exchange_label(number: int, transcript: str) -> str:
     return f"{number} · {request[0]} {path} → {answer}"
 
 
-def _test_block(nodeid: str, test: Mapping[str, Any] | None, outcome: str) -> str:
+def _test_block(nodeid: str, test: TestRecord | None, outcome: Outcome) -> str:
     if test is None:
         return f"<li><code>{escape(nodeid)}</code> {_badge(outcome)}</li>"
-    notes = "".join(
-        f'<p class="note">{escape(str(n))}</p>' for n in test.get("notes", [])
-    )
-    kept = list(test.get("transcripts", []))
+    notes = "".join(f'<p class="note">{escape(n)}</p>' for n in test.notes)
+    kept = test.transcripts
     transcripts = "".join(
-        f"<details{' open' if i == len(kept) and outcome != 'pass' else ''}>"
-        f"<summary>{escape(_exchange_label(i, str(t)))}</summary>"
-        f"<pre>{escape(str(t))}</pre></details>"
+        f"<details{' open' if i == len(kept) and outcome != Outcome.PASS else ''}>"
+        f"<summary>{escape(_exchange_label(i, t))}</summary>"
+        f"<pre>{escape(t)}</pre></details>"
         for i, t in enumerate(kept, start=1)
     )
-    omitted = int(test.get("omitted_transcripts") or 0)
+    omitted = test.omitted_transcripts
     if omitted:
         transcripts += f'<p class="note">{omitted} more exchanges not kept</p>'
-    reason = str(test.get("reason") or "")
+    reason = test.reason
     return (
         f"<li><code>{escape(nodeid)}</code> {_badge(outcome)} "
-        f"<span class=dim>{float(test.get('duration') or 0):.2f}s</span>"
+        f"<span class=dim>{test.duration:.2f}s</span>"
         f"{f'<p class=reason>{escape(reason)}</p>' if reason else ''}{notes}{transcripts}</li>"
     )
 
 
-def _source(req: Mapping[str, Any]) -> str:
-    source = str(req.get("source") or "")
+def _source(req: RequirementResult) -> str:
+    source = req.source
     if not source:
         return ""
-    origin = str(req.get("origin") or "")
+    origin = req.origin
     label = {"openai": "OpenAI compatibility", "qubittron": "Qubittron contract"}.get(
         origin, origin
     )
     return f"<p class=dim>Source: {escape(source)}{f' · {escape(label)}' if label else ''}</p>"
 
 
-def _problems(results: Mapping[str, Any]) -> str:
+def _problems(results: RunResults) -> str:
     found = problems(results)
     if not found:
         return "<section><h2>Failures</h2><p>None: every checked requirement held.</p></section>"
-    tests = results.get("tests") or {}
+    tests = results.tests
     cards = []
     for req in found:
-        messages = "".join(
-            f"<pre class=msg>{escape(str(m))}</pre>" for m in req.get("messages", [])
-        )
+        messages = "".join(f"<pre class=msg>{escape(m)}</pre>" for m in req.messages)
         checked = "".join(
-            _test_block(str(t["nodeid"]), tests.get(t["nodeid"]), str(t["outcome"]))
-            for t in req.get("tests", [])
+            _test_block(t.nodeid, tests.get(t.nodeid), t.outcome) for t in req.tests
         )
         cards.append(
-            f'<article class="card b-{escape(str(req["outcome"]))}" id="req-{escape(str(req["id"]))}">'
-            f"<h3>{escape(str(req['id']))} {_badge(str(req['outcome']))}"
-            f" <span class=dim>{escape(str(req.get('level')))} · {escape(str(req.get('area')))}"
-            f" · {escape(str(req.get('endpoint') or ''))}</span></h3>"
-            f"<p>{escape(str(req.get('statement', '')))}</p>"
+            f'<article class="card b-{escape(req.outcome.value)}" id="req-{escape(req.id)}">'
+            f"<h3>{escape(req.id)} {_badge(req.outcome)}"
+            f" <span class=dim>{escape(req.level)} · {escape(req.area)}"
+            f" · {escape(req.endpoint)}</span></h3>"
+            f"<p>{escape(req.statement)}</p>"
             f"{_source(req)}"
             f"{messages}<h4>Tests</h4><ul class=tests>{checked}</ul></article>"
         )
     return f"<section><h2>Failures, warnings and errors ({len(found)})</h2>{''.join(cards)}</section>"
 
 
-def _timings(results: Mapping[str, Any]) -> str:
-    tests = list((results.get("tests") or {}).values())
-    slowest = sorted(tests, key=lambda t: -float(t.get("duration") or 0))[:_SLOWEST]
+def _timings(results: RunResults) -> str:
+    tests = list(results.tests.values())
+    slowest = sorted(tests, key=lambda t: -t.duration)[:_SLOWEST]
     rows = "".join(
-        f"<tr><td><code>{escape(str(t['nodeid']))}</code></td><td>{_badge(str(t['outcome']))}</td>"
-        f"<td class=num>{float(t.get('duration') or 0):.2f}s</td></tr>"
+        f"<tr><td><code>{escape(t.nodeid)}</code></td><td>{_badge(t.outcome)}</td>"
+        f"<td class=num>{t.duration:.2f}s</td></tr>"
         for t in slowest
     )
-    total = sum(float(t.get("duration") or 0) for t in tests)
+    total = sum(t.duration for t in tests)
     return (
         f"<section><h2>Timings</h2><p>{len(tests)} tests, {total:.1f} s of test time.</p>"
         f'<table class="reqs"><thead><tr><th>slowest tests</th><th>outcome</th><th>time</th>'
@@ -205,21 +205,21 @@ def _timings(results: Mapping[str, Any]) -> str:
     )
 
 
-def _extras(results: Mapping[str, Any]) -> str:
+def _extras(results: RunResults) -> str:
     parts = []
-    flakes = results.get("flakes") or []
+    flakes = results.flakes
     if flakes:
         items = "".join(
-            f"<li><code>{escape(str(f['nodeid']))}</code>: {escape(str(f['method']))} "
-            f"{escape(str(f['url']))} — retry {f['attempt']} after {escape(str(f['reason']))}</li>"
+            f"<li><code>{escape(f.nodeid)}</code>: {escape(f.retry.method)} "
+            f"{escape(f.retry.url)} — retry {f.retry.attempt} after {escape(f.retry.reason)}</li>"
             for f in flakes
         )
         parts.append(
             f"<section><h2>Retries (flakes): {len(flakes)}</h2><ul>{items}</ul></section>"
         )
-    missing = results.get("not_checked") or []
+    missing = results.not_checked
     if missing:
-        ids = ", ".join(escape(str(i)) for i in missing)
+        ids = ", ".join(escape(i) for i in missing)
         parts.append(
             f"<section><details><summary><b>Not checked in this run: {len(missing)}</b>"
             f"</summary><p class=ids>{ids}</p></details></section>"
@@ -227,7 +227,7 @@ def _extras(results: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-def render_html(results: Mapping[str, Any]) -> str:
+def render_html(results: RunResults) -> str:
     """The whole report page for ``results``."""
     grouped = by_area(results)
     body = (
@@ -238,12 +238,12 @@ def render_html(results: Mapping[str, Any]) -> str:
         + _timings(results)
         + _extras(results)
     )
-    title = f"Qubittron conformance — {results.get('verdict', '?')}"
+    title = f"Qubittron conformance — {results.verdict}"
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{body}<footer>Generated by qbtsuite "
-        f"{escape(str(results.get('suite_version')))} from results.json.</footer>"
+        f"{escape(results.run.suite_version)} from results.json.</footer>"
         "</main></body></html>\n"
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
@@ -12,10 +9,16 @@ from qbtsuite.reporting._common import (
     problems,
     target_label,
 )
+from qbtsuite.results.model import RunResults
+from qbtsuite.results.outcomes import Verdict
 
 __all__ = ["render_summary_md"]
 
-_ICON = {"conformant": "✅", "not conformant": "❌", "incomplete": "⚠️"}
+_ICON = {
+    Verdict.CONFORMANT: "✅",
+    Verdict.NOT_CONFORMANT: "❌",
+    Verdict.INCOMPLETE: "⚠️",
+}
 _MAX_PROBLEMS = 50
 _MAX_MESSAGE = 600
 
@@ -29,16 +32,17 @@ def _fence(text: str) -> str:
     return "```text\n" + text.replace("```", "'''") + "\n```"
 
 
-def render_summary_md(results: Mapping[str, Any]) -> str:
+def render_summary_md(results: RunResults) -> str:
     """The Markdown summary of one run."""
-    verdict = str(results.get("verdict", "?"))
-    strict = " (strict: SHOULD failures count)" if results.get("strict") else ""
+    run = results.run
+    verdict = results.verdict
+    strict = " (strict: SHOULD failures count)" if results.strict else ""
     lines = [
         f"## {_ICON.get(verdict, 'ℹ️')} Qubittron conformance: {verdict}{strict}",
         "",
         f"- Target: `{target_label(results)}`",
-        f"- Profile: `{results.get('profile')}` · suite {results.get('suite_version')}"
-        f" · {results.get('started')} · {results.get('duration', 0):.1f} s",
+        f"- Profile: `{run.profile}` · suite {run.suite_version}"
+        f" · {run.started} · {run.duration:.1f} s",
         "",
         "| area | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---:|" * len(OUTCOMES),
@@ -48,7 +52,7 @@ def render_summary_md(results: Mapping[str, Any]) -> str:
         lines.append(
             f"| {area} | " + " | ".join(str(counts[o] or "") for o in OUTCOMES) + " |"
         )
-    totals = results.get("totals", {})
+    totals = results.totals
     lines.append(
         "| **total** | "
         + " | ".join(f"**{totals.get(o, 0)}**" for o in OUTCOMES)
@@ -59,19 +63,18 @@ def render_summary_md(results: Mapping[str, Any]) -> str:
         lines += ["", f"### Failures, warnings and errors ({len(found)})", ""]
         for req in found[:_MAX_PROBLEMS]:
             lines.append(
-                f"- **{req['id']}** `{req['outcome']}` ({req['level']}, {req['area']}): "
-                f"{_cell(str(req.get('statement', '')))}"
+                f"- **{req.id}** `{req.outcome}` ({req.level}, {req.area}): "
+                f"{_cell(req.statement)}"
             )
-            messages = req.get("messages") or []
-            if messages:
-                lines += ["", _fence(str(messages[0])), ""]
+            if req.messages:
+                lines += ["", _fence(req.messages[0]), ""]
         if len(found) > _MAX_PROBLEMS:
             lines.append(f"- … and {len(found) - _MAX_PROBLEMS} more (see report.html)")
-    flakes = results.get("flakes") or []
+    flakes = results.flakes
     if flakes:
         lines += ["", f"### Retries (flakes): {len(flakes)}", ""]
         lines += [
-            f"- `{f['nodeid']}`: {f['method']} retry {f['attempt']} after {_cell(str(f['reason']))}"
+            f"- `{f.nodeid}`: {f.retry.method} retry {f.retry.attempt} after {_cell(f.retry.reason)}"
             for f in flakes[:20]
         ]
     lines += ["", "Full report: `report.html` · machine-readable: `results.json`", ""]

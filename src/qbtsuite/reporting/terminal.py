@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
@@ -12,13 +9,14 @@ from qbtsuite.reporting._common import (
     problems,
     target_label,
 )
+from qbtsuite.results.model import RunResults
 
 __all__ = ["render_terminal_summary"]
 
 _MAX_PROBLEMS = 8
 
 
-def render_terminal_summary(results: Mapping[str, Any]) -> str:
+def render_terminal_summary(results: RunResults) -> str:
     """Per-area counts, the verdict and the first failures, in about 30 lines."""
     header = f"{'area':<16}" + "".join(f"{o:>12}" for o in OUTCOMES)
     lines = [header, "─" * len(header)]
@@ -27,7 +25,7 @@ def render_terminal_summary(results: Mapping[str, Any]) -> str:
         lines.append(
             f"{area:<16}" + "".join(f"{counts[o] or '·':>12}" for o in OUTCOMES)
         )
-    totals = results.get("totals", {})
+    totals = results.totals
     lines.append("─" * len(header))
     lines.append(
         f"{'total':<16}" + "".join(f"{totals.get(o, 0):>12}" for o in OUTCOMES)
@@ -36,19 +34,17 @@ def render_terminal_summary(results: Mapping[str, Any]) -> str:
     if found:
         lines.append("")
         for req in found[:_MAX_PROBLEMS]:
-            first = (req.get("messages") or [""])[0].splitlines()
+            first = (req.messages or ("",))[0].splitlines()
             detail = f": {first[0][:70]}" if first else ""
-            lines.append(
-                f"  {req['outcome']:<5} {req['id']:<11} {req['level']:<6}{detail}"
-            )
+            lines.append(f"  {req.outcome:<5} {req.id:<11} {req.level:<6}{detail}")
         if len(found) > _MAX_PROBLEMS:
             lines.append(f"  … and {len(found) - _MAX_PROBLEMS} more in report.html")
-    flakes = len(results.get("flakes") or [])
+    flakes = len(results.flakes)
     lines += [
         "",
         f"target   {target_label(results)}",
-        f"verdict  {results.get('verdict')}"
-        + (" (strict)" if results.get("strict") else "")
+        f"verdict  {results.verdict}"
+        + (" (strict)" if results.strict else "")
         + (f" · {flakes} retried request(s)" if flakes else ""),
     ]
     return "\n".join(lines)

@@ -9,14 +9,16 @@ Its pytest result becomes the outcome of each id, unless the test narrowed it:
 - ``pytest.skip`` means "skipped" (not configured), with the reason shown;
 - any other exception is "error" (the suite or the network failed, not the target).
 
-A failed SHOULD requirement is reported as "warn".
+A failed SHOULD requirement is reported as "warn". The run as a whole ends with one
+:class:`Verdict`. Both vocabularies are written to ``results.json`` as their values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["Outcome", "combine"]
+__all__ = ["VIOLATIONS", "Outcome", "Verdict", "combine", "tally"]
 
 
 class Outcome(StrEnum):
@@ -28,6 +30,20 @@ class Outcome(StrEnum):
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
     ERROR = "error"
+
+
+# The target broke the requirement (MUST: fail, SHOULD: warn); the other outcomes say
+# nothing against the target.
+VIOLATIONS = frozenset({Outcome.FAIL, Outcome.WARN})
+
+
+class Verdict(StrEnum):
+    """The run's one-word answer (README, 'Exit codes')."""
+
+    CONFORMANT = "conformant"
+    NOT_CONFORMANT = "not conformant"
+    INCOMPLETE = "incomplete"  # errors, no failures: no verdict can be given
+    EMPTY = "no requirements checked"
 
 
 # When several tests check one requirement, the worst outcome stands.
@@ -44,3 +60,11 @@ _SEVERITY = {
 def combine(outcomes: list[Outcome]) -> Outcome:
     """The outcome of a requirement checked by several tests."""
     return max(outcomes, key=_SEVERITY.__getitem__, default=Outcome.SKIPPED)
+
+
+def tally(outcomes: Iterable[Outcome]) -> dict[Outcome, int]:
+    """How many of each outcome, every outcome present, in :class:`Outcome` order."""
+    counts = dict.fromkeys(Outcome, 0)
+    for outcome in outcomes:
+        counts[outcome] += 1
+    return counts

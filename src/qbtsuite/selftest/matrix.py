@@ -15,7 +15,6 @@ The clean server is run too, over every area: it must give no failure at all.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -25,12 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qbtsuite.errors import RunFileError
 from qbtsuite.requirements import load_catalogue
+from qbtsuite.results.outcomes import VIOLATIONS, Outcome
+from qbtsuite.results.store import RESULTS_FILE, read_results
 from qbtsuite.server.faults import load_faults
 
 __all__ = ["FaultPlan", "Matrix", "RunResult", "plan_faults", "run_matrix"]
 
-FAILED = ("fail", "warn")
 RUN_TIMEOUT = (
     600.0  # seconds for one run of the suite; a hung target cannot stall the matrix
 )
@@ -56,16 +57,18 @@ class RunResult:
     areas: tuple[str, ...]
     exit_code: int
     seconds: float
-    outcomes: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
     problem: str = ""
 
     @property
     def failing(self) -> set[str]:
-        return {rid for rid, outcome in self.outcomes.items() if outcome in FAILED}
+        return {rid for rid, outcome in self.outcomes.items() if outcome in VIOLATIONS}
 
     @property
     def errors(self) -> set[str]:
-        return {rid for rid, outcome in self.outcomes.items() if outcome == "error"}
+        return {
+            rid for rid, outcome in self.outcomes.items() if outcome == Outcome.ERROR
+        }
 
 
 @dataclass(slots=True)
@@ -170,15 +173,16 @@ def run_suite(
     except subprocess.TimeoutExpired:
         return RunResult(fault, tuple(areas), -1, RUN_TIMEOUT, problem="timed out")
     result = RunResult(fault, tuple(areas), done.returncode, time.monotonic() - started)
-    results = output / "results.json"
-    if not results.is_file():
+    if not (output / RESULTS_FILE).is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         result.problem = "no results.json: " + " | ".join(tail)
         return result
-    data = json.loads(results.read_text(encoding="utf-8"))
-    result.outcomes = {
-        rid: str(r["outcome"]) for rid, r in data["requirements"].items()
-    }
+    try:
+        results = read_results(output)
+    except (OSError, RunFileError) as exc:
+        result.problem = f"unreadable results.json: {exc}"
+        return result
+    result.outcomes = {rid: r.outcome for rid, r in results.requirements.items()}
     return result
 
 

@@ -19,7 +19,7 @@ from qbtsuite.loadtest.ratelimit.keyview import KeyView
 from qbtsuite.loadtest.ratelimit.recovery import recovery_check
 from qbtsuite.loadtest.ratelimit.scenario import drive_capacity
 from qbtsuite.loadtest.ratelimit.settings import RateLimitSettings
-from qbtsuite.loadtest.ratelimit.verdict import FAIL, PASS
+from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.samples import Sample
 
 __all__ = ["judge"]
@@ -51,7 +51,9 @@ def judge(samples: Sequence[Sample], s: RateLimitSettings, t0: float) -> dict[st
             isolation_check(key, s),
             latency_figures(key),
         ]
-        failed += [f"{subject}: {c.name}" for c in checks if c.verdict == FAIL]
+        failed += [
+            f"{subject}: {c.name}" for c in checks if c.verdict == CheckVerdict.FAIL
+        ]
         keys[subject] = {
             "witnesses": list(s.witnesses_for(subject)),
             "requests": len(key.all),
@@ -63,5 +65,5 @@ def judge(samples: Sequence[Sample], s: RateLimitSettings, t0: float) -> dict[st
         "criteria": criteria(s),
         "keys": keys,
         "failed": failed,
-        "verdict": FAIL if failed else PASS,
+        "verdict": (CheckVerdict.FAIL if failed else CheckVerdict.PASS).value,
     }

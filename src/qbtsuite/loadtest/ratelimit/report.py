@@ -9,7 +9,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from qbtsuite.loadtest.ratelimit.verdict import CHECKS, FAIL, INFO
+from qbtsuite.loadtest.ratelimit.verdict import CHECKS, CheckVerdict
 
 __all__ = ["html_section", "markdown_section"]
 
@@ -67,12 +67,12 @@ def markdown_section(section: dict[str, Any], image_prefix: str = "") -> str:
         cells = []
         for check in _JUDGED:
             verdict = key["checks"][check]["verdict"]
-            cells.append(f"**{verdict}**" if verdict == FAIL else verdict)
+            cells.append(f"**{verdict}**" if verdict == CheckVerdict.FAIL else verdict)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, key in section["keys"].items():
         lines += ["", f"#### Key {name}", "", _rate_line(key), _latency_line(key), ""]
         for check, data in key["checks"].items():
-            if data["verdict"] == INFO:
+            if data["verdict"] == CheckVerdict.INFO:
                 continue
             for part in data["parts"]:
                 lines.append(
@@ -112,7 +112,7 @@ def html_section(
             f"<li><b>{esc(check)}.{esc(p['name'])}</b>: {esc(p['verdict'])} — "
             f"{esc(p['detail'])}</li>"
             for check, data in key["checks"].items()
-            if data["verdict"] != INFO
+            if data["verdict"] != CheckVerdict.INFO
             for p in data["parts"]
         )
         parts += [

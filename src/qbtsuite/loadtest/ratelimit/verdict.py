@@ -10,27 +10,24 @@ check fails the run.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-__all__ = [
-    "CHECKS",
-    "FAIL",
-    "INCOMPLETE",
-    "INFO",
-    "NOT_JUDGED",
-    "PASS",
-    "Check",
-    "Part",
-]
+__all__ = ["CHECKS", "Check", "CheckVerdict", "Part"]
 
-PASS, FAIL, NOT_JUDGED, INCOMPLETE, INFO = (
-    "pass",
-    "fail",
-    "not judged",
-    "incomplete",
-    "info",
-)
+
+class CheckVerdict(StrEnum):
+    """The verdict of a limiter check or of one of its parts (not a requirement's
+    outcome: the limiter is measured under load, not checked by a conformance test)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_JUDGED = "not judged"
+    INCOMPLETE = "incomplete"  # a check only: some parts not judged, none failed
+    INFO = "info"  # a check only: figures, no verdict
+
+
 CHECKS = ("limit", "rejections", "recovery", "boundary", "isolation", "latency")
 
 
@@ -39,7 +36,7 @@ class Part:
     """One judged statement of a check."""
 
     name: str
-    verdict: str
+    verdict: CheckVerdict
     detail: str
 
 
@@ -53,24 +50,32 @@ class Check:
     informative: bool = False
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> CheckVerdict:
         if self.informative:
-            return INFO
+            return CheckVerdict.INFO
         verdicts = {p.verdict for p in self.parts}
-        if FAIL in verdicts:
-            return FAIL
-        if not verdicts or verdicts == {NOT_JUDGED}:
-            return NOT_JUDGED
-        return INCOMPLETE if NOT_JUDGED in verdicts else PASS
+        if CheckVerdict.FAIL in verdicts:
+            return CheckVerdict.FAIL
+        if not verdicts or verdicts == {CheckVerdict.NOT_JUDGED}:
+            return CheckVerdict.NOT_JUDGED
+        if CheckVerdict.NOT_JUDGED in verdicts:
+            return CheckVerdict.INCOMPLETE
+        return CheckVerdict.PASS
 
     def add(self, name: str, ok: bool | None, detail: str) -> None:
         """A part: ``ok`` None means not judged (``detail`` says why)."""
-        verdict = NOT_JUDGED if ok is None else PASS if ok else FAIL
+        if ok is None:
+            verdict = CheckVerdict.NOT_JUDGED
+        else:
+            verdict = CheckVerdict.PASS if ok else CheckVerdict.FAIL
         self.parts.append(Part(name, verdict, detail))
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "verdict": self.verdict,
-            "parts": [asdict(p) for p in self.parts],
+            "verdict": self.verdict.value,
+            "parts": [
+                {"name": p.name, "verdict": p.verdict.value, "detail": p.detail}
+                for p in self.parts
+            ],
             "figures": self.figures,
         }
