@@ -51,7 +51,9 @@ def test_every_results_file_written_validates_against_the_schema_and_reads_back(
 
 # Target settings added after the fixture was written: a file without them reads as
 # their default, and is written with it.
-TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {"embeddings_dimensions": None}
+TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
+    "embeddings_dimensions": None
+}
 
 
 def test_a_results_file_written_before_the_typed_records_reads_back_unchanged() -> None:
