@@ -11,11 +11,11 @@ shape end the run as soon as every answer is in.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import IO, Any
 
 import gevent
+import orjson
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -25,6 +25,7 @@ __all__ = ["MESSAGE", "Collector"]
 
 MESSAGE = "qbt_samples"
 _FLUSH_EVERY = 0.25  # seconds
+_LINE = orjson.OPT_APPEND_NEWLINE
 
 
 class Collector:
@@ -34,7 +35,7 @@ class Collector:
         self.environment = environment
         self.buffer: list[dict[str, Any]] = []
         self.context: RunContext | None = None
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         self._loop: gevent.Greenlet | None = None
         self._idle: dict[int, bool] = {}  # master: last idle flag of each worker
         self._expected = 1
@@ -56,7 +57,7 @@ class Collector:
     def open(self, path: str, expected: int, t0: float) -> None:
         """Master/local: start the samples file with the test's t0."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(path, "a", encoding="utf-8")  # closed in close()
+        self._file = open(path, "ab")  # closed in close()
         self._expected = expected
         self._idle = {}
         self._write([{"kind": "start", "t0": t0, "processes": expected}])
@@ -116,5 +117,8 @@ class Collector:
     def _write(self, records: list[dict[str, Any]]) -> None:
         if self._file is None or not records:
             return
-        self._file.write("".join(json.dumps(r) + "\n" for r in records))
+        # orjson: a tenth of json.dumps's time per sample, and the same values read
+        # back (UTF-8, shortest round-trip floats), only without blanks.
+        dump = orjson.dumps
+        self._file.write(b"".join([dump(r, option=_LINE) for r in records]))
         self._file.flush()
