@@ -46,7 +46,8 @@ def limit_headers(resp: Any) -> dict[str, str] | None:
     lookup per name (lower-casing it each time) cost more than the rest of a sample.
     """
     headers = getattr(resp, "headers", None)
-    if not headers or _LIMIT_NAMES.isdisjoint(map(str.lower, headers)):
+    # ``is None``, not truthiness: geventhttpclient's Headers counts every value for len()
+    if headers is None or _LIMIT_NAMES.isdisjoint(map(str.lower, headers)):
         return None
     found = {k: v for k in LIMIT_HEADERS if (v := header(resp, k)) is not None}
     return found if any(found.values()) else None
