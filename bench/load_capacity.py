@@ -31,11 +31,13 @@ import asyncio
 import csv
 import os
 import resource
+import signal
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +47,12 @@ from urllib.parse import urlsplit
 from benchkit import Endpoint, busy_seconds, cpu_seconds, reference_server
 from qbtsuite.loadtest.bodies import prepare
 from qbtsuite.loadtest.plan import RequestSettings
-from qbtsuite.loadtest.run import LoadRequest, run_load
+from qbtsuite.loadtest.run import LoadRequest, LoadResult, run_load
 from qbtsuite.loadtest.samples import OK, read_samples
 
 HERE = Path(__file__).resolve().parent
 CHAT = prepare("chat", RequestSettings(max_tokens=1))  # what ChatUser sends
+CLIENTS = ("ChatUser", "bare")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +100,10 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def chat_user_run(
+def _chat_request(
     server: Endpoint, seconds: float, users: int, folder: Path
-) -> RunCost:
-    """``qbtsuite load`` with ``ChatUser``: one Locust process, exact samples."""
+) -> LoadRequest:
+    """``qbtsuite load`` with ``ChatUser`` for ``seconds``: one Locust process."""
     folder.mkdir(parents=True, exist_ok=True)
     profile = folder / "capacity.toml"
     profile.write_text(
@@ -118,21 +121,23 @@ max_tokens = 1
 """
     )
     os.environ["QUBITTRON_API_KEY"] = server.key_file.read_text().strip()
-    request = LoadRequest(
+    return LoadRequest(
         profile=str(profile), base_url=server.url + "/v1", ca=server.ca, output=folder
     )
-    cpu0, server0 = _children_cpu(), cpu_seconds(server.pid)
-    result = run_load(request)  # the Locust process is the only child it reaps
-    cpu1, server1 = _children_cpu(), cpu_seconds(server.pid)
+
+
+def _chat_counts(result: LoadResult) -> tuple[int, int]:
+    """(requests, not ok) of a ChatUser run, from its exact samples."""
     if result.run_dir is None or result.report is None:
         raise SystemExit(f"ChatUser run failed: {result.message}")
     samples = read_samples(result.run_dir / "samples.jsonl").samples
-    not_ok = sum(1 for s in samples if s.get("outcome") != OK)
-    return RunCost(cpu1 - cpu0, len(samples), not_ok, server1 - server0)
+    return len(samples), sum(1 for s in samples if s.get("outcome") != OK)
 
 
-def bare_run(server: Endpoint, seconds: float, users: int, folder: Path) -> RunCost:
-    """``bare_locustfile.py``: one Locust process, Locust's statistics only."""
+def _bare_start(
+    server: Endpoint, seconds: float, users: int, folder: Path
+) -> subprocess.Popen[bytes]:
+    """``bare_locustfile.py`` for ``seconds``: one Locust process, its statistics only."""
     folder.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
@@ -152,9 +157,8 @@ def bare_run(server: Endpoint, seconds: float, users: int, folder: Path) -> RunC
         "--logfile", str(folder / "locust.log"),
         "BareChatUser",
     ]  # fmt: skip
-    cpu0, server0 = _children_cpu(), cpu_seconds(server.pid)
     with (folder / "locust.out").open("wb") as out:
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             command,
             env=env,
             stdout=out,
@@ -162,21 +166,74 @@ def bare_run(server: Endpoint, seconds: float, users: int, folder: Path) -> RunC
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            proc.wait(timeout=seconds + 60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+
+
+def _bare_wait(proc: subprocess.Popen[bytes], seconds: float) -> float:
+    """Reap the bare Locust process; its own CPU seconds (the kernel's account)."""
+    deadline = time.monotonic() + seconds + 60
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            raise SystemExit("bare Locust run did not end in time") from None
-    cpu1, server1 = _children_cpu(), cpu_seconds(server.pid)
+            raise SystemExit("bare Locust run did not end in time")
+        time.sleep(0.05)
+
+
+def _bare_counts(folder: Path) -> tuple[int, int]:
+    """(requests, failures) of a bare run, from Locust's statistics."""
     with (folder / "locust_stats.csv").open() as f:
         total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return RunCost(
-        cpu1 - cpu0,
-        int(total["Request Count"]),
-        int(total["Failure Count"]),
-        server1 - server0,
-    )
+    return int(total["Request Count"]), int(total["Failure Count"])
+
+
+def run_apart(
+    server: Endpoint, seconds: float, users: int, folder: Path, first: str
+) -> dict[str, RunCost]:
+    """ChatUser, then the bare user (or the other way round): one at a time."""
+    costs: dict[str, RunCost] = {}
+    for name in (first, *(c for c in CLIENTS if c != first)):
+        server0 = cpu_seconds(server.pid)
+        if name == "ChatUser":
+            cpu0 = _children_cpu()
+            result = run_load(_chat_request(server, seconds, users, folder / name))
+            cpu = _children_cpu() - cpu0  # the Locust process: the only child reaped
+            requests, not_ok = _chat_counts(result)
+        else:
+            proc = _bare_start(server, seconds, users, folder / name)
+            cpu = _bare_wait(proc, seconds)
+            requests, not_ok = _bare_counts(folder / name)
+        costs[name] = RunCost(cpu, requests, not_ok, cpu_seconds(server.pid) - server0)
+    return costs
+
+
+def run_together(
+    server: Endpoint, seconds: float, users: int, folder: Path
+) -> dict[str, RunCost]:
+    """ChatUser and the bare user at the same time, so that both meet the same
+    neighbours; the server's CPU is shared out by requests."""
+    request = _chat_request(server, seconds, users, folder / "ChatUser")
+    done: list[LoadResult] = []
+    thread = threading.Thread(target=lambda: done.append(run_load(request)))
+    cpu0, server0 = _children_cpu(), cpu_seconds(server.pid)
+    thread.start()
+    proc = _bare_start(server, seconds, users, folder / "bare")
+    bare_cpu = _bare_wait(proc, seconds)
+    thread.join(timeout=seconds + 120)
+    if thread.is_alive() or not done:
+        raise SystemExit("ChatUser run did not end in time")
+    # Both Locust processes are reaped now; the server is still running.
+    chat_cpu = _children_cpu() - cpu0 - bare_cpu
+    server_cpu = cpu_seconds(server.pid) - server0
+    chat, bare = _chat_counts(done[0]), _bare_counts(folder / "bare")
+    share = chat[0] / max(1, chat[0] + bare[0])
+    return {
+        "ChatUser": RunCost(chat_cpu, chat[0], chat[1], server_cpu * share),
+        "bare": RunCost(bare_cpu, bare[0], bare[1], server_cpu * (1 - share)),
+    }
 
 
 async def _connection(
@@ -264,6 +321,12 @@ def main() -> None:
     parser.add_argument("--long", type=float, default=13.0)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument(
+        "--mode",
+        choices=("together", "apart"),
+        default="together",
+        help="run the two Locust processes at the same time (default) or in turn",
+    )
+    parser.add_argument(
         "--raw-seconds", type=float, default=5.0, help="0 skips the raw client"
     )
     args = parser.parse_args()
@@ -273,27 +336,31 @@ def main() -> None:
     print(
         f"capacity: POST /v1{CHAT.path} max_tokens 1, non-streamed; server latency "
         f"model 0/0; {args.users} users; marginal cost between a {args.short:g} s and "
-        f"a {args.long:g} s run; {args.rounds} round(s); {os.cpu_count()} CPUs; "
+        f"a {args.long:g} s run; clients {args.mode}; {args.rounds} round(s); "
+        f"{os.cpu_count()} CPUs; "
         f"load average {os.getloadavg()[0]:.2f}"
     )
-    clients = {
-        "ChatUser": chat_user_run,
-        "bare": bare_run,
-    }
-    found: dict[str, list[Marginal]] = {name: [] for name in clients}
+    found: dict[str, list[Marginal]] = {name: [] for name in CLIENTS}
     ratios: list[float] = []
     busy0, wall0 = busy_seconds(), time.monotonic()
     ours0 = _children_cpu() + time.process_time()
     with tempfile.TemporaryDirectory(prefix="qbt-capacity-") as tmp:
         for n in range(args.rounds):
             folder = Path(tmp) / f"round-{n}"
-            order = list(clients) if n % 2 == 0 else list(reversed(clients))
             with reference_server(folder / "server", 0.0, 0.0) as server:
-                for name in order:
-                    run = clients[name]
-                    short = run(server, args.short, args.users, folder / f"{name}-s")
-                    long = run(server, args.long, args.users, folder / f"{name}-l")
-                    found[name].append(marginal(short, long, extra))
+                runs = []
+                for seconds, part in ((args.short, "short"), (args.long, "long")):
+                    if args.mode == "together":
+                        runs.append(
+                            run_together(server, seconds, args.users, folder / part)
+                        )
+                    else:
+                        first = CLIENTS[n % 2]  # alternate which client goes first
+                        runs.append(
+                            run_apart(server, seconds, args.users, folder / part, first)
+                        )
+                for name in CLIENTS:
+                    found[name].append(marginal(runs[0][name], runs[1][name], extra))
                 if n == args.rounds - 1 and args.raw_seconds > 0:
                     raw_phase(server, args.raw_seconds, args.users)
             ours, bare = found["ChatUser"][-1], found["bare"][-1]
