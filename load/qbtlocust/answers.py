@@ -12,6 +12,7 @@ __all__ = [
     "envelope_facts",
     "error_code",
     "header",
+    "limit_headers",
     "retry_after_seconds",
 ]
 
@@ -25,6 +26,7 @@ LIMIT_HEADERS = (
     "x-ratelimit-remaining-tokens",
     "x-ratelimit-reset-tokens",
 )
+_LIMIT_NAMES = frozenset(LIMIT_HEADERS)
 
 
 def header(resp: Any, name: str) -> str | None:
@@ -34,6 +36,21 @@ def header(resp: Any, name: str) -> str | None:
     if isinstance(value, list):
         return ",".join(value)
     return value
+
+
+def limit_headers(resp: Any) -> dict[str, str] | None:
+    """The answer's rate-limit headers (``LIMIT_HEADERS`` order), or None when it has
+    none with a value.
+
+    One pass over the header names first: most answers carry none of them, and a
+    lookup per name (lower-casing it each time) cost more than the rest of a sample.
+    """
+    headers = getattr(resp, "headers", None)
+    # ``is None``, not truthiness: geventhttpclient's Headers counts every value for len()
+    if headers is None or _LIMIT_NAMES.isdisjoint(map(str.lower, headers)):
+        return None
+    found = {k: v for k in LIMIT_HEADERS if (v := header(resp, k)) is not None}
+    return found if any(found.values()) else None
 
 
 def error_code(body: bytes | None) -> str | None:

@@ -1,21 +1,24 @@
 """Exact samples from every process into one file, beside Locust's own statistics.
 
 Locust's statistics round response times into buckets (147 ms becomes 150 ms), so
-the figures we report come from our own samples instead. A process buffers its
-samples and flushes them every quarter second: a worker sends them to the master
-with ``runner.send_message`` (so workers on other machines work too); the master, or
-the single local process, appends them to ``samples.jsonl``. Each batch also says
+the figures we report come from our own samples instead. A process turns each
+sample into its JSON line as it is recorded (orjson; the dict is freed at once) and
+flushes the lines every quarter second: a worker sends them to the master with
+``runner.send_message`` as one block of bytes (so workers on other machines work
+too); the master, or the single local process, appends them to ``samples.jsonl``
+as they came. Each batch also says
 whether the process is idle (stopped sending, nothing in flight), which lets the load
 shape end the run as soon as every answer is in.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import gevent
+import orjson
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -25,6 +28,7 @@ __all__ = ["MESSAGE", "Collector"]
 
 MESSAGE = "qbt_samples"
 _FLUSH_EVERY = 0.25  # seconds
+_LINE = orjson.OPT_APPEND_NEWLINE
 
 
 class Collector:
@@ -32,9 +36,9 @@ class Collector:
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.buffer: list[dict[str, Any]] = []
+        self.buffer: list[bytes] = []  # JSON lines not flushed yet
         self.context: RunContext | None = None
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         self._loop: gevent.Greenlet | None = None
         self._idle: dict[int, bool] = {}  # master: last idle flag of each worker
         self._expected = 1
@@ -56,10 +60,10 @@ class Collector:
     def open(self, path: str, expected: int, t0: float) -> None:
         """Master/local: start the samples file with the test's t0."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(path, "a", encoding="utf-8")  # closed in close()
+        self._file = open(path, "ab")  # closed in close()
         self._expected = expected
         self._idle = {}
-        self._write([{"kind": "start", "t0": t0, "processes": expected}])
+        self._write(_line({"kind": "start", "t0": t0, "processes": expected}))
 
     def start(self, context: RunContext | None) -> None:
         """Begin a run: flush periodically from now on."""
@@ -67,8 +71,9 @@ class Collector:
         if self._loop is None:
             self._loop = gevent.spawn(self._flush_loop)
 
-    def record(self, sample: dict[str, Any]) -> None:
-        self.buffer.append(sample)
+    def record(self, sample: Mapping[str, Any]) -> None:
+        """Keep ``sample`` as its JSON line (later changes to the dict are not kept)."""
+        self.buffer.append(orjson.dumps(sample, option=_LINE))
 
     def all_idle(self) -> bool:
         """Every sending process has stopped and has nothing in flight."""
@@ -91,17 +96,19 @@ class Collector:
             self._file = None
 
     def flush(self, final: bool = False) -> None:
-        batch, self.buffer = self.buffer, []
+        lines, self.buffer = self.buffer, []
         ctx = self.context
         if ctx is None:
             return
-        done = [{"kind": "done", "proc": ctx.proc, "sent": ctx.sent}] if final else []
+        if final:
+            lines.append(_line({"kind": "done", "proc": ctx.proc, "sent": ctx.sent}))
+        block = b"".join(lines)
         runner = self.environment.runner
         if self.is_worker and runner is not None:
-            data = {"proc": ctx.proc, "idle": ctx.idle, "samples": batch + done}
+            data = {"proc": ctx.proc, "idle": ctx.idle, "lines": block}
             runner.send_message(MESSAGE, data)
         else:
-            self._write(batch + done)
+            self._write(block)
 
     def _flush_loop(self) -> None:
         while True:
@@ -111,10 +118,20 @@ class Collector:
     def _on_batch(self, environment: Environment, msg: Any, **_: Any) -> None:
         data = msg.data or {}
         self._idle[int(data.get("proc", -1))] = bool(data.get("idle"))
-        self._write(list(data.get("samples", [])))
+        block = data.get("lines", b"")
+        self._write(block if isinstance(block, bytes) else b"")
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
-        if self._file is None or not records:
+    def _write(self, block: bytes) -> None:
+        if self._file is None or not block:
             return
-        self._file.write("".join(json.dumps(r) + "\n" for r in records))
+        self._file.write(block)
         self._file.flush()
+
+
+def _line(record: Mapping[str, Any]) -> bytes:
+    """One record as a line of ``samples.jsonl``.
+
+    orjson: about a tenth of ``json.dumps``'s time per sample, and the same values read
+    back (UTF-8, shortest round-trip floats), only without blanks.
+    """
+    return orjson.dumps(record, option=_LINE)

@@ -57,6 +57,7 @@ class RunContext:
         self.sent = 0  # first attempts started (retries are not new arrivals)
         self.in_flight = 0
         self.finished = False  # a scripted user (ratelimit) has run its script
+        self._duration = plan.duration  # a sum over the stages: asked every request
         self._users = 0
         seed = plan.seed if plan.seed is not None else time.time_ns()
         self.rng = random.Random(seed * 1000 + proc)
@@ -93,7 +94,7 @@ class RunContext:
         return (
             self.finished
             or self.sent >= self.budget
-            or self.elapsed() >= self.plan.duration
+            or self.elapsed() >= self._duration
         )
 
     @property

@@ -22,11 +22,11 @@ from locust import FastHttpUser, task
 from locust.env import Environment
 
 from qbtlocust.answers import (
-    LIMIT_HEADERS,
     check_json,
     envelope_facts,
     error_code,
     header,
+    limit_headers,
     retry_after_seconds,
 )
 from qbtlocust.collector import Collector
@@ -115,10 +115,20 @@ class QbtSender(FastHttpUser):
         self.ssl_context_factory = _TLS.factory(ctx.plan.ca)
         super().__init__(environment)
         self.role = ctx.next_role()
-        self._auth = f"Bearer {ctx.keys.get(self.role, '')}"
+        # (endpoint, role) → request headers, built once: FastHttpSession copies them
+        self._headers: dict[tuple[str, str | None], dict[str, str]] = {}
 
     def wait_time(self) -> float:
         return 0.0 if self.ctx.schedule is not None else self.ctx.think()
+
+    def _headers_for(self, req: PreparedRequest, role: str | None) -> dict[str, str]:
+        key = self.ctx.keys.get(self.role if role is None else role, "")
+        return {
+            "Authorization": f"Bearer {key}",
+            "Content-Type": req.content_type,
+            "Accept": "text/event-stream" if req.stream else "application/json",
+            "Accept-Encoding": "identity",
+        }
 
     def send_one(
         self,
@@ -129,13 +139,9 @@ class QbtSender(FastHttpUser):
     ) -> dict[str, Any]:
         """One request; ``role`` sends it with another key than this user's."""
         ctx = self.ctx
-        auth = self._auth if role is None else f"Bearer {ctx.keys.get(role, '')}"
-        headers = {
-            "Authorization": auth,
-            "Content-Type": req.content_type,
-            "Accept": "text/event-stream" if req.stream else "application/json",
-            "Accept-Encoding": "identity",
-        }
+        headers = self._headers.get((req.name, role))
+        if headers is None:
+            headers = self._headers[req.name, role] = self._headers_for(req, role)
         ctx.in_flight += 1
         sent = time.perf_counter()
         sample: dict[str, Any] = {
@@ -191,9 +197,9 @@ class QbtSender(FastHttpUser):
                 sample["envelope"] = envelope_facts(body)  # facts, not the body
         if status == 429:
             sample["retry_after"] = header(resp, "retry-after")
-        limits = {k: header(resp, k) for k in LIMIT_HEADERS}
-        if any(limits.values()):
-            sample["headers"] = {k: v for k, v in limits.items() if v is not None}
+        limits = limit_headers(resp)
+        if limits is not None:
+            sample["headers"] = limits
         sample["problem"] = problem
         outcome = outcome_for(sample["status"], problem)
         if sample.pop("interrupted", False):

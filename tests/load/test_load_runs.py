@@ -106,6 +106,46 @@ def _junit(run_dir: Path) -> dict[str, ET.Element]:
     return {c.get("name", ""): c for c in suite.iter("testcase")}
 
 
+_EVERY_SAMPLE = {
+    "kind", "name", "key", "proc", "t", "due", "attempt", "status", "bytes",
+    "problem", "outcome", "end", "e2e",
+}  # fmt: skip
+_STREAM = {"ttft", "itl", "tpot", "chunks", "usage_tokens", "tokens", "mismatch"}
+_FIELDS = {
+    "chat": _EVERY_SAMPLE | {"tokens"},  # usage.completion_tokens of the answer
+    "completions": _EVERY_SAMPLE | {"tokens"},
+    "embeddings": _EVERY_SAMPLE,  # no completion tokens
+    "chat_stream": _EVERY_SAMPLE | _STREAM,
+}
+
+
+def test_every_sample_holds_its_endpoints_fields_and_consistent_figures(
+    smoke: tuple[int, Path],
+) -> None:
+    _, run_dir = smoke
+    lines = (run_dir / "samples.jsonl").read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["kind"] for r in records[:1]] == ["start"]
+    assert [r["kind"] for r in records[-1:]] == ["done"]
+    samples = records[1:-1]
+    assert samples and {s["kind"] for s in samples} == {"sample"}
+    assert records[-1]["sent"] == len(samples)
+    for s in samples:
+        fields = _FIELDS[s["name"]]
+        assert set(s) == fields, (
+            f"Received: {sorted(s)} for {s['name']}. Expected: {sorted(fields)}"
+        )
+        assert (s["status"], s["outcome"], s["problem"]) == (200, "ok", None), s
+        assert (s["key"], s["proc"], s["attempt"], s["due"]) == ("main", 0, 0, None)
+        assert s["e2e"] > 0 and abs(s["end"] - s["t"] - s["e2e"]) < 1e-3, s
+        assert s["bytes"] > 0 and s.get("tokens", 1) > 0, s
+        if s["name"] == "chat_stream":
+            assert 0 < s["ttft"] <= s["e2e"] and len(s["itl"]) == s["chunks"] - 1, s
+            assert s["tokens"] == s["usage_tokens"] == s["chunks"], s
+            assert s["mismatch"] is False, s
+            assert (s["tpot"] > 0) if s["tokens"] > 1 else s["tpot"] is None, s
+
+
 def test_an_slo_breach_is_exit_code_5_and_analyse_rejudges_a_run(
     smoke: tuple[int, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
