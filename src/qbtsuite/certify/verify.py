@@ -1,9 +1,10 @@
 """Check a certified run folder: one line per problem found.
 
+0. the run: a certificate of another run (its run id) is reported as that, alone;
 1. the signature: made by the given public key (if one is given) and matching the
    certificate as it is, every member included;
 2. the manifest: every file of the folder with the sha256 the certificate names,
-   none deleted, none added;
+   none deleted, none added (the first 40 problems in full, then a count);
 3. ``results.json``: readable, valid against its schema, and saying what the
    certificate says (run, identity, digests, target, outcomes, verdict);
 4. the verdict, re-derived: the run's test records (in ``results.json`` and in
@@ -41,6 +42,7 @@ from qbtsuite.results.store import (
 __all__ = ["Verification", "verify_run"]
 
 _MAX_SCHEMA_LINES = 5
+_MAX_FILE_LINES = 40  # then one line counts the rest
 
 
 @dataclass
@@ -110,11 +112,6 @@ def _shown(value: object) -> str:
 def _against_results(certificate: Certificate, results: RunResults) -> list[str]:
     """What results.json says, against what the certificate says of it."""
     run, where = results.run, RESULTS_FILE
-    if certificate.run_id != run.run_id:
-        return [
-            f"{CERTIFICATE_FILE}: certifies run {certificate.run_id}, but {where} is of "
-            f"run {run.run_id} (a certificate of another run)"
-        ]
     problems: list[str] = []
     identity = run.identity
     for name in IDENTITY_FIELDS:
@@ -312,6 +309,35 @@ def _schema(run_dir: Path) -> list[str]:
     return lines
 
 
+def _manifest(run_dir: Path, certificate: Certificate) -> list[str]:
+    """The manifest's problems, the first :data:`_MAX_FILE_LINES` of them in full."""
+    problems = compare_manifest(run_dir, certificate.manifest)
+    if len(problems) <= _MAX_FILE_LINES:
+        return problems
+    more = len(problems) - _MAX_FILE_LINES
+    return [
+        *problems[:_MAX_FILE_LINES],
+        f"… and {more} more files deleted, changed or added",
+    ]
+
+
+def _another_run(run_dir: Path, certificate: Certificate) -> list[str]:
+    """A certificate of another run: that alone, and how much of the folder differs."""
+    try:
+        run_id = read_results(run_dir).run.run_id
+    except (OSError, RunFileError):
+        return []  # reading results.json later says why
+    if run_id == certificate.run_id:
+        return []
+    differ = len(compare_manifest(run_dir, certificate.manifest))
+    return [
+        f"{CERTIFICATE_FILE}: certifies run {certificate.run_id}, but {RESULTS_FILE} "
+        f"is of run {run_id} (a certificate of another run)",
+        f"{CERTIFICATE_FILE}: its manifest does not describe this folder ({differ} "
+        "files deleted, changed or added)",
+    ]
+
+
 def verify_run(
     run_dir: Path, catalogue: Catalogue, public_key: PublicKey | None = None
 ) -> Verification:
@@ -329,12 +355,15 @@ def verify_run(
         return outcome
     certificate = outcome.certificate = found.certificate
     problems = outcome.problems
+    problems += _another_run(run_dir, certificate)
+    if problems:
+        return outcome
     problems += [
         f"{CERTIFICATE_FILE}: unknown member {name!r}"
         for name in found.unknown_members()
     ]
     problems += _signature(found, public_key)
-    problems += compare_manifest(run_dir, certificate.manifest)
+    problems += _manifest(run_dir, certificate)
     problems += _schema(run_dir)
     try:
         results = read_results(run_dir)
