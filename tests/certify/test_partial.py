@@ -17,6 +17,7 @@ import pytest
 
 from qbtsuite.cli import main
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.harness.invoke import RunRequest, run_suite
 from qbtsuite.results.model import Selection
 from qbtsuite.results.outcomes import Outcome, Verdict
 from qbtsuite.results.records import exit_code_for, left_out, verdict_of
@@ -149,3 +150,35 @@ def test_a_field_added_to_the_selection_is_a_departure_without_more_code() -> No
     assert _WiderSelection().departures() == ()
     wider = _WiderSelection(skipped_areas=("auth",), pytest_args=("--lf",))
     assert wider.departures() == ("skipped_areas auth", "pytest_args --lf")
+
+
+def test_certify_needs_a_new_or_empty_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "allure-results").mkdir()  # what an earlier run leaves behind
+    assert main([*CERTIFY, "--output", str(tmp_path)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"error: the certify profile seals every file of its run folder: {tmp_path} "
+        "is not empty (give a new --output, or none)\n"
+    )
+
+
+def test_the_plugin_refuses_a_partial_certify_run_the_command_line_let_through(
+    tmp_path: Path,
+) -> None:
+    # The plugin checks the Selection it records itself, whatever fills it.
+    request = RunRequest(
+        target=None,
+        run_dir=tmp_path,
+        profile="certify",
+        areas=("auth",),
+        options={"vendor": "V", "product_name": "P", "product_version": "1",
+                 "product_url": "https://p.example", "contact": "qa@p.example"},
+    )  # fmt: skip
+    outcome = run_suite(request, lambda _line: None)
+    assert outcome.pytest_code == ExitCode.USAGE
+    assert outcome.log_lines("Exit: error: ") == [
+        "Exit: error: the certify profile runs the whole suite, but --area auth leaves "
+        "tests out: drop it, or add --allow-partial for a 'partial' result (never "
+        "'conformant', exit 7)"
+    ]

@@ -148,6 +148,13 @@ def certify_preflight(args: argparse.Namespace) -> Certify | None:
     departures = selection_of(args).departures()
     if departures and not args.allow_partial:
         raise ConfigError(partial_refusal(departures))
+    output: Path | None = args.output
+    if output is not None and output.is_dir() and any(output.iterdir()):
+        # the certificate seals every file of the folder: none may be left over
+        raise ConfigError(
+            f"the certify profile seals every file of its run folder: {output} is "
+            "not empty (give a new --output, or none)"
+        )
     flags = {name: getattr(args, option) for name, option in IDENTITY_OPTIONS.items()}
     identity = identity_from(Path(args.product) if args.product else None, flags)
     key = None
