@@ -64,7 +64,7 @@ _TABLE = (
     ),
     Capability(
         "transcriptions",
-        "speech to text, POST /v1/audio/transcriptions (multipart uploads, the 25 MB cap)",
+        "speech to text, POST /v1/audio/transcriptions: multipart uploads, the 25 MB cap",
         endpoint="transcriptions",
     ),
     Capability(

@@ -463,7 +463,7 @@ def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones
     )
     assert results["requirements"]["SSE-001"]["messages"] == [
         "capability not declared: transcriptions (speech to text, POST "
-        "/v1/audio/transcriptions (multipart uploads, the 25 MB cap))"
+        "/v1/audio/transcriptions: multipart uploads, the 25 MB cap)"
     ]
 
 
