@@ -25,6 +25,7 @@ from qbtsuite.checks import (
     response_does_not_echo_key,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.selection import endpoint_marks
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.payloads.minimal import minimal_request
 from qbtsuite.target.client import SuiteClient
@@ -225,7 +226,9 @@ ENDPOINTS = ("models", "completions", "chat", "embeddings", "images", "transcrip
 
 @pytest.mark.requirement("AUTH-008")
 @pytest.mark.spend(requests=1)
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(
+    "endpoint", [pytest.param(e, marks=endpoint_marks(e)) for e in ENDPOINTS]
+)
 def test_every_documented_endpoint_rejects_a_well_formed_request_without_a_key(
     api: SuiteClient,
     record: RequirementRecorder,
@@ -299,6 +302,7 @@ def test_refusal_never_echoes_the_presented_token(
 # ─── AUTH-011: exhausted credit ──────────────────────────────────────────────
 
 
+@pytest.mark.capability("zero_balance")
 @pytest.mark.requirement("AUTH-011")
 @pytest.mark.spend(requests=1, tokens=2)
 def test_key_with_exhausted_credit_is_rejected_with_402_insufficient_funds(

@@ -473,6 +473,7 @@ def _embedding_wire_problems(body: Any, vectors: list[Any]) -> list[str]:
     return [] if wire == vectors else ["the SDK's vectors differ from the wire's"]
 
 
+@pytest.mark.capability("images")
 @pytest.mark.requirement("CLIENT-006")
 @pytest.mark.spend(requests=2, images=1)
 def test_the_sdk_generates_an_image_that_decodes(
@@ -519,6 +520,7 @@ def test_the_sdk_generates_an_image_that_decodes(
     image_decodes_at(response.content, where="GET data[0].url")
 
 
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("CLIENT-007")
 @pytest.mark.spend(requests=1, audio_seconds=WAV.duration)
 def test_the_sdk_transcribes_a_wav_to_string_text(

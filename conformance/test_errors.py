@@ -20,6 +20,7 @@ from qbtsuite.checks import (
     status_is,
 )
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.selection import endpoint_marks
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.payloads.minimal import json_body
 from qbtsuite.target.client import SuiteClient
@@ -35,6 +36,8 @@ OUTSIDE_THE_API = ("ERR-001", "ERR-002")
 
 
 JSON_ENDPOINTS = ("completions", "chat", "embeddings", "images")
+# Each endpoint as a case, with the capability it is (images).
+JSON_ENDPOINT_CASES = [pytest.param(e, marks=endpoint_marks(e)) for e in JSON_ENDPOINTS]
 
 
 # ─── ERR-001 … ERR-006, ERR-012: each documented error, judged ────────────────
@@ -57,7 +60,9 @@ DOCUMENTED_ERRORS = (
     "400-invalid_request",
     "400-model_not_found",
     "401-invalid_api_key",
-    "402-insufficient_funds",
+    pytest.param(
+        "402-insufficient_funds", marks=pytest.mark.capability("zero_balance")
+    ),
 )
 
 
@@ -96,7 +101,7 @@ NOT_AN_OBJECT: dict[str, bytes] = {
 @pytest.mark.requirement("ERR-007")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("body", list(NOT_AN_OBJECT))
-@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINT_CASES)
 def test_body_that_is_not_a_json_object_is_rejected_with_400_invalid_request(
     api: SuiteClient, record: RequirementRecorder, endpoint: str, body: str
 ) -> None:
@@ -118,7 +123,7 @@ CONTENT_TYPES = {"text-plain": "text/plain", "none": None}
 @pytest.mark.requirement("ERR-008")
 @pytest.mark.spend(requests=1, tokens=2)
 @pytest.mark.parametrize("content_type", list(CONTENT_TYPES))
-@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINT_CASES)
 def test_json_body_under_a_non_json_content_type_is_rejected_with_400(
     api: SuiteClient,
     record: RequirementRecorder,
@@ -136,7 +141,7 @@ def test_json_body_under_a_non_json_content_type_is_rejected_with_400(
     judge_error(record, ex)
 
 
-# ─── ERR-009, ERR-010: the 5xx rows (only provokable on the embedded server) ──
+# ─── ERR-009, ERR-010: the 5xx rows (provoked with the reference server's hook) ─
 
 FAILURES = {
     "ERR-009": (502, "upstream_error"),
@@ -144,6 +149,7 @@ FAILURES = {
 }
 
 
+@pytest.mark.capability("simulated_failures")
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize(
     "requirement",
@@ -155,11 +161,6 @@ def test_server_side_failure_is_answered_with_its_status_code_and_api_error(
     target_config: TargetConfig,
     requirement: str,
 ) -> None:
-    if not target_config.embedded:
-        pytest.skip(
-            "needs a way to provoke an upstream failure: only the embedded "
-            "reference server offers one"
-        )
     status, code = FAILURES[requirement]
     path, body = json_body("chat", target_config.model("chat"))
     ex = api.request("POST", path, json=body, headers={SIMULATE: code})

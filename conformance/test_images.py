@@ -35,6 +35,9 @@ from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
 
+# Every check here needs the endpoint itself: the capability "images".
+pytestmark = pytest.mark.capability("images")
+
 PATH = "images/generations"
 PROMPT = "a small red apple on a white background"
 SIZE = "256x256"

@@ -196,6 +196,7 @@ def test_a_batch_bills_the_sum_of_its_inputs_sent_one_by_one(
 # ─── images ──────────────────────────────────────────────────────────────────
 
 
+@pytest.mark.capability("images")
 @pytest.mark.requirement("METER-008")
 @pytest.mark.spend(requests=1, images=2)
 def test_an_image_response_holds_exactly_the_n_images_billed(
@@ -222,6 +223,7 @@ def _fixture(name: str) -> tuple[bytes, dict[str, Any]]:
     return (folder / name).read_bytes(), entry
 
 
+@pytest.mark.capability("transcriptions", "transcription_usage")
 @pytest.mark.requirement("METER-009")
 @pytest.mark.spend(requests=2, audio_seconds=4)
 def test_billed_transcription_seconds_equal_the_audio_duration(

@@ -142,6 +142,7 @@ def test_every_documented_embedding_model_answers_a_minimal_embedding(
 
 
 @pytest.mark.capability(CATALOGUE)
+@pytest.mark.capability("images")
 @pytest.mark.requirement("MODEL-007")
 @pytest.mark.spend(requests=1, images=1)
 @pytest.mark.parametrize("model", documented(Category.IMAGE))
@@ -152,6 +153,7 @@ def test_documented_image_model_answers_a_minimal_image_generation(
 
 
 @pytest.mark.capability(CATALOGUE)
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("MODEL-008")
 @pytest.mark.spend(requests=1, audio_seconds=2)
 @pytest.mark.parametrize("model", documented(Category.TRANSCRIPTION))
@@ -164,6 +166,7 @@ def test_every_documented_speech_model_answers_a_minimal_transcription(
 # ─── MODEL-009: one model by id (OpenAI's retrieve; optional) ────────────────
 
 
+@pytest.mark.capability("model_retrieval")
 @pytest.mark.requirement("MODEL-009")
 @pytest.mark.spend(requests=2)
 def test_model_retrieval_answers_a_listed_id_with_its_object_and_an_unknown_id_404(
@@ -197,6 +200,7 @@ def tts_url(base_url: str) -> str:
     return str(base.copy_with(path=f"{parent}/{TTS_PATH}", query=None))
 
 
+@pytest.mark.capability("tts")
 @pytest.mark.requirement("MODEL-010")
 @pytest.mark.spend(requests=1)
 def test_tts_path_refuses_a_request_without_a_key_with_401(

@@ -49,12 +49,20 @@ from qbtsuite.checks import (
 )
 from qbtsuite.errors import CheckFailure, MissingKey
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.selection import capability_skip_reason
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
 
-pytestmark = [pytest.mark.spends("low_limit"), pytest.mark.slow]
+# RATE-007 also needs "second_key": undeclared, that request is not sent and RATE-007
+# alone is reported skipped.
+pytestmark = [
+    pytest.mark.capability("rate_limits"),
+    pytest.mark.spends("low_limit"),
+    pytest.mark.slow,
+]
+SECOND_KEY = "second_key"
 
 FILL_SHARE = 0.3  # the first rpm requests are spread over this share of a window
 EARLY_MARGIN = 0.2  # RATE-004's retry leaves this much of its second to the network
@@ -149,10 +157,13 @@ def run_scenario(api: SuiteClient, config: TargetConfig, rpm: int) -> Throttle:
     if t.fill[-1].status_code != 429:
         return t
     t.limited = limited = t.fill[-1]
-    try:
-        t.second = pacer.at(0.0, key="second")
-    except MissingKey as exc:
-        t.second_missing = str(exc)
+    if config.declares(SECOND_KEY) is False:
+        t.second_missing = capability_skip_reason([SECOND_KEY])
+    else:
+        try:
+            t.second = pacer.at(0.0, key="second")
+        except MissingKey as exc:
+            t.second_missing = str(exc)
     wait = t.retry_after()
     if wait is None:
         t.not_waited = "the 429 has no Retry-After in seconds (see RATE-002)"

@@ -48,6 +48,7 @@ import pytest
 
 from qbtsuite.checks import error_code_is
 from qbtsuite.harness.recording import RequirementRecorder
+from qbtsuite.harness.selection import endpoint_marks
 from qbtsuite.modelcatalog import models_for
 from qbtsuite.payloads.negative import NegativeCase, negative_cases
 from qbtsuite.requirements import load_catalogue
@@ -225,6 +226,7 @@ def _params() -> list[Any]:
             marks=[
                 pytest.mark.requirement(p.requirement),
                 pytest.mark.spend(requests=1),
+                *endpoint_marks(p.endpoint),
             ],
         )
         for endpoint in PATHS

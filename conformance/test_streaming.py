@@ -59,6 +59,7 @@ from qbtsuite.checks import (
 )
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.replies import stop_word
+from qbtsuite.harness.signals import unsupported
 from qbtsuite.sse import SSEStream, parse_stream
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -387,15 +388,15 @@ def test_chunks_are_sent_as_they_are_produced_not_buffered(
     sse_is_incremental(stream)
 
 
+@pytest.mark.capability("simulated_failures")
 @pytest.mark.requirement("SSE-015")
 @pytest.mark.spend(requests=1, tokens=8)
 def test_an_error_after_the_stream_started_is_sent_in_the_error_envelope(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
     # Neither the docs nor the OpenAI spec give a client a way to make a healthy
-    # target fail half-way through a stream; the reference server has a test hook.
-    if not target_config.embedded:
-        pytest.skip("needs a way to provoke an error after the stream has started")
+    # target fail half-way through a stream; the reference server has a test hook
+    # (the capability "simulated_failures").
     body = _body("chat", _model(target_config, "chat"), max_tokens=SHORT)
     exchange = api.request(
         "POST", PATHS["chat"], json=body, stream=True,
@@ -405,5 +406,5 @@ def test_an_error_after_the_stream_started_is_sent_in_the_error_envelope(
     stream = parse_stream(exchange.chunks or [])
     errors = [c for c in json_chunks(stream) if c.is_error]
     if not errors:
-        pytest.skip("the target did not break off the stream when asked to")
+        unsupported("the target did not break off the stream when asked to")
     sse_errors_use_envelope(stream)

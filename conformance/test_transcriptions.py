@@ -35,6 +35,9 @@ from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
 
+# Every check here needs the endpoint itself: the capability "transcriptions".
+pytestmark = pytest.mark.capability("transcriptions")
+
 PATH = "audio/transcriptions"
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
 FIXTURES = {f.file: f for f in load_manifest()}

@@ -319,6 +319,7 @@ def _note_timing(record: RequirementRecorder, answer: RawAnswer) -> None:
 # ─── tests ───────────────────────────────────────────────────────────────────
 
 
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("UPLOAD-001")
 @pytest.mark.spend(requests=1, audio_seconds=WAV.duration)
 def test_an_upload_of_at_most_25_000_000_bytes_is_not_rejected_as_too_large(
@@ -334,6 +335,7 @@ def test_an_upload_of_at_most_25_000_000_bytes_is_not_rejected_as_too_large(
     upload_not_rejected_as_too_large(response)
 
 
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("UPLOAD-002")
 @pytest.mark.spend(requests=1)
 def test_an_upload_over_25_mb_with_content_length_is_rejected_with_413(
@@ -347,6 +349,7 @@ def test_an_upload_over_25_mb_with_content_length_is_rejected_with_413(
     refused(record, answer, 413, "request_entity_too_large", "UPLOAD-002")
 
 
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("UPLOAD-003")
 @pytest.mark.spend(requests=1)
 def test_an_upload_over_25_mb_sent_chunked_is_rejected_with_413(
@@ -360,6 +363,7 @@ def test_an_upload_over_25_mb_sent_chunked_is_rejected_with_413(
     refused(record, answer, 413, "request_entity_too_large", "UPLOAD-003")
 
 
+@pytest.mark.capability("transcriptions")
 @pytest.mark.requirement("UPLOAD-004")
 @pytest.mark.spend(requests=1)
 def test_an_upload_over_the_cap_is_refused_before_the_whole_body_is_sent(

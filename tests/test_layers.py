@@ -144,17 +144,20 @@ def test_checks_never_import_the_harness_the_http_client_nor_pytest(
 @pytest.mark.parametrize(
     "path",
     _cases(
-        _under("src/qbtsuite/results", "src/qbtsuite/reporting"),
+        _under(
+            "src/qbtsuite/results", "src/qbtsuite/reporting", "src/qbtsuite/certify"
+        ),
     ),
 )
-def test_results_and_reporting_never_import_pytest_nor_the_harness(
+def test_results_reporting_and_certify_never_import_pytest_nor_the_harness(
     path: Path,
 ) -> None:
     _assert_keeps(
         path,
         _is_pytest_or("qbtsuite.harness"),
-        "results/ and reporting/ read and write run records without pytest or "
-        "qbtsuite.harness (`qbtsuite report` and `diff` run without a test session)",
+        "results/, reporting/ and certify/ read and write run records without pytest "
+        "or qbtsuite.harness (`qbtsuite report`, `diff` and `verify` run without a "
+        "test session)",
     )
 
 

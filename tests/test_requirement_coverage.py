@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @cache
-def collected() -> dict[str, list[str]]:
-    """Requirement ids of every conformance test, from a collect-only child run."""
+def declarations() -> dict[str, dict[str, list[str]]]:
+    """Requirement ids and capabilities of every conformance test, from a
+    collect-only child run."""
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"qbt-collect-{os.getpid()}.json"
     env = {**os.environ, "QBT_COLLECT_OUT": str(out)}
     done = subprocess.run(
@@ -26,9 +27,14 @@ def collected() -> dict[str, list[str]]:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    data: dict[str, list[str]] = json.loads(out.read_text(encoding="utf-8"))
+    data: dict[str, dict[str, list[str]]] = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
     return data
+
+
+def collected() -> dict[str, list[str]]:
+    """Requirement ids of every conformance test."""
+    return {node: d["requirements"] for node, d in declarations().items()}
 
 
 def test_every_requirement_is_checked_by_at_least_one_conformance_test() -> None:

@@ -222,7 +222,29 @@ def test_loader_accepts_a_level_reason_and_keeps_it_out_of_the_listing(
     assert load_catalogue(path)["AUTH-001"].level_reason == reason
     assert main(["requirements", "--catalogue", str(path), "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)["requirements"][0]
-    assert set(listed) == set(VALID)
+    assert set(listed) == {*VALID, "capabilities"}  # the reason stays in the file
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"optional": True}, "an optional requirement names the capabilities it needs"),
+        ({"capabilities": ["images"]}, "capabilities are named by optional requirements only"),
+        ({"optional": True, "capabilities": ["teleport"]}, "unknown capability 'teleport' (known: images,"),
+        ({"optional": True, "capabilities": "images"}, "capabilities must be a list of names"),
+    ],
+)  # fmt: skip
+def test_loader_rejects_an_optional_requirement_without_known_capabilities(
+    write: Any, change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_catalogue(write(_toml([{**VALID, **change}])))
+
+
+def test_an_optional_requirement_keeps_the_capabilities_it_needs(write: Any) -> None:
+    entry = {**VALID, "optional": True, "capabilities": ["catalogue", "images"]}
+    loaded = load_catalogue(write(_toml([entry])))["AUTH-001"]
+    assert loaded.capabilities == ("catalogue", "images")
 
 
 @pytest.mark.parametrize(

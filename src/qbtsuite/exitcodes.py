@@ -22,4 +22,5 @@ class ExitCode(IntEnum):
     INCOMPLETE = 4  # internal error, or a run that could not give a verdict
     SLO_BREACHED = 5  # load: an SLO was breached
     LIMITER_FAILED = 6  # load: a rate-limit check failed (ratelimit profile)
+    PARTIAL = 7  # certify --allow-partial: what was checked held, tests were left out
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2

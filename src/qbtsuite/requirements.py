@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from qbtsuite.capabilities import CAPABILITIES
 from qbtsuite.errors import ConfigError
 from qbtsuite.resources import data_dir
 
@@ -79,8 +80,9 @@ _REQUIREMENT_KEYS = (
     "optional",
 )
 # Optional fields: level_reason says why a requirement has the level it has where
-# the catalogue's rule (its header) decides it, e.g. a SHOULD raised to MUST.
-_OPTIONAL_KEYS = ("level_reason",)
+# the catalogue's rule (its header) decides it, e.g. a SHOULD raised to MUST;
+# capabilities names what an optional requirement needs (qbtsuite.capabilities).
+_OPTIONAL_KEYS = ("level_reason", "capabilities")
 _GUIDANCE_KEYS = ("source", "quote", "why_not_a_requirement")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -105,8 +107,9 @@ class Requirement:
     statement: str
     source: str  # the file the quote is taken from
     quote: str  # verbatim from ``source`` (after collapsing whitespace)
-    optional: bool  # needs a configured key or capability; may be "unsupported"
+    optional: bool  # needs a capability of the target; may be "unsupported"
     level_reason: str = ""  # why this level, by the catalogue's rule (one line)
+    capabilities: tuple[str, ...] = ()  # what it needs (set exactly when optional)
 
     @property
     def is_must(self) -> bool:
@@ -239,6 +242,11 @@ def _fields(
         if key == "optional":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: optional must be true or false")
+        elif key == "capabilities":
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) for v in value
+            ):
+                raise ConfigError(f"{where}: capabilities must be a list of names")
         elif not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{where}: {key} must be a non-empty string")
     return entry
@@ -269,10 +277,33 @@ def _requirement(path: Path, index: int, entry: dict[str, Any]) -> Requirement:
     _one_of(where, "endpoint", f["endpoint"], ENDPOINTS)
     _one_of(where, "level", f["level"], LEVELS)
     _one_of(where, "origin", f["origin"], ORIGINS)
-    for key in ("statement", *_OPTIONAL_KEYS):
+    for key in ("statement", "level_reason"):
         if "\n" in f.get(key, "").strip():
             raise ConfigError(f"{where}: {key} must be one line")
-    return Requirement(**f)
+    capabilities = _capabilities(where, f)
+    return Requirement(**{**f, "capabilities": capabilities})
+
+
+def _capabilities(where: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    """An optional requirement names what it needs; no other one names anything."""
+    names = tuple(entry.get("capabilities", ()))
+    unknown = [n for n in names if n not in CAPABILITIES]
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown capability {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(CAPABILITIES)})"
+        )
+    if entry["optional"] and not names:
+        raise ConfigError(
+            f"{where}: an optional requirement names the capabilities it needs "
+            "(capabilities = [...])"
+        )
+    if names and not entry["optional"]:
+        raise ConfigError(
+            f"{where}: capabilities are named by optional requirements only "
+            "(optional = true)"
+        )
+    return names
 
 
 def _guidance(path: Path, index: int, entry: dict[str, Any]) -> Guidance:

@@ -6,18 +6,21 @@ from dataclasses import replace
 
 from qbtsuite.results.model import (
     Digests,
+    Identity,
+    ModelListing,
     RequirementCheck,
     RequirementEntry,
     Retry,
     RunFacts,
     RunResults,
+    Selection,
     TargetSummary,
     TestRecord,
 )
 from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.records import merge_records
 
-__all__ = ["CATALOGUE_ENTRIES", "record", "synthetic_results"]
+__all__ = ["CATALOGUE_ENTRIES", "IDENTITY", "record", "synthetic_results"]
 
 
 def _entry(
@@ -98,8 +101,22 @@ FACTS = RunFacts(
 )
 
 
+IDENTITY = Identity(
+    vendor="Example Vendor",
+    product="Gateway One",
+    version="2.0",
+    url="https://vendor.example/gateway",
+    contact="qa@vendor.example",
+)
+
+
 def synthetic_results(
-    *, strict: bool = False, profile: str = "full", fail: bool = True
+    *,
+    strict: bool = False,
+    profile: str = "full",
+    fail: bool = True,
+    identity: Identity | None = None,
+    areas: tuple[str, ...] = (),
 ) -> RunResults:
     """Results with a pass, a MUST failure, a SHOULD warning, unsupported, skipped."""
     records = [
@@ -136,5 +153,12 @@ def synthetic_results(
             reason="no low_limit key configured",
         ),
     ]
-    facts = replace(FACTS, profile=profile)
+    facts = replace(
+        FACTS,
+        profile=profile,
+        identity=identity,
+        selection=Selection(areas=areas),
+        run_id="0123456789abcdef0123456789abcdef" if identity else None,
+        models_listing=ModelListing(200, "d" * 64, ("m",)) if identity else None,
+    )
     return merge_records(records, CATALOGUE_ENTRIES, facts, strict=strict)

@@ -167,6 +167,7 @@ class TestExitCodes:
         done = _qbtsuite("run", "--profile", "certify", "--reports-dir", str(tmp_path))
         assert done.returncode == 2
         assert "capabilities declared up front" in done.stderr
+        assert not list(tmp_path.iterdir())  # refused before anything started
 
     def test_an_unknown_area_or_requirement_exits_2(self, tmp_path: Path) -> None:
         done = _qbtsuite("run", "--area", "nonsense", "--reports-dir", str(tmp_path))

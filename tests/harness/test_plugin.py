@@ -453,14 +453,17 @@ def test_with_declared_capabilities_unsupported_is_a_failure_and_undeclared_ones
             raise AssertionError("must not run")
         """
     )
-    _, results = _run(suite, "--qbt-capabilities", "images", "--qbt-profile", "certify")
+    _, results = _run(
+        suite, "--qbt-capabilities", "images", "--qbt-profile", "certify", *IDENTITY
+    )
     assert _outcomes(results) == {"IMG-001": "fail", "SSE-001": "skipped"}
     assert (
         "declared the capability 'images'"
         in results["requirements"]["IMG-001"]["messages"][0]
     )
     assert results["requirements"]["SSE-001"]["messages"] == [
-        "optional capability not declared: transcriptions"
+        "capability not declared: transcriptions (speech to text, POST "
+        "/v1/audio/transcriptions: multipart uploads, the 25 MB cap)"
     ]
 
 
@@ -475,7 +478,15 @@ def test_about_the_documented_models():
 def test_needs_an_optional_capability():
     pass
 """
-NOT_QUBITTRONS = "capability not declared: catalogue (the target's model catalogue is Qubittron's own)"
+NOT_QUBITTRONS = (
+    "capability not declared: catalogue (the target serves Qubittron's own model "
+    "catalogue: the documented models, their widths and categories)"
+)
+IDENTITY = (
+    "--qbt-vendor", "Example Vendor", "--qbt-product-name", "Gateway One",
+    "--qbt-product-version", "2.0", "--qbt-product-url", "https://vendor.example/",
+    "--qbt-contact", "qa@vendor.example",
+)  # fmt: skip
 
 
 def test_catalogue_checks_are_skipped_on_another_gateway_with_the_reason(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from qbtsuite.reporting import write_reports
-from qbtsuite.reporting.certificate import verify_certificate
 from qbtsuite.reporting.html import render_html
 from qbtsuite.reporting.summary_md import render_summary_md
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results.outcomes import Outcome, Verdict
 from qbtsuite.results.records import exit_code_for
-from qbtsuite.results.store import write_results
-from tests.harness.synthetic import synthetic_results
+from tests.harness.synthetic import IDENTITY, synthetic_results
 
 
 def test_the_merge_gives_each_requirement_its_worst_outcome_and_a_verdict() -> None:
@@ -85,42 +82,26 @@ def test_the_terminal_summary_fits_one_screen() -> None:
     assert "verdict  not conformant · 1 retried request(s)" in text
 
 
-def test_write_reports_writes_html_and_markdown_and_a_certificate_for_certify(
-    tmp_path: Path,
-) -> None:
-    results = synthetic_results(profile="certify")
-    write_results(tmp_path, results)
-    written = {p.name for p in write_reports(tmp_path, results)}
-    assert written == {"report.html", "summary.md", "certificate.json"}
-    certificate = json.loads((tmp_path / "certificate.json").read_text())
-    assert (
-        certificate["counts"]["fail"] == 1
-        and certificate["verdict"] == "not conformant"
+def test_write_reports_writes_the_html_and_the_markdown_only(tmp_path: Path) -> None:
+    # certificate.json is written after every report, by qbtsuite.certify.
+    for profile in ("full", "certify"):
+        results = synthetic_results(profile=profile)
+        written = {p.name for p in write_reports(tmp_path, results)}
+        assert written == {"report.html", "summary.md"}, profile
+
+
+def test_every_report_names_the_certified_product_and_what_was_left_out() -> None:
+    results = synthetic_results(profile="certify", identity=IDENTITY, areas=("auth",))
+    html = render_html(results)
+    assert "Qubittron API conformance of Gateway One 2.0 (Example Vendor)" in html
+    assert "<dt>Contact</dt><dd>qa@vendor.example</dd>" in html
+    assert "--area auth" in html and "<dt>Left out</dt>" in html
+    summary = render_summary_md(results)
+    assert "- Product: **Gateway One 2.0** by Example Vendor" in summary
+    assert "- Left out: --area auth" in summary
+    assert "product  Gateway One 2.0 (Example Vendor)" in render_terminal_summary(
+        results
     )
-    assert certificate["digests"] == {"catalogue": "c" * 64, "schemas": "5" * 64}
-    assert verify_certificate(tmp_path) == "certificate matches results.json"
-
-
-def test_a_changed_results_file_no_longer_matches_its_certificate(
-    tmp_path: Path,
-) -> None:
-    results = synthetic_results(profile="certify")
-    write_results(tmp_path, results)
-    write_reports(tmp_path, results)
-    tampered = json.loads((tmp_path / "results.json").read_text())
-    tampered["requirements"]["AUTH-002"]["outcome"] = "pass"
-    (tmp_path / "results.json").write_text(json.dumps(tampered))
-    assert "does NOT match" in str(verify_certificate(tmp_path))
-
-
-def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
-    results = synthetic_results()
-    write_results(tmp_path, results)
-    assert {p.name for p in write_reports(tmp_path, results)} == {
-        "report.html",
-        "summary.md",
-    }
-    assert verify_certificate(tmp_path) is None
 
 
 def test_each_transcript_is_labelled_with_its_request_and_status() -> None:

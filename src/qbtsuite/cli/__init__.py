@@ -11,7 +11,17 @@ import sys
 from collections.abc import Sequence
 
 from qbtsuite import __version__
-from qbtsuite.cli import diff, load, report, requirements, run, selftest, serve
+from qbtsuite.cli import (
+    diff,
+    keygen,
+    load,
+    report,
+    requirements,
+    run,
+    selftest,
+    serve,
+    verify,
+)
 from qbtsuite.exitcodes import ExitCode
 
 __all__ = ["COMMANDS", "main"]
@@ -24,6 +34,8 @@ COMMANDS = {
     "requirements": requirements,
     "load": load,
     "run": run,
+    "keygen": keygen,
+    "verify": verify,
     "report": report,
     "diff": diff,
     "selftest": selftest,

@@ -1,4 +1,10 @@
-"""``qbtsuite report DIR``: re-render a run folder's reports from its results.json."""
+"""``qbtsuite report DIR``: re-render a run folder's reports from its results.json.
+
+A certified folder (one with ``certificate.json``) is verified first, as
+``qbtsuite verify`` does: a tampered folder is refused and nothing is written. A
+valid one keeps its certified reports: a report this suite would render otherwise
+is left as it is (rewriting it would break the bundle).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ import sys
 from pathlib import Path
 
 from qbtsuite import redact
+from qbtsuite.certify.manifest import CERTIFICATE_FILE
+from qbtsuite.certify.verify import verify_run
+from qbtsuite.errors import ConfigError
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.reporting import write_reports
-from qbtsuite.reporting.certificate import verify_certificate
+from qbtsuite.reporting import render_reports
 from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.requirements import load_catalogue
 from qbtsuite.results.store import read_results
 
 __all__ = ["register", "run"]
@@ -21,8 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "report",
         help="Re-render report.html and summary.md of a run folder",
         description=(
-            "Re-render report.html and summary.md (and certificate.json for certify "
-            "runs) from DIR/results.json, and check an existing certificate's seal."
+            "Re-render report.html and summary.md from DIR/results.json. A certified "
+            "folder is verified first (as 'qbtsuite verify' does): a tampered one is "
+            "refused (exit 1) and nothing is written; a valid one keeps its "
+            "certified reports."
         ),
     )
     p.add_argument(
@@ -31,8 +42,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+def _verified(run_dir: Path) -> bool:
+    """Whether the certified folder ``run_dir`` is intact; its problems on stderr."""
+    try:
+        catalogue = load_catalogue()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    verification = verify_run(run_dir, catalogue)
+    for problem in verification.problems:
+        print(redact.scrub(problem), file=sys.stderr)
+    if not verification.valid:
+        print(
+            f"error: {run_dir} does not verify ({len(verification.problems)} "
+            "problem(s)): nothing was rewritten",
+            file=sys.stderr,
+        )
+    return verification.valid
+
+
 def run(args: argparse.Namespace) -> int:
     folder: Path = args.dir
+    run_dir = folder if folder.is_dir() else folder.parent
+    certified = (run_dir / CERTIFICATE_FILE).is_file()
+    if certified and not _verified(run_dir):
+        return ExitCode.FAILED
     try:
         results = read_results(folder)
     except FileNotFoundError:
@@ -41,16 +75,20 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {folder}: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    run_dir = folder if folder.is_dir() else folder.parent
-    seal = verify_certificate(run_dir)
-    written = [
-        p for p in write_reports(run_dir, results) if p.name != "certificate.json"
-    ]
     print(redact.scrub(render_terminal_summary(results)))
-    for path in written:
+    for name, text in render_reports(results).items():
+        path = run_dir / name
+        if certified:
+            same = path.is_file() and path.read_text(encoding="utf-8") == text
+            state = (
+                "unchanged"
+                if same
+                else "kept as certified (this suite renders it otherwise)"
+            )
+            print(f"{state:<9} {path}")
+            continue
+        path.write_text(text, encoding="utf-8")
         print(f"wrote    {path}")
-    if seal is not None:
-        print(seal)
-        if "NOT" in seal or "unreadable" in seal:
-            return ExitCode.FAILED
+    if certified:
+        print(f"certificate verified: {run_dir / CERTIFICATE_FILE}")
     return ExitCode.OK

@@ -1,7 +1,8 @@
 """``qbtsuite requirements``: print the requirements catalogue.
 
 As a table sized to the terminal (the default), as Markdown (for READMEs and job
-summaries) or as JSON (for tools), filtered by area and level.
+summaries) or as JSON (for tools), filtered by area, level and capability; or the
+table of optional capabilities (``--capabilities``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from qbtsuite.capabilities import CAPABILITIES, Assumed
 from qbtsuite.errors import ConfigError
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.requirements import AREAS, LEVELS, Catalogue, Requirement, load_catalogue
@@ -37,6 +39,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="Only this area (repeatable)",
     )
     p.add_argument("--level", choices=LEVELS, help="Only MUST or only SHOULD")
+    p.add_argument(
+        "--capability",
+        metavar="NAME",
+        help="Only the requirements this optional capability gates",
+    )
+    p.add_argument(
+        "--capabilities",
+        action="store_true",
+        help="List the optional capabilities (--capabilities of 'qbtsuite run')",
+    )
     p.add_argument("--format", choices=_FORMATS, default="table", help="Output format")
     p.add_argument(
         "--guidance",
@@ -60,12 +72,30 @@ def run(args: argparse.Namespace) -> int:
     if args.guidance:
         print(_render_guidance(catalogue, args.format))
         return ExitCode.OK
+    if args.capabilities:
+        print(render_capabilities(catalogue, args.format))
+        return ExitCode.OK
+    if args.capability is not None and args.capability not in CAPABILITIES:
+        print(
+            f"error: unknown capability {args.capability!r} "
+            f"(known: {', '.join(CAPABILITIES)})",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
     selected = [
         r
         for r in catalogue
         if (not args.area or r.area in args.area)
         and (args.level is None or r.level == args.level)
+        and (args.capability is None or args.capability in r.capabilities)
     ]
+    if args.capability is not None and args.format == "table":
+        capability = CAPABILITIES[args.capability]
+        print(
+            f"capability {capability.name}: {capability.description}; "
+            f"{_assumed(capability.assumed)}. Not declared, these are not run "
+            f"(skipped), nor are the {capability.name} cases of other tests:\n"
+        )
     if args.format == "json":
         payload = {
             "digest": catalogue.digest,
@@ -84,6 +114,54 @@ def run(args: argparse.Namespace) -> int:
             f"key or capability); catalogue sha256 {catalogue.digest[:12]}"
         )
     return ExitCode.OK
+
+
+_ASSUMED = {
+    Assumed.EVERYWHERE: "with nothing declared its tests run",
+    Assumed.QUBITTRON: "with nothing declared it is on for the embedded server and "
+    "api.qubittron.ai only",
+    Assumed.EMBEDDED: "with nothing declared it is on for the embedded server only",
+}
+
+
+def _assumed(assumed: Assumed) -> str:
+    return _ASSUMED[assumed]
+
+
+def render_capabilities(catalogue: Catalogue, fmt: str) -> str:
+    """The capability table: name, what it is, the requirements it gates."""
+    gated = {
+        name: [r.id for r in catalogue if name in r.capabilities]
+        for name in CAPABILITIES
+    }
+    if fmt == "json":
+        items = [
+            {
+                "name": c.name,
+                "description": c.description,
+                "assumed": c.assumed.value,
+                "requirements": gated[c.name],
+            }
+            for c in CAPABILITIES.values()
+        ]
+        return json.dumps({"capabilities": items}, indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        lines = ["| capability | what | requirements |", "|---|---|---|"]
+        lines += [
+            f"| `{c.name}` | {_md(c.description)} | {len(gated[c.name])} |"
+            for c in CAPABILITIES.values()
+        ]
+        return "\n".join(lines)
+    width = max(len(n) for n in CAPABILITIES)
+    lines = [
+        f"{c.name:<{width}}  {len(gated[c.name]):>3} req.  {c.description}"
+        for c in CAPABILITIES.values()
+    ]
+    lines.append(
+        "\nDeclare what the target offers: qbtsuite run --capabilities a,b (or "
+        "'none'); 'qbtsuite requirements --capability NAME' lists what one gates."
+    )
+    return "\n".join(lines)
 
 
 def _as_json(requirement: Requirement) -> dict[str, object]:

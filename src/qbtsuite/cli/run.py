@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import TextIO
 
 from qbtsuite import redact
-from qbtsuite.cli.run_options import add_run_options, check_selection, new_run_dir
+from qbtsuite.certify.certificate import write_certificate
+from qbtsuite.certify.reproduce import write_reproduce
+from qbtsuite.cli.run_options import (
+    Certify,
+    add_run_options,
+    certify_preflight,
+    check_selection,
+    invocation_of,
+    new_run_dir,
+)
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.invoke import RunOutcome, RunRequest, run_suite
@@ -25,7 +34,8 @@ from qbtsuite.harness.options import cli_reader, config_file, settings_values
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
-from qbtsuite.results.records import exit_code_for
+from qbtsuite.results.model import RunResults
+from qbtsuite.results.records import exit_code_for, left_out
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
@@ -40,7 +50,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Run the conformance suite. Without --base-url (or QUBITTRON_BASE_URL) "
             "the embedded reference server is started on loopback and tested. "
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
-            "2 usage or configuration error, 3 target unreachable, 4 internal error."
+            "2 usage or configuration error, 3 target unreachable, 4 internal error, "
+            "7 partial (certify --allow-partial: what was checked held, tests were "
+            "left out)."
         ),
     )
     add_run_options(p)
@@ -92,7 +104,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _request(
-    args: argparse.Namespace, target: TargetConfig | None, run_dir: Path
+    args: argparse.Namespace,
+    target: TargetConfig | None,
+    run_dir: Path,
+    certify: Certify | None,
 ) -> RunRequest:
     return RunRequest(
         target=target,
@@ -105,6 +120,8 @@ def _request(
         workers=args.numprocesses,
         strict=args.strict,
         dry_run=args.dry_run,
+        faults=tuple(args.fault),
+        options=certify.plugin_options(args) if certify else {},
     )
 
 
@@ -119,9 +136,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.fault:
         _check_faults(args.fault, settings)
     check_selection(args.area, args.requirement)
+    certify = certify_preflight(args)
     run_dir = new_run_dir(args.output, args.reports_dir, args.profile)
     if args.dry_run:
-        return _dry_run(args, settings, run_dir)
+        return _dry_run(args, settings, run_dir, certify)
     with resolve(settings, EmbeddedSpec(faults=tuple(args.fault))) as resolved:
         target = resolved.target
         _say(
@@ -129,8 +147,10 @@ def _run(args: argparse.Namespace) -> int:
             + (" (embedded reference server)" if target.embedded else "")
         )
         _say(f"profile  {args.profile}    results {run_dir}")
-        outcome = run_suite(_request(args, target, run_dir), _terminal())
-    return _finish(outcome, run_dir)
+        if certify is not None:
+            _say(f"product  {certify.identity.label()}")
+        outcome = run_suite(_request(args, target, run_dir, certify), _terminal())
+    return _finish(outcome, run_dir, args, certify)
 
 
 def _check_faults(names: list[str], settings: Settings) -> None:
@@ -145,9 +165,14 @@ def _check_faults(names: list[str], settings: Settings) -> None:
         )
 
 
-def _dry_run(args: argparse.Namespace, settings: Settings, run_dir: Path) -> int:
+def _dry_run(
+    args: argparse.Namespace,
+    settings: Settings,
+    run_dir: Path,
+    certify: Certify | None,
+) -> int:
     target = None if settings.needs_embedded else settings.target(require_key=False)
-    outcome = run_suite(_request(args, target, run_dir), _terminal())
+    outcome = run_suite(_request(args, target, run_dir, certify), _terminal())
     if outcome.plan is None:
         return _pytest_problem(outcome)
     _say(render_plan(outcome.plan))
@@ -165,6 +190,9 @@ def _pytest_problem(outcome: RunOutcome) -> int:
         lines = outcome.log_lines("ERROR: ") or ["pytest rejected the options"]
         _error(lines[0].removeprefix("ERROR: "))
         return ExitCode.USAGE
+    if code == ExitCode.USAGE and outcome.log_lines("Exit: error: "):
+        _error(outcome.log_lines("Exit: error: ")[0].removeprefix("Exit: error: "))
+        return ExitCode.USAGE
     if code == 2 and any("KeyboardInterrupt" in ln for ln in outcome.log_lines("!")):
         _error("interrupted")
         return ExitCode.INTERRUPTED
@@ -175,16 +203,40 @@ def _pytest_problem(outcome: RunOutcome) -> int:
     return ExitCode.INCOMPLETE
 
 
-def _finish(outcome: RunOutcome, run_dir: Path) -> int:
+def _seal(
+    run_dir: Path, results: RunResults, args: argparse.Namespace, certify: Certify
+) -> None:
+    """REPRODUCE.md, then the certificate over every file of the folder (last)."""
+    signed_by = certify.key.public.key_id if certify.key else None
+    write_reproduce(run_dir, results, invocation_of(args), signed_by)
+    write_certificate(run_dir, results, certify.key)
+    how = f"signed by {signed_by}" if signed_by else "unsigned"
+    _say(f"certificate {run_dir / 'certificate.json'} ({how})")
+    _say(f"verify   qbtsuite verify {run_dir}")
+
+
+def _finish(
+    outcome: RunOutcome,
+    run_dir: Path,
+    args: argparse.Namespace,
+    certify: Certify | None,
+) -> int:
     results = outcome.results
     if outcome.pytest_code not in (0, 1) or results is None:
         code = _pytest_problem(outcome)
-        if results is not None and results.tests:  # a partial run: still shown
+        if results is not None and results.tests:  # a broken run: still shown
             write_reports(run_dir, results)
             _say(f"report   {run_dir / 'report.html'}")
+            if certify is not None:
+                _seal(run_dir, results, args, certify)
         return code
     write_reports(run_dir, results)
     _say("")
     _say(render_terminal_summary(results))
     _say(f"report   {run_dir / 'report.html'}")
+    omitted = left_out(results.run, results.not_checked)
+    if omitted:
+        _say(f"left out {'; '.join(omitted)}")
+    if certify is not None:
+        _seal(run_dir, results, args, certify)
     return exit_code_for(results.verdict)

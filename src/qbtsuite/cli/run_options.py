@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from qbtsuite.certify.product import identity_from
+from qbtsuite.certify.reproduce import Invocation
+from qbtsuite.certify.signing import SigningKey, load_signing_key, readable_by_others
 from qbtsuite.errors import ConfigError
-from qbtsuite.harness.options import add_cli_options
+from qbtsuite.harness.options import IDENTITY_OPTIONS, RUN_OPTIONS, add_cli_options
+from qbtsuite.harness.selection import partial_refusal
+from qbtsuite.results.model import Identity, Selection
+from qbtsuite.results.records import CERTIFY
 from qbtsuite.rundir import fresh_run_dir
+from qbtsuite.target.sources import ENV_VARIABLES
+from qbtsuite.target.values import SECRET_SETTINGS
 
-__all__ = ["add_run_options", "check_selection", "new_run_dir"]
+__all__ = [
+    "Certify",
+    "add_run_options",
+    "certify_preflight",
+    "check_selection",
+    "invocation_of",
+    "new_run_dir",
+    "selection_of",
+]
+
+# The options that only a certify run takes.
+_CERTIFY_ONLY = ("product", *IDENTITY_OPTIONS.values(), "allow_partial", "sign_key")
+# How the reproduced command names a secret option's value.
+_SECRET_VALUES = {"api_key": "$QUBITTRON_API_KEY", "sign_key": "$SIGNING_KEY"}
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -76,3 +100,107 @@ def new_run_dir(output: Path | None, reports_dir: Path, profile: str) -> Path:
             f"cannot create the run folder {folder}: {exc.strerror}"
         ) from None
     return folder.resolve()
+
+
+def selection_of(args: argparse.Namespace) -> Selection:
+    """The run's selection, as the plugin records it (departures refuse certify)."""
+    return Selection(
+        areas=tuple(args.area),
+        requirements=tuple(args.requirement),
+        keyword=args.keyword or None,
+        markers=args.markexpr or None,
+        faults=tuple(args.fault),
+    )
+
+
+@dataclass(frozen=True)
+class Certify:
+    """What a certify run needs before it starts: the identity and the signing key."""
+
+    identity: Identity
+    key: SigningKey | None
+
+    def plugin_options(self, args: argparse.Namespace) -> Mapping[str, object]:
+        """The plugin's certify options (the identity as flags, --allow-partial)."""
+        options: dict[str, object] = {
+            option: getattr(self.identity, name)
+            for name, option in IDENTITY_OPTIONS.items()
+        }
+        options["allow_partial"] = bool(args.allow_partial)
+        return options
+
+
+def certify_preflight(args: argparse.Namespace) -> Certify | None:
+    """For the certify profile: refuse a selection that leaves tests out (unless
+    --allow-partial), read the identity and the signing key; outside it, refuse
+    the certify options. All before anything is started."""
+    if args.profile != CERTIFY:
+        given = [
+            o.flag
+            for o in RUN_OPTIONS
+            if o.name in _CERTIFY_ONLY and getattr(args, o.name, None)
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: for the certify profile only (--profile certify)"
+            )
+        return None
+    departures = selection_of(args).departures()
+    if departures and not args.allow_partial:
+        raise ConfigError(partial_refusal(departures))
+    output: Path | None = args.output
+    if output is not None and output.is_dir() and any(output.iterdir()):
+        # the certificate seals every file of the folder: none may be left over
+        raise ConfigError(
+            f"the certify profile seals every file of its run folder: {output} is "
+            "not empty (give a new --output, or none)"
+        )
+    flags = {name: getattr(args, option) for name, option in IDENTITY_OPTIONS.items()}
+    identity = identity_from(Path(args.product) if args.product else None, flags)
+    key = None
+    if args.sign_key:
+        path = Path(args.sign_key)
+        key = load_signing_key(path)
+        if readable_by_others(path):
+            print(
+                f"warning: {path} is readable by other users; chmod 600 {path}",
+                file=sys.stderr,
+            )
+    return Certify(identity, key)
+
+
+def invocation_of(
+    args: argparse.Namespace, env: Mapping[str, str] | None = None
+) -> Invocation:
+    """The command as it was given, every secret as the variable that holds it, and
+    the environment the settings came from (secrets by name only)."""
+    env = os.environ if env is None else env
+    words: list[str] = ["run"]
+    for option in RUN_OPTIONS:
+        if not option.cli:
+            continue
+        value = getattr(args, option.name, None)
+        if value in (None, False, [], option.default):
+            continue
+        if option.action == "store_true":
+            words.append(option.flag)
+            continue
+        values = value if isinstance(value, list) else [value]
+        for one in values:
+            words += [option.flag, _SECRET_VALUES.get(option.name, str(one))]
+    for flag, name in (("-k", "keyword"), ("-m", "markexpr")):
+        if getattr(args, name, None):
+            words += [flag, str(getattr(args, name))]
+    if args.numprocesses:
+        words += ["-n", str(args.numprocesses)]
+    if args.output is not None:
+        words += ["--output", str(args.output)]
+    elif args.reports_dir != Path("reports"):
+        words += ["--reports-dir", str(args.reports_dir)]
+    environment = tuple(
+        (variable, None if setting in SECRET_SETTINGS else env[variable])
+        for variable, setting in ENV_VARIABLES.items()
+        if env.get(variable)
+    )
+    config = args.config or env.get("QBTSUITE_CONFIG") or None
+    return Invocation(tuple(words), environment, config)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +56,10 @@ class RunRequest:
     workers: int = 0
     strict: bool = False
     dry_run: bool = False
+    faults: tuple[str, ...] = ()  # the embedded server's (recorded in the selection)
+    # more plugin options by RunOption name (the certify ones: the identity flags,
+    # --product, --allow-partial)
+    options: Mapping[str, object] = field(default_factory=dict)
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -99,6 +103,8 @@ def pytest_args(request: RunRequest, suite: Path, ini: Path) -> list[str]:
             "requirement": request.requirements,
             "strict": request.strict,
             "dry_run": request.dry_run,
+            "fault": request.faults,
+            **request.options,
         }
     )
     if request.keyword:

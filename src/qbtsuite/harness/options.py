@@ -20,6 +20,7 @@ import pytest
 from qbtsuite.harness.selection import PROFILES
 
 __all__ = [
+    "IDENTITY_OPTIONS",
     "RUN_OPTIONS",
     "RunOption",
     "add_cli_options",
@@ -75,7 +76,7 @@ class RunOption:
         return kwargs
 
 
-_T, _S, _E, _O = "target", "selection", "execution", "output"
+_T, _S, _E, _O, _C = "target", "selection", "execution", "output", "certify"
 
 RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("base_url", "--base-url", "Base URL of the target, e.g. https://api.qubittron.ai/v1 (env QUBITTRON_BASE_URL)", _T, setting="base_url"),
@@ -96,9 +97,32 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("dry_run", "--dry-run", "Print the planned requests and spend; send nothing", _E, action="store_true"),
     RunOption("results_dir", "--results-dir", "Folder for records and results.json", _O, cli=False),
     RunOption("catalogue", "--catalogue", "Requirements catalogue file (default: bundled)", _S, cli=False),
+    RunOption("product", "--product", "The product file: vendor, product, version, url, contact (see product.example.toml)", _C, metavar="FILE"),
+    RunOption("vendor", "--vendor", "The vendor (over the product file's)", _C, metavar="NAME"),
+    RunOption("product_name", "--product-name", "The product (over the product file's)", _C, metavar="NAME"),
+    RunOption("product_version", "--product-version", "The product's version (over the product file's)", _C, metavar="VERSION"),
+    RunOption("product_url", "--product-url", "The product's URL (over the product file's)", _C, metavar="URL"),
+    RunOption("contact", "--contact", "Who answers for the certificate: an e-mail address or URL (over the product file's)", _C, metavar="CONTACT"),
+    RunOption("allow_partial", "--allow-partial", "Run a selection (--area, --requirement, -k, -m, --fault) anyway: the verdict is then 'partial', never 'conformant' (exit 7)", _C, action="store_true"),
+    RunOption("sign_key", "--sign-key", "Sign certificate.json with this Ed25519 private key (from 'qbtsuite keygen'); without it the certificate says unsigned", _C, metavar="KEY", pytest=False),
 )  # fmt: skip
 
-_GROUP_TITLES = {_T: "target", _S: "selection", _E: "execution", _O: "output"}
+# The options of the product's identity, by the field of Identity each one gives.
+IDENTITY_OPTIONS = {
+    "vendor": "vendor",
+    "product": "product_name",
+    "version": "product_version",
+    "url": "product_url",
+    "contact": "contact",
+}
+
+_GROUP_TITLES = {
+    _T: "target",
+    _S: "selection",
+    _E: "execution",
+    _O: "output",
+    _C: "certify (the certify profile)",
+}
 
 
 def add_cli_options(

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from qbtsuite import redact
+from qbtsuite.capabilities import CAPABILITIES
 from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness import xdist_groups
@@ -30,15 +31,18 @@ from qbtsuite.harness.selection import (
     TestInfo,
     capability_skip_reason,
     claimed_capability,
+    gated_requirements,
     info_for,
     requirement_ids,
     spend_plan,
     undeclared_capabilities,
+    unknown_capability_marks,
 )
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
-from qbtsuite.results.model import TestRecord
+from qbtsuite.results.model import RequirementCheck, TestRecord
+from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.store import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
@@ -75,8 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
             state = worker_state(config)
         else:
             state = controller_state(config)
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    except ConfigError as exc:  # one line, exit 2, as `qbtsuite run` gives it
+        pytest.exit(f"error: {exc}", returncode=ExitCode.USAGE)
     except TargetUnreachable as exc:
         pytest.exit(str(exc), returncode=ExitCode.UNREACHABLE)
     config.stash[_STATE] = state
@@ -99,24 +103,31 @@ def _state(config: pytest.Config) -> RunState:
 def pytest_make_collect_report(
     collector: pytest.Collector,
 ) -> Generator[None, Any, Any]:
-    """A test naming an unknown requirement id is a collection error of its module."""
+    """A test naming an unknown requirement id or capability is a collection error
+    of its module."""
     report = yield
     state = collector.config.stash.get(_STATE, None)
-    if state is None or not state.catalogue or report.outcome != "passed":
+    if state is None or report.outcome != "passed":
         return report
-    problems = []
+    problems, hints = [], []
     for node in report.result or []:
-        if isinstance(node, pytest.Item):
+        if not isinstance(node, pytest.Item):
+            continue
+        if state.catalogue:
             unknown = [r for r in requirement_ids(node) if r not in state.catalogue]
             problems += [
                 f"{node.nodeid}: unknown requirement id {r!r}" for r in unknown
             ]
+            if unknown:
+                where = state.catalogue_path or "the requirements catalogue"
+                hints.append(f"(every id must be listed in {where})")
+        names = unknown_capability_marks(node)
+        problems += [f"{node.nodeid}: unknown capability {n!r}" for n in names]
+        if names:
+            hints.append(f"(known capabilities: {', '.join(CAPABILITIES)})")
     if problems:
-        where = state.catalogue_path or "the requirements catalogue"
         report.outcome = "failed"
-        report.longrepr = (
-            "\n".join(problems) + f"\n(every id must be listed in {where})"
-        )
+        report.longrepr = "\n".join([*problems, *dict.fromkeys(hints)])
         report.result = []
     return report
 
@@ -294,14 +305,20 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     result = classify(tracked.phases, recorder, claimed)
     if state.records_dir is None:
         return
+    checks = dict(result.requirements)
+    gated = gated_requirements(checks, state.catalogue, state.target)
+    checks.update(
+        {rid: RequirementCheck(Outcome.SKIPPED, (why,)) for rid, why in gated.items()}
+    )
+    outcome = combine([c.outcome for c in checks.values()]) if gated else result.outcome
     record = TestRecord(
         nodeid=recorder.nodeid,
         area=info.area,
         endpoint=info.endpoint,
         worker=state.worker,
-        outcome=result.outcome,
+        outcome=outcome,
         reason=result.reason,
-        requirements=result.requirements,
+        requirements=checks,
         started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tracked.started)),
         duration=round(time.monotonic() - tracked.t0, 4),
         notes=tuple(recorder.notes),

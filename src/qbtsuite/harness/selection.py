@@ -6,12 +6,16 @@ Markers:
 ``smoke`` part of the smoke profile; ``spends(key_role)`` uses up a key's rate budget
 (such tests share one pytest-xdist group, so parallel runs do not trip the limit);
 ``spend(requests=, tokens=, images=, audio_seconds=)`` what one run of it costs;
-``capability(name)`` needs an optional capability of the target.
+``capability(name)`` needs an optional capability of the target (one of
+:data:`qbtsuite.capabilities.CAPABILITIES`).
 
 Capabilities (:func:`undeclared_capabilities`): a test needing one the target's
-declaration leaves out is skipped; without a declaration every test runs, except
-those needing ``catalogue`` (checks about Qubittron's own model catalogue), which run
-only against Qubittron's own targets (:meth:`TargetConfig.declares`).
+declaration leaves out is skipped before it runs; without a declaration every test
+runs, except those needing a capability assumed only of some targets (``catalogue``:
+Qubittron's own; ``simulated_failures``: the embedded server), see
+:meth:`TargetConfig.declares`. A test checking several requirements may run while
+one of them needs a capability that is not declared: that requirement alone is
+reported skipped (:func:`gated_requirements`).
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from qbtsuite.capabilities import CAPABILITIES, by_endpoint, not_declared_reason
 from qbtsuite.results.model import RequirementEntry
 from qbtsuite.results.plan import SPEND_UNITS, Plan, PlannedTest, Spend, SpendTally
-from qbtsuite.target.config import CATALOGUE, TargetConfig
+from qbtsuite.target.config import TargetConfig
 
 __all__ = [
     "MARKERS",
@@ -32,10 +37,14 @@ __all__ = [
     "TestInfo",
     "capability_skip_reason",
     "claimed_capability",
+    "endpoint_marks",
+    "gated_requirements",
     "info_for",
+    "partial_refusal",
     "select",
     "spend_plan",
     "undeclared_capabilities",
+    "unknown_capability_marks",
 ]
 
 PROFILES = ("smoke", "full", "certify")
@@ -46,7 +55,7 @@ MARKERS = (
     "smoke: part of the smoke profile (a handful of cheap requests, safe for production)",
     "spends(key_role): the test uses up the rate budget of a key role (main, second, zero_balance, low_limit)",
     "spend(requests=1, tokens=0, images=0, audio_seconds=0): the planned cost of one run of the test",
-    "capability(name): the test needs an optional capability of the target",
+    "capability(*names): the test needs these optional capabilities of the target (qbtsuite.capabilities)",
     "slow: slower tests (wait for rate-limit windows, large uploads)",
 )
 
@@ -135,13 +144,51 @@ def claimed_capability(info: TestInfo, target: TargetConfig | None) -> str | Non
 
 def capability_skip_reason(missing: Iterable[str]) -> str:
     """Why a test needing the ``missing`` capabilities is skipped."""
-    names = list(missing)
-    if names == [CATALOGUE]:
-        return (
-            f"capability not declared: {CATALOGUE} "
-            "(the target's model catalogue is Qubittron's own)"
-        )
-    return f"optional capability not declared: {', '.join(names)}"
+    return not_declared_reason(missing)
+
+
+def partial_refusal(departures: Iterable[str]) -> str:
+    """Why a certify run that leaves tests out is refused (one line)."""
+    return (
+        "the certify profile runs the whole suite, but "
+        f"{', '.join(departures)} leaves tests out: drop it, or add --allow-partial "
+        "for a 'partial' result (never 'conformant', exit 7)"
+    )
+
+
+def gated_requirements(
+    ids: Iterable[str],
+    catalogue: Mapping[str, RequirementEntry],
+    target: TargetConfig | None,
+) -> dict[str, str]:
+    """The requirements among ``ids`` whose catalogue capabilities the target does
+    not offer, with the reason: reported skipped whatever the test found."""
+    if target is None:
+        return {}
+    gated: dict[str, str] = {}
+    for rid in ids:
+        entry = catalogue.get(rid)
+        missing = [
+            c
+            for c in (entry.capabilities if entry else ())
+            if target.declares(c) is False
+        ]
+        if missing:
+            gated[rid] = capability_skip_reason(missing)
+    return gated
+
+
+def endpoint_marks(endpoint: str) -> list[pytest.MarkDecorator]:
+    """The marks of a test case that calls ``endpoint``: its capability, if the
+    endpoint is one (images, transcriptions); for ``pytest.param(marks=...)``."""
+    capability = by_endpoint(endpoint)
+    return [] if capability is None else [pytest.mark.capability(capability.name)]
+
+
+def unknown_capability_marks(item: pytest.Item) -> list[str]:
+    """The names in ``item``'s capability markers that are no capability."""
+    names = [str(a) for m in item.iter_markers("capability") for a in m.args]
+    return [n for n in names if n not in CAPABILITIES]
 
 
 def _split(values: Iterable[str] | None) -> list[str]:

@@ -8,8 +8,10 @@ talks to the server whose keys it was given, and only the controller merges resu
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +20,21 @@ from typing import TypedDict, cast
 import pytest
 
 from qbtsuite import __version__, redact
-from qbtsuite.errors import ServerStartError
+from qbtsuite.certify.product import identity_from
+from qbtsuite.errors import ConfigError, ServerStartError
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.handoff import HANDED_OVER
-from qbtsuite.harness.options import config_file, pytest_reader, settings_values
+from qbtsuite.harness.options import (
+    IDENTITY_OPTIONS,
+    config_file,
+    pytest_reader,
+    settings_values,
+)
+from qbtsuite.harness.selection import partial_refusal
 from qbtsuite.results.model import (
     Digests,
+    Identity,
+    ModelListing,
     RequirementEntry,
     RunFacts,
     RunResults,
@@ -31,7 +42,7 @@ from qbtsuite.results.model import (
     TargetSummary,
 )
 from qbtsuite.results.plan import Plan
-from qbtsuite.results.records import merge_records
+from qbtsuite.results.records import CERTIFY, merge_records
 from qbtsuite.results.store import (
     RECORDS_FOLDER,
     RESULTS_FILE,
@@ -40,6 +51,7 @@ from qbtsuite.results.store import (
     write_results,
 )
 from qbtsuite.target.config import TargetConfig, load_settings
+from qbtsuite.target.discovery import fetch_listing
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
 __all__ = ["RunState", "WorkerWire", "controller_state", "worker_state"]
@@ -76,6 +88,9 @@ class RunState:
     started: float
     allure: bool
     selection: Selection = field(default_factory=Selection)
+    run_id: str | None = None
+    identity: Identity | None = None
+    models_listing: ModelListing | None = None
     plan: Plan | None = None
     results: RunResults | None = None
 
@@ -125,6 +140,9 @@ class RunState:
             digests=Digests(self.catalogue_digest, _schema_digest()),
             selection=self.selection,
             workers=tuple(sorted({r.worker for r in records})),
+            run_id=self.run_id,
+            identity=self.identity,
+            models_listing=self.models_listing,
         )
         self.results = merge_records(records, self.catalogue, facts, strict=self.strict)
         write_results(self.results_dir, self.results)
@@ -215,35 +233,70 @@ def _fresh_results_dir(path: Path) -> None:
     records.mkdir(parents=True, exist_ok=True)
 
 
+def _identity(config: pytest.Config) -> Identity:
+    """The certified product, from ``--qbt-product`` and the identity flags."""
+    read = pytest_reader(config)
+    product = read("product")
+    flags = {name: read(option) for name, option in IDENTITY_OPTIONS.items()}
+    return identity_from(Path(product) if product else None, flags)
+
+
+def _models_listing(target: TargetConfig | None) -> ModelListing | None:
+    """``GET /models`` as this run sees it: its digest goes into the certificate."""
+    if target is None:
+        return None
+    seen = fetch_listing(target)
+    digest = hashlib.sha256(seen.body).hexdigest() if seen.status is not None else None
+    return ModelListing(seen.status, digest, seen.ids)
+
+
 def controller_state(config: pytest.Config) -> RunState:
-    """Resolve the target and the catalogue; prepare the results folder."""
+    """Resolve the target and the catalogue; prepare the results folder.
+
+    The certify profile needs the product's identity and the whole suite: a
+    selection that leaves tests out is refused unless ``--allow-partial``
+    (ConfigError, before the target is resolved).
+    """
     dry_run = bool(config.getoption("qbt_dry_run"))
     if dry_run:
         config.option.collectonly = True
     offline = dry_run or bool(config.option.collectonly)
+    profile = config.getoption("qbt_profile")
+    selection = Selection(
+        areas=tuple(config.getoption("qbt_area") or ()),
+        requirements=tuple(config.getoption("qbt_requirement") or ()),
+        keyword=config.option.keyword or None,
+        markers=config.option.markexpr or None,
+        faults=tuple(config.getoption("qbt_fault") or ()),
+    )
+    identity = None
+    if profile == CERTIFY:
+        departures = selection.departures()
+        if departures and not config.getoption("qbt_allow_partial"):
+            raise ConfigError(partial_refusal(departures))
+        identity = _identity(config)
     entries, digest, path = _catalogue(config.getoption("qbt_catalogue"))
     results = config.getoption("qbt_results_dir")
     results_dir = Path(results).resolve() if results else None
     if results_dir is not None and not offline:
         _fresh_results_dir(results_dir)
+    target = _resolve_target(config, offline)
     return RunState(
         catalogue=entries,
         catalogue_path=path,
         catalogue_digest=digest,
-        target=_resolve_target(config, offline),
-        profile=config.getoption("qbt_profile"),
+        target=target,
+        profile=profile,
         strict=bool(config.getoption("qbt_strict")),
         dry_run=dry_run,
         results_dir=results_dir,
         worker="local",
         started=time.time(),
         allure=bool(getattr(config.option, "allure_report_dir", None)),
-        selection=Selection(
-            areas=tuple(config.getoption("qbt_area") or ()),
-            requirements=tuple(config.getoption("qbt_requirement") or ()),
-            keyword=config.option.keyword or None,
-            markers=config.option.markexpr or None,
-        ),
+        selection=selection,
+        run_id=uuid.uuid4().hex,
+        identity=identity,
+        models_listing=None if offline else _models_listing(target),
     )
 
 

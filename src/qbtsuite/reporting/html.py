@@ -21,6 +21,7 @@ from qbtsuite.reporting._common import (
 from qbtsuite.reporting.html_style import CSS
 from qbtsuite.results.model import RequirementResult, RunResults, TestRecord
 from qbtsuite.results.outcomes import Outcome, Verdict
+from qbtsuite.results.records import left_out
 
 __all__ = ["render_html"]
 
@@ -45,12 +46,36 @@ def _bar(counts: Mapping[Outcome, int]) -> str:
     return f'<div class="bar">{parts}</div>'
 
 
+def _identity_facts(results: RunResults) -> list[tuple[str, str]]:
+    identity = results.run.identity
+    if identity is None:
+        return []
+    return [
+        ("Product", f"{identity.product} {identity.version}"),
+        ("Vendor", identity.vendor),
+        ("URL", identity.url),
+        ("Contact", identity.contact),
+    ]
+
+
+def _capability_facts(results: RunResults) -> list[tuple[str, str]]:
+    target = results.run.target
+    if target is None or results.run.identity is None:
+        return []
+    declared = target.capabilities
+    shown = "not declared" if declared is None else (", ".join(declared) or "none")
+    return [("Capabilities", shown)]
+
+
 def _header(results: RunResults) -> str:
     run = results.run
     css = _VERDICT_CSS.get(results.verdict, "meh")
     strict = " · strict" if results.strict else ""
+    omitted = left_out(run, results.not_checked)
     facts = [
+        *_identity_facts(results),
         ("Target", target_label(results)),
+        *_capability_facts(results),
         ("Profile", f"{run.profile}{strict}"),
         ("Suite", f"qbtsuite {run.suite_version}"),
         ("Started", run.started),
@@ -58,15 +83,23 @@ def _header(results: RunResults) -> str:
         ("Catalogue", (run.digests.catalogue or "—")[:16]),
         ("Schemas", (run.digests.schemas or "—")[:16]),
     ]
-    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
     chips = "".join(
         f'<div class="chip o-{o}"><b>{results.totals.get(o, 0)}</b>{o}</div>'
         for o in OUTCOMES
     )
+    if omitted:
+        facts.append(("Left out", "; ".join(omitted)))
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts)
     verdict = results.verdict.value
+    identity = run.identity
+    subject = (
+        f"Qubittron API conformance of {escape(identity.label())}"
+        if identity
+        else "Qubittron API conformance"
+    )
     return (
         f'<header class="verdict {css}"><h1>{escape(verdict.capitalize())}</h1>'
-        f"<p>Qubittron API conformance</p></header>"
+        f"<p>{subject}</p></header>"
         f'<section class="facts"><dl>{rows}</dl><div class="chips">{chips}</div></section>'
     )
 

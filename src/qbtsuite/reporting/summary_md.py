@@ -11,6 +11,7 @@ from qbtsuite.reporting._common import (
 )
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.outcomes import Verdict
+from qbtsuite.results.records import left_out
 
 __all__ = ["render_summary_md"]
 
@@ -18,6 +19,7 @@ _ICON = {
     Verdict.CONFORMANT: "✅",
     Verdict.NOT_CONFORMANT: "❌",
     Verdict.INCOMPLETE: "⚠️",
+    Verdict.PARTIAL: "◐",
 }
 _MAX_PROBLEMS = 50
 _MAX_MESSAGE = 600
@@ -37,9 +39,20 @@ def render_summary_md(results: RunResults) -> str:
     run = results.run
     verdict = results.verdict
     strict = " (strict: SHOULD failures count)" if results.strict else ""
+    identity = run.identity
     lines = [
         f"## {_ICON.get(verdict, 'ℹ️')} Qubittron conformance: {verdict}{strict}",
         "",
+    ]
+    if identity is not None:
+        lines += [
+            f"- Product: **{_cell(identity.product)} {_cell(identity.version)}** by "
+            f"{_cell(identity.vendor)} ({_cell(identity.url)}; {_cell(identity.contact)})",
+        ]
+    omitted = left_out(run, results.not_checked)
+    if omitted:
+        lines.append(f"- Left out: {_cell('; '.join(omitted))}")
+    lines += [
         f"- Target: `{target_label(results)}`",
         f"- Profile: `{run.profile}` · suite {run.suite_version}"
         f" · {run.started} · {run.duration:.1f} s",

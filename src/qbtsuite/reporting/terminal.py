@@ -40,8 +40,11 @@ def render_terminal_summary(results: RunResults) -> str:
         if len(found) > _MAX_PROBLEMS:
             lines.append(f"  … and {len(found) - _MAX_PROBLEMS} more in report.html")
     flakes = len(results.flakes)
+    identity = results.run.identity
+    lines += [""]
+    if identity is not None:
+        lines.append(f"product  {identity.label()}")
     lines += [
-        "",
         f"target   {target_label(results)}",
         f"verdict  {results.verdict}"
         + (" (strict)" if results.strict else "")

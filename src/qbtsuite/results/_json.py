@@ -1,6 +1,7 @@
 """JSON as the run's files hold it, and reading its fields with one clear error.
 
-Only the ``to_json``/``from_json`` pair of each record type and the store use this: a
+Only the ``to_json``/``from_json`` pair of each record type (those of the run's results
+and of the certificate) and the store use this: a
 field of the wrong type or a missing one is a :class:`~qbtsuite.errors.RunFileError`
 naming where in the file it is, never a ``KeyError`` deep inside a report writer.
 """
@@ -49,6 +50,10 @@ class Reader:
 
     def has(self, key: str) -> bool:
         return key in self._data
+
+    def is_text(self, key: str) -> bool:
+        """Whether ``key`` is present and a string (a member of two shapes)."""
+        return isinstance(self._data.get(key), str)
 
     def keys(self) -> list[str]:
         return list(self._data)

@@ -4,7 +4,8 @@
 - :class:`TestRecord`: what one test found (its per-requirement checks, retries,
   notes, transcripts), one JSON line of ``records/<worker>.jsonl``;
 - :class:`RunResults`: the merged ``results.json`` (per-requirement results, test
-  references, totals, flakes, selection, digests and a redacted target summary).
+  references, totals, flakes, selection, digests, a redacted target summary, the
+  product's identity and the target's model listing as the run saw it).
 
 The types that are written to a file have one ``to_json`` and one ``from_json``, used
 by :mod:`qbtsuite.results.store` only. The layout is ``qbtsuite-results/1``,
@@ -15,7 +16,7 @@ older file lacks with the defaults the readers always assumed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from qbtsuite import redact
@@ -29,8 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT",
+    "IDENTITY_FIELDS",
     "Digests",
     "Flake",
+    "Identity",
+    "ModelListing",
     "RequirementCheck",
     "RequirementEntry",
     "RequirementResult",
@@ -69,6 +73,7 @@ class RequirementEntry:
     statement: str
     source: str
     optional: bool = False
+    capabilities: tuple[str, ...] = ()  # what an optional requirement needs
 
     @classmethod
     def of(cls, requirement: Requirement) -> RequirementEntry:
@@ -81,6 +86,7 @@ class RequirementEntry:
             statement=requirement.statement,
             source=requirement.source,
             optional=requirement.optional,
+            capabilities=requirement.capabilities,
         )
 
     @classmethod
@@ -284,12 +290,32 @@ class Flake:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """How the run chose its tests (besides the profile)."""
+    """How the run chose its tests, and what it changed, besides the profile.
+
+    Every field's default is "nothing left out": a field with another value is a
+    departure from the whole suite (:meth:`departures`), which the certify profile
+    refuses unless partial results are allowed. A field added later is covered by
+    that rule without further code.
+    """
 
     areas: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
     keyword: str | None = None  # pytest -k
     markers: str | None = None  # pytest -m
+    faults: tuple[str, ...] = ()  # faults switched on in the embedded server
+
+    def departures(self) -> tuple[str, ...]:
+        """Each way this selection leaves tests out, as the option that asked it
+        (``--area auth``); empty for the whole suite."""
+        found: list[str] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default or value in ((), None, "", 0):
+                continue
+            flag = _SELECTION_FLAGS.get(f.name, f.name)
+            shown = value if isinstance(value, list | tuple) else (value,)
+            found.append(f"{flag} {' '.join(str(v) for v in shown)}")
+        return tuple(found)
 
     def to_json(self) -> JSONObject:
         return {
@@ -297,6 +323,7 @@ class Selection:
             "requirements": _texts(self.requirements),
             "keyword": self.keyword,
             "markers": self.markers,
+            "faults": _texts(self.faults),
         }
 
     @classmethod
@@ -306,6 +333,63 @@ class Selection:
             requirements=data.texts("requirements", ()),
             keyword=data.optional_text("keyword"),
             markers=data.optional_text("markers"),
+            faults=data.texts("faults", ()),
+        )
+
+
+# The options that fill each Selection field, for messages.
+_SELECTION_FLAGS = {
+    "areas": "--area",
+    "requirements": "--requirement",
+    "keyword": "-k",
+    "markers": "-m",
+    "faults": "--fault",
+}
+
+
+IDENTITY_FIELDS = ("vendor", "product", "version", "url", "contact")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who certifies which product (the product file, ``product.toml``)."""
+
+    vendor: str
+    product: str
+    version: str
+    url: str
+    contact: str
+
+    def to_json(self) -> JSONObject:
+        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
+
+    @classmethod
+    def from_json(cls, data: Reader) -> Identity:
+        return cls(**{name: data.text(name) for name in IDENTITY_FIELDS})
+
+    def label(self) -> str:
+        """``Acme AI Gateway 4.2.1 (Acme Networks)``."""
+        return f"{self.product} {self.version} ({self.vendor})"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelListing:
+    """``GET /models`` with the main key as the run saw it: status, the sha256 of
+    the body's bytes, and the model ids it listed."""
+
+    status: int | None  # None: no answer
+    sha256: str | None  # of the body; None without an answer
+    ids: tuple[str, ...] = ()
+
+    def to_json(self) -> JSONObject:
+        return {"status": self.status, "sha256": self.sha256, "ids": _texts(self.ids)}
+
+    @classmethod
+    def from_json(cls, data: Reader) -> ModelListing:
+        return cls(
+            status=data.optional_integer("status"),
+            sha256=data.optional_text("sha256"),
+            ids=data.texts("ids", ()),
         )
 
 
@@ -429,8 +513,12 @@ class RunFacts:
     digests: Digests = Digests()
     selection: Selection = Selection()
     workers: tuple[str, ...] = ()
+    run_id: str | None = None  # random, one per run: binds a certificate to it
+    identity: Identity | None = None  # the certified product (certify profile)
+    models_listing: ModelListing | None = None
 
     def to_json(self) -> JSONObject:
+        identity, listing = self.identity, self.models_listing
         return {
             "suite_version": self.suite_version,
             "profile": self.profile,
@@ -441,11 +529,16 @@ class RunFacts:
             "digests": self.digests.to_json(),
             "selection": self.selection.to_json(),
             "workers": _texts(self.workers),
+            "run_id": self.run_id,
+            "identity": None if identity is None else identity.to_json(),
+            "models_listing": None if listing is None else listing.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: Reader) -> RunFacts:
         target = data.optional_child("target")
+        identity = data.optional_child("identity")
+        listing = data.optional_child("models_listing")
         return cls(
             suite_version=data.text("suite_version", ""),
             profile=data.text("profile", ""),
@@ -456,6 +549,9 @@ class RunFacts:
             digests=Digests.from_json(data.child("digests", {})),
             selection=Selection.from_json(data.child("selection", {})),
             workers=data.texts("workers", ()),
+            run_id=data.optional_text("run_id"),
+            identity=None if identity is None else Identity.from_json(identity),
+            models_listing=None if listing is None else ModelListing.from_json(listing),
         )
 
 

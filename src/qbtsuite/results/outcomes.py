@@ -44,6 +44,9 @@ class Verdict(StrEnum):
     NOT_CONFORMANT = "not conformant"
     INCOMPLETE = "incomplete"  # errors, no failures: no verdict can be given
     EMPTY = "no requirements checked"
+    # certify only: what was checked held, but the run left tests out (a selection,
+    # a fault, requirements no test checked); never "conformant"
+    PARTIAL = "partial"
 
 
 # When several tests check one requirement, the worst outcome stands.

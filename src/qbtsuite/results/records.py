@@ -24,18 +24,42 @@ from qbtsuite.results.model import (
 )
 from qbtsuite.results.outcomes import Outcome, Verdict, combine, tally
 
-__all__ = ["exit_code_for", "merge_records", "verdict_of"]
+__all__ = [
+    "CERTIFY",
+    "exit_code_for",
+    "left_out",
+    "merge_records",
+    "rederive",
+    "verdict_of",
+]
+
+CERTIFY = "certify"  # the profile whose verdict certifies the whole suite
 
 
-def verdict_of(totals: Mapping[Outcome, int], *, strict: bool) -> Verdict:
-    """``conformant`` unless a MUST failed (or, with ``strict``, a SHOULD warned)."""
+def verdict_of(
+    totals: Mapping[Outcome, int], *, strict: bool, partial: bool = False
+) -> Verdict:
+    """``conformant`` unless a MUST failed (or, with ``strict``, a SHOULD warned);
+    ``partial`` instead of ``conformant`` when the run left tests out."""
     if totals.get(Outcome.FAIL, 0) or (strict and totals.get(Outcome.WARN, 0)):
         return Verdict.NOT_CONFORMANT
     if totals.get(Outcome.ERROR, 0):
         return Verdict.INCOMPLETE
     if not sum(totals.values()):
         return Verdict.EMPTY
-    return Verdict.CONFORMANT
+    return Verdict.PARTIAL if partial else Verdict.CONFORMANT
+
+
+def left_out(facts: RunFacts, not_checked: Sequence[str]) -> tuple[str, ...]:
+    """What a certify run left out of the whole suite: each departure of its
+    selection (``--area auth``) and, if any, the requirements no test checked.
+    Empty outside the certify profile (other runs certify nothing)."""
+    if facts.profile != CERTIFY:
+        return ()
+    found = list(facts.selection.departures())
+    if not_checked:
+        found.append(f"{len(not_checked)} requirement(s) not checked")
+    return tuple(found)
 
 
 _EXIT_CODES = {
@@ -44,6 +68,7 @@ _EXIT_CODES = {
     Verdict.INCOMPLETE: ExitCode.INCOMPLETE,
     # A run that checked nothing is a usage error (the selection was empty).
     Verdict.EMPTY: ExitCode.USAGE,
+    Verdict.PARTIAL: ExitCode.PARTIAL,
 }
 
 
@@ -94,14 +119,25 @@ def merge_records(
         for rid, checks in sorted(by_requirement.items())
     }
     totals = tally(r.outcome for r in requirements.values())
+    not_checked = tuple(sorted(set(catalogue) - set(requirements)))
+    partial = bool(left_out(facts, not_checked))
     return RunResults(
         run=facts,
         strict=strict,
         totals=totals,
         test_totals=tally(r.outcome for r in records),
-        verdict=verdict_of(totals, strict=strict),
+        verdict=verdict_of(totals, strict=strict, partial=partial),
         requirements=requirements,
-        not_checked=tuple(sorted(set(catalogue) - set(requirements))),
+        not_checked=not_checked,
         tests={r.nodeid: r for r in records},
         flakes=tuple(Flake(r.nodeid, retry) for r in records for retry in r.retries),
     )
+
+
+def rederive(
+    results: RunResults, catalogue: Mapping[str, RequirementEntry]
+) -> RunResults:
+    """``results`` merged again from its own test records, by the code the run used:
+    what its per-requirement outcomes, totals, ``not_checked`` and verdict must be."""
+    records = sorted(results.tests.values(), key=lambda r: r.nodeid)
+    return merge_records(records, catalogue, results.run, strict=results.strict)

@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qbtsuite import redact
+from qbtsuite.capabilities import CAPABILITIES, CATALOGUE, Assumed
 from qbtsuite.errors import ConfigError
 from qbtsuite.target.embedded import ServerTarget
-from qbtsuite.target.sources import from_cli, from_env, from_toml
+from qbtsuite.target.sources import ENV_VARIABLES, from_cli, from_env, from_toml
 from qbtsuite.target.values import coerce, derive_http_url
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Secret",
     "Settings",
     "TargetConfig",
+    "check_declared_needs",
     "load_settings",
 ]
 
@@ -48,10 +50,6 @@ EMBEDDED_LOW_LIMIT_RPM = 30
 EMBEDDED_RATE_WINDOW = 10.0
 EMBEDDED_REQUEST_BUDGET = 100_000
 
-# The capability "the target's model catalogue is Qubittron's own" (which models
-# exist, their widths and categories): on by default for Qubittron's own API and the
-# embedded reference server, which serves the documented models; declared elsewhere.
-CATALOGUE = "catalogue"
 OFFICIAL_HOST = "api.qubittron.ai"  # getting-started.txt, "Set the base URL"
 
 _KEY_FIELDS = {
@@ -131,13 +129,19 @@ class TargetConfig:
     def declares(self, capability: str) -> bool | None:
         """Whether the target offers ``capability``; None when nothing is declared.
 
-        :data:`CATALOGUE` is never "not declared": without a declaration it is on
-        for Qubittron's own targets (:attr:`is_qubittron`) and off elsewhere.
+        A declaration is the whole list. Without one, a capability assumed only of
+        some targets (:class:`~qbtsuite.capabilities.Assumed`: the catalogue of
+        Qubittron's own targets, the reference server's failure hook) is on there
+        and off elsewhere; the others are None (their tests run).
         """
         if self.capabilities is not None:
             return capability in self.capabilities
-        if capability == CATALOGUE:
+        known = CAPABILITIES.get(capability)
+        assumed = known.assumed if known else Assumed.EVERYWHERE
+        if assumed is Assumed.QUBITTRON:
             return self.is_qubittron
+        if assumed is Assumed.EMBEDDED:
+            return self.embedded
         return None
 
     @property
@@ -233,12 +237,15 @@ class Settings:
                 "(or keys.main in the config file)"
             )
         http_url = self.values.get("http_url") or derive_http_url(base)
-        return TargetConfig(
+        config = TargetConfig(
             base_url=base,
             http_url=http_url,
             keys=MappingProxyType(keys),
             **self._common(),
         )
+        if require_key:
+            check_declared_needs(config)
+        return config
 
     def embedded(self, server: ServerTarget) -> TargetConfig:
         """The embedded reference server as a target (its keys, its CA, its limits)."""
@@ -252,13 +259,43 @@ class Settings:
             rate_limit_window=server.rate_window,
         )
         keys = {role: Secret(v) for role, v in server.keys.items()}
-        return TargetConfig(
+        config = TargetConfig(
             base_url=server.https_url,
             http_url=server.http_url,
             keys=MappingProxyType(keys),
             embedded=True,
             **common,
         )
+        check_declared_needs(config)
+        return config
+
+
+def _variables(setting: str) -> str:
+    """How a setting is given: its environment variable(s)."""
+    names = [var for var, name in ENV_VARIABLES.items() if name == setting]
+    return " or ".join(names) or setting
+
+
+def check_declared_needs(config: TargetConfig) -> None:
+    """A declared capability that needs a key (or a limit) the run lacks is a
+    configuration error: its checks could only be skipped, which a declaration
+    rules out."""
+    for name in config.capabilities or ():
+        capability = CAPABILITIES.get(name)
+        if capability is None:
+            continue
+        for role in capability.key_roles:
+            if not config.has_key(role):
+                raise ConfigError(
+                    f"the capability {name!r} is declared but no {role} key is given "
+                    f"({_variables(_KEY_FIELDS[role])}, or keys.{role} in the config "
+                    "file)"
+                )
+        if capability.needs_rate_limit and not config.rate_limit_rpm:
+            raise ConfigError(
+                f"the capability {name!r} is declared but the low_limit key's limit "
+                f"is not ({_variables('rate_limit_rpm')}, or [rate_limit] rpm)"
+            )
 
 
 def load_settings(

@@ -13,6 +13,7 @@ sent to another gateway proves nothing but "model not found".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -22,8 +23,10 @@ from qbtsuite.target.config import CATALOGUE, TargetConfig
 
 __all__ = [
     "ENDPOINT_CATEGORY",
+    "ListingSeen",
     "choose_models",
     "complete_models",
+    "fetch_listing",
     "listed_models",
     "probe",
 ]
@@ -65,6 +68,35 @@ def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
         return {str(m["id"]) for m in response.json()["data"]}
     except (ValueError, KeyError, TypeError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSeen:
+    """``GET /models`` with the main key, as it came: status (None: no answer),
+    the body's bytes, and the ids it lists (empty if it lists none readably)."""
+
+    status: int | None
+    body: bytes
+    ids: tuple[str, ...]
+
+
+def fetch_listing(
+    config: TargetConfig, transport: httpx.BaseTransport | None = None
+) -> ListingSeen:
+    """The target's model listing as the run sees it (one request, its timeouts)."""
+    key = config.key("main")
+    headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
+    url = config.base_url.rstrip("/") + "/models"
+    with build_http_client(config, transport) as http:
+        try:
+            response = http.get(url, headers=headers)
+        except httpx.TransportError:
+            return ListingSeen(None, b"", ())
+    try:
+        ids = tuple(str(m["id"]) for m in response.json()["data"])
+    except (ValueError, KeyError, TypeError):
+        ids = ()
+    return ListingSeen(response.status_code, response.content, ids)
 
 
 def choose_models(

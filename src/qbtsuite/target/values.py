@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from qbtsuite.capabilities import CAPABILITIES, unknown_capabilities
 from qbtsuite.errors import ConfigError
 
-__all__ = ["coerce", "derive_http_url", "validate_url"]
+__all__ = ["SECRET_SETTINGS", "coerce", "derive_http_url", "validate_url"]
 
 _MAX_RETRIES = 3  # getting-started.txt: back off 1 s, 2 s, 4 s
 _CAPABILITY = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -133,7 +134,13 @@ def _capabilities(value: Any) -> tuple[str, ...]:
     for name in names:
         if not _CAPABILITY.match(name):
             raise _Invalid(f"not a capability name: {name!r}")
-    return names
+    unknown = unknown_capabilities(names)
+    if unknown:
+        raise _Invalid(
+            f"unknown capability {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(CAPABILITIES)}; or 'none')"
+        )
+    return tuple(dict.fromkeys(names))
 
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -155,7 +162,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "capabilities": _capabilities,
     "embeddings_dimensions": _int(1),
 }
-_SECRETS = {"api_key", "second_key", "zero_balance_key", "low_limit_key"}
+SECRET_SETTINGS = frozenset(
+    {"api_key", "second_key", "zero_balance_key", "low_limit_key"}
+)
 
 
 def coerce(name: str, value: Any, source: str) -> Any:
@@ -166,5 +175,5 @@ def coerce(name: str, value: Any, source: str) -> Any:
     try:
         return parser(value)
     except _Invalid as exc:
-        label = name.replace("_", " ") if name in _SECRETS else name
+        label = name.replace("_", " ") if name in SECRET_SETTINGS else name
         raise ConfigError(f"{source}: {label}: {exc}") from None
