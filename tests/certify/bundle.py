@@ -97,7 +97,7 @@ def _results(catalogue: Catalogue) -> RunResults:
         FACTS,
         profile="certify",
         identity=IDENTITY,
-        run_id="0123456789abcdef0123456789abcdef",
+        run_id="feedfacecafebeeffeedfacecafebeef",
         digests=replace(FACTS.digests, catalogue=catalogue.digest),
     )
     return merge_records(records, entries, facts)

@@ -185,7 +185,7 @@ MATRIX: dict[str, tuple[Tamper, str, str | None]] = {
     "certificate of run A copied into run B": (
         _copied_from_another_run,
         "certificate.json: certifies run aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, but "
-        "results.json is of run 0123456789abcdef0123456789abcdef (a certificate of "
+        "results.json is of run feedfacecafebeeffeedfacecafebeef (a certificate of "
         "another run)",
         "certificate.json: its manifest does not describe this folder (",
     ),

@@ -158,7 +158,7 @@ def synthetic_results(
         profile=profile,
         identity=identity,
         selection=Selection(areas=areas),
-        run_id="0123456789abcdef0123456789abcdef" if identity else None,
+        run_id="feedfacecafebeeffeedfacecafebeef" if identity else None,
         models_listing=ModelListing(200, "d" * 64, ("m",)) if identity else None,
     )
     return merge_records(records, CATALOGUE_ENTRIES, facts, strict=strict)
