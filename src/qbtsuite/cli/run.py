@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qbtsuite import redact
+from qbtsuite.checks import plain_http_notice, speaks_plain_http
 from qbtsuite.cli.run_options import add_run_options, check_selection, new_run_dir
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
@@ -128,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
             f"target   {target.base_url}"
             + (" (embedded reference server)" if target.embedded else "")
         )
+        if speaks_plain_http(target.base_url):
+            _say(f"notice   {plain_http_notice(target.base_url)}")
         _say(f"profile  {args.profile}    results {run_dir}")
         outcome = run_suite(_request(args, target, run_dir), _terminal())
     return _finish(outcome, run_dir)
