@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from qbtsuite.checks import (
+    HSTS_NEEDS_HTTPS,
     NEEDS_AN_HTTPS_API,
     REDIRECTS,
     api_not_served_over_plain_http,
@@ -270,8 +271,7 @@ def test_https_answer_carries_strict_transport_security(
     case: str,
 ) -> None:
     if speaks_plain_http(target_config.base_url):
-        # RFC 6797 §7.2: HSTS is not sent over plain HTTP; §8.1: it is ignored there.
-        pytest.skip(f"no HTTPS answer to judge: {NEEDS_AN_HTTPS_API}")
+        pytest.skip(HSTS_NEEDS_HTTPS)
     ex = api.request(**HSTS_CASES[case])
     with record.check("HTTPS-006"):
         hsts_present(ex, ex.request.url)

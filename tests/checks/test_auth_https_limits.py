@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from qbtsuite.checks import (
+    HSTS_NEEDS_HTTPS,
     NEEDS_AN_HTTPS_API,
     admitted_after_waiting,
     admitted_only_after_retry_after,
@@ -226,6 +227,7 @@ def test_the_plain_http_notice_and_skip_reason_name_both_settings() -> None:
     for text in (notice, NEEDS_AN_HTTPS_API):
         assert "--base-url https://" in text
         assert "--http-url" in text and "QBTSUITE_HTTP_URL" in text
+    assert "RFC 6797" in HSTS_NEEDS_HTTPS and "--base-url https://" in HSTS_NEEDS_HTTPS
 
 
 # -- rate limits ------------------------------------------------------------------------

@@ -104,6 +104,7 @@ from qbtsuite.checks.errorrules import (
     refused_with,
 )
 from qbtsuite.checks.https import (
+    HSTS_NEEDS_HTTPS,
     METHOD_PRESERVING,
     NEEDS_AN_HTTPS_API,
     REDIRECTS,
@@ -203,6 +204,7 @@ __all__ = [
     "DURATION_SECONDS",
     "ERROR_FORMAT_REQUIREMENTS",
     "ERROR_TABLE",
+    "HSTS_NEEDS_HTTPS",
     "MAX_VIOLATIONS_SHOWN",
     "METHOD_PRESERVING",
     "MIN_CONTENT_CHUNKS",

@@ -32,6 +32,7 @@ from qbtsuite.checks._registry import check
 from qbtsuite.errors import CheckFailure
 
 __all__ = [
+    "HSTS_NEEDS_HTTPS",
     "METHOD_PRESERVING",
     "NEEDS_AN_HTTPS_API",
     "REDIRECTS",
@@ -55,6 +56,11 @@ NEEDS_AN_HTTPS_API = (
     "the target speaks plain HTTP: this check needs an HTTPS API "
     "(--base-url https://… or QUBITTRON_BASE_URL) and its plain-HTTP listener "
     "(--http-url or QBTSUITE_HTTP_URL; default: the base URL on http:// port 80)"
+)
+HSTS_NEEDS_HTTPS = (
+    "the target speaks plain HTTP: HSTS is judged on HTTPS answers only (RFC 6797 "
+    "§7.2: it is not sent over plain HTTP; §8.1: it is ignored there); this check "
+    "needs an HTTPS API (--base-url https://… or QUBITTRON_BASE_URL)"
 )
 
 

@@ -4,10 +4,10 @@ An item carries ``b64_json`` or ``url`` (ImagesResponse, protocol-facts §1.6). 
 format is judged by the file signature and the size by decoding with Pillow, so an
 image that only claims to be a 512x512 JPEG does not pass.
 
-A ``url`` must lead to the image from wherever the client is: a name reserved so that
-it never resolves to a real host (RFC 6761 §6.4 ``.invalid``, §6.2 ``.test``; RFC 2606
-``.example`` and the example.com/net/org documentation names) is never a served image,
-and a loopback name (RFC 6761 §6.3 ``localhost``, 127.0.0.0/8, ::1) only is when the
+A ``url`` must lead to the image from wherever the client is: a name reserved for tests
+and documentation (RFC 6761 §6.4 ``.invalid``, §6.2 ``.test``; RFC 2606 ``.example``
+and the example.com/net/org documentation names) is never a served image, and a
+loopback name (RFC 6761 §6.3 ``localhost``, 127.0.0.0/8, ::1) only is when the
 target itself is on loopback (:func:`image_url_host_usable`).
 """
 
