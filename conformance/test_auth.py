@@ -2,9 +2,11 @@
 
 "Every request needs a Bearer token … A request with a missing or invalid key returns"
 401 with code ``invalid_api_key``. Each malformed form of the header is its own case,
-so a report names exactly which one a gateway lets through. Every refusal is also
-held to the error format (ERR-001 … ERR-012), which owns the envelope's shape and
-the type; the auth requirements judge the status and the code.
+so a report names exactly which one a gateway lets through. Each auth requirement
+judges what its statement names: the status and the code (read from the error
+object), for AUTH-001 and AUTH-011 the envelope too and for AUTH-001 the type. Every
+refusal is also held to the error format (ERR-001 … ERR-012), requirement by
+requirement.
 """
 
 from __future__ import annotations
@@ -105,7 +107,14 @@ def test_request_without_authorization_is_rejected_with_401_invalid_api_key(
 ) -> None:
     ex = api.request("GET", "models", key=None)
     with record.check("AUTH-001"):
-        refused_with(ex, 401, "invalid_api_key")
+        # "type invalid_request_error and code invalid_api_key in the error envelope"
+        refused_with(
+            ex,
+            401,
+            "invalid_api_key",
+            error_type="invalid_request_error",
+            envelope=True,
+        )
     judge_error(record, ex)
 
 
@@ -313,5 +322,5 @@ def test_key_with_exhausted_credit_is_rejected_with_402_insufficient_funds(
         pytest.skip("no chat model configured (QBTSUITE_MODELS_CHAT or [models] chat)")
     ex = api.request(key="zero_balance", **minimal_request("chat", model))
     with record.check("AUTH-011"):
-        refused_with(ex, 402, "insufficient_funds")
+        refused_with(ex, 402, "insufficient_funds", envelope=True)
     judge_error(record, ex)

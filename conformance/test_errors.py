@@ -165,8 +165,9 @@ def test_server_side_failure_is_answered_with_its_status_code_and_api_error(
     path, body = json_body("chat", target_config.model("chat"))
     ex = api.request("POST", path, json=body, headers={SIMULATE: code})
     with record.check(requirement):
-        refused_with(ex, status, code)
-    judge_error(record, ex)  # the type (api_error) is ERR-003/ERR-004's
+        # "…, code upstream_error and type api_error in the error envelope"
+        refused_with(ex, status, code, error_type="api_error", envelope=True)
+    judge_error(record, ex)
 
 
 # ─── ERR-011: outside the documented paths and methods ───────────────────────

@@ -7,6 +7,10 @@ So the tests check what a server controls (T1–T4 of §4.3): the redirect itsel
 it does not depend on a presented (canary, never real) key, what HTTPS answers a
 request that arrives without the header, and Strict-Transport-Security. Redirects are
 never followed automatically; the suite's client does not follow them at all.
+
+A target whose base URL is ``http://`` speaks plain HTTP itself: HTTPS-001 fails once
+on that evidence (its API answers a plain-HTTP request), and the other requirements,
+which need an HTTPS API and its plain-HTTP listener, are skipped saying what to set.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ import httpx
 import pytest
 
 from qbtsuite.checks import (
+    HSTS_NEEDS_HTTPS,
+    NEEDS_AN_HTTPS_API,
     REDIRECTS,
+    api_not_served_over_plain_http,
     hsts_present,
     not_processed_over_http,
     redirect_preserves_method,
     redirect_to_https_same_target,
     refused_with,
     same_redirect_with_and_without_key,
+    speaks_plain_http,
 )
 from qbtsuite.errors import CheckFailure, TargetUnreachable
 from qbtsuite.harness.recording import RequirementRecorder
@@ -32,6 +40,7 @@ from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import Exchange
+from qbtsuite.target.values import derive_http_url
 
 QUERY = "qbtsuite=redirect-probe"  # must come back unchanged in Location
 
@@ -44,6 +53,12 @@ def canary_key() -> str:
 def plain(config: TargetConfig, path: str) -> str:
     """``path`` (with the probe query) under the plain-HTTP URL of the target."""
     return f"{config.http_url.rstrip('/')}/{path}?{QUERY}"
+
+
+def needs_an_https_api(config: TargetConfig) -> None:
+    """Skip a check that needs an HTTPS API when the target speaks plain HTTP."""
+    if speaks_plain_http(config.base_url):
+        pytest.skip(NEEDS_AN_HTTPS_API)
 
 
 def request_of(config: TargetConfig, what: str) -> dict[str, Any]:
@@ -65,10 +80,16 @@ class PlainHttpUnanswered(CheckFailure):
     processed either, so HTTPS-002/003 hold.
     """
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, derived: bool) -> None:
+        where = (
+            " (the plain-HTTP URL derived from the base URL; set --http-url or "
+            "QBTSUITE_HTTP_URL if the listener is elsewhere)"
+            if derived
+            else ""
+        )
         super().__init__(
             title="Plain HTTP not answered",
-            received=f"{url}: {reason}",
+            received=f"{url}: {reason}{where}",
             expected="a 3xx redirect to the same target on https",
         )
 
@@ -82,7 +103,9 @@ def over_http(
     try:
         return url, api.request(path=url, key=key, **arguments)
     except (TargetUnreachable, httpx.TransportError) as exc:
-        raise PlainHttpUnanswered(url, str(exc) or type(exc).__name__) from None
+        derived = config.http_url == derive_http_url(config.base_url)
+        reason = str(exc) or type(exc).__name__
+        raise PlainHttpUnanswered(url, reason, derived) from None
 
 
 WHAT = ["get-models", "post-chat"]
@@ -100,6 +123,13 @@ WHAT = ["get-models", "post-chat"]
 def test_plain_http_request_is_redirected_to_the_same_target_on_https(
     api: SuiteClient, target_config: TargetConfig, what: str
 ) -> None:
+    if speaks_plain_http(target_config.base_url):
+        # One finding, once: the API itself answers plain HTTP.
+        if what != "get-models":
+            pytest.skip("the target speaks plain HTTP: judged once, on GET models")
+        url = f"{api.url('models')}?{QUERY}"
+        api_not_served_over_plain_http(url, api.request("GET", url, key=None))
+        return
     url, ex = over_http(api, target_config, what, key=None)
     redirect_to_https_same_target(url, ex)
 
@@ -113,6 +143,7 @@ def test_plain_http_request_without_a_key_is_never_processed(
     target_config: TargetConfig,
     what: str,
 ) -> None:
+    needs_an_https_api(target_config)
     try:
         _, ex = over_http(api, target_config, what, key=None)
     except PlainHttpUnanswered as exc:
@@ -132,6 +163,7 @@ def test_plain_http_request_with_a_key_gets_the_same_redirect_unvalidated(
     target_config: TargetConfig,
     what: str,
 ) -> None:
+    needs_an_https_api(target_config)
     try:
         _, without_key = over_http(api, target_config, what, key=None)
         _, with_key = over_http(api, target_config, what, key=canary_key())
@@ -180,6 +212,7 @@ def _method_note(status: int) -> str:
 def test_redirect_of_a_post_keeps_the_method_with_307_or_308(
     api: SuiteClient, record: RequirementRecorder, target_config: TargetConfig
 ) -> None:
+    needs_an_https_api(target_config)
     try:
         _, ex = over_http(api, target_config, "post-chat", key=None)
     except PlainHttpUnanswered as exc:
@@ -199,19 +232,17 @@ def test_request_following_the_redirect_without_its_key_is_rejected_with_401(
     target_config: TargetConfig,
     what: str,
 ) -> None:
-    location: str | None = None
+    needs_an_https_api(target_config)
     try:
         url, redirect = over_http(api, target_config, what, key=None)
-        location = redirect.headers.get("location")
         redirect_to_https_same_target(url, redirect)
-        follow = str(httpx.URL(url).join(location or ""))
     except CheckFailure as exc:
-        # A wrong, missing or unanswered redirect is HTTPS-001's finding; the
-        # question here is what HTTPS answers a keyless request to the same target.
-        follow = f"{api.url(request_of(target_config, what)['path'])}?{QUERY}"
-        record.note(f"no usable redirect ({exc.title}); asked {follow} directly")
-    if location:
-        record.note(clients_that_resend_the_key(target_config.http_url, location))
+        # A wrong, missing or unanswered redirect is HTTPS-001's finding. Asking the
+        # HTTPS URL directly would only repeat the API's own 401 (AUTH-001).
+        pytest.skip(f"no redirect to follow ({exc.title}: see HTTPS-001)")
+    location = redirect.headers["location"]
+    follow = str(httpx.URL(url).join(location))
+    record.note(clients_that_resend_the_key(target_config.http_url, location))
     arguments = request_of(target_config, what)
     del arguments["path"]
     # Followed as a 307/308-following client would: same method and body, no key.
@@ -234,10 +265,15 @@ HSTS_CASES: dict[str, dict[str, Any]] = {
 @pytest.mark.spend(requests=1)
 @pytest.mark.parametrize("case", list(HSTS_CASES))
 def test_https_answer_carries_strict_transport_security(
-    api: SuiteClient, record: RequirementRecorder, case: str
+    api: SuiteClient,
+    record: RequirementRecorder,
+    target_config: TargetConfig,
+    case: str,
 ) -> None:
+    if speaks_plain_http(target_config.base_url):
+        pytest.skip(HSTS_NEEDS_HTTPS)
     ex = api.request(**HSTS_CASES[case])
     with record.check("HTTPS-006"):
-        hsts_present(ex)
+        hsts_present(ex, ex.request.url)
     outside = ("ERR-001", "ERR-002") if ex.status_code in (404, 405) else ()
     judge_error(record, ex, skip=outside)

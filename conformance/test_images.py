@@ -1,11 +1,12 @@
 """Conformance: POST /v1/images/generations (spec/image-generations.txt).
 
 Every image is judged by its bytes: decoded with Pillow at the requested size, its
-format read from the file signature, and a ``url`` fetched. URLs are fetched without
-the ``Authorization`` header first, as signed blob URLs are; the spec does not say
-they are public, so a 401/403 is retried with the key (only when the URL is on the
-target's own host: the key never goes to a third party) and the report says so.
-Images are small (256x256) and few (n ≤ 2): the endpoint is billed per image.
+format read from the file signature, and a ``url`` fetched as the user's application
+would fetch it: a plain GET, never with the API key (qbtsuite.harness.imageurls). A
+url on a reserved name, a name that does not resolve or an HTTP error answer fails
+with that evidence; a network error on the way to a real host is an ``error``;
+``--no-fetch-urls`` skips the fetch with the reason. Images are small (256x256) and
+few (n ≤ 2): the endpoint is billed per image.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from qbtsuite.checks import (
     content_type_is_json,
     image_decodes_at,
-    image_fetch_succeeded,
     images_carry_data,
     images_count_is,
     images_decode_at,
@@ -29,6 +28,7 @@ from qbtsuite.checks import (
     status_is,
 )
 from qbtsuite.errors import CheckFailure
+from qbtsuite.harness.imageurls import FETCHES_OFF, fetch_image_url
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import refused
 from qbtsuite.target.client import SuiteClient
@@ -66,30 +66,22 @@ def _images(exchange: Exchange) -> Any:
     return exchange.json()
 
 
-def _same_host(url: str, base_url: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base_url)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+def _url_only(item: Any) -> bool:
+    return not (isinstance(item, Mapping) and isinstance(item.get("b64_json"), str))
 
 
-def fetch_image(
-    api: SuiteClient, url: str, record: RequirementRecorder
-) -> tuple[Exchange, bytes]:
-    """GET ``url`` without a key; with the key after a 401/403 on the target's host."""
-    response = api.request("GET", url, key=None)
-    if response.status_code in (401, 403) and _same_host(url, api.config.base_url):
-        record.note(
-            f"image url answered {response.status_code} without a key; fetched again "
-            "with the key (the spec does not say whether image URLs are public)"
-        )
-        response = api.request("GET", url)
-    return response, response.content
+def _delivered_as_urls(body: Any) -> bool:
+    """Every item well formed, and some of them only reachable by their url."""
+    try:
+        images_carry_data(body)
+    except CheckFailure:
+        return False
+    return any(map(_url_only, body["data"]))
 
 
-def _item_bytes(
-    api: SuiteClient, item: Any, where: str, record: RequirementRecorder
-) -> bytes:
+def _item_bytes(api: SuiteClient, item: Any, where: str) -> bytes:
     """The image an item carries: decoded ``b64_json``, else the fetched ``url``."""
-    if isinstance(item, Mapping) and isinstance(item.get("b64_json"), str):
+    if not _url_only(item):
         try:
             return base64.b64decode(item["b64_json"], validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -99,9 +91,7 @@ def _item_bytes(
                 expected="base64 of an image file",
             ) from None
     url = str(item.get("url")) if isinstance(item, Mapping) else ""
-    response, data = fetch_image(api, url, record)
-    image_fetch_succeeded(response)
-    return data
+    return fetch_image_url(api, url, f"{where}.url").data
 
 
 # ─── successful requests ─────────────────────────────────────────────────────
@@ -121,11 +111,14 @@ def test_a_generation_answers_created_and_one_usable_image_by_default(
         images_carry_data(body)
     with record.check("IMG-002"):
         images_count_is(body, 1)
+    if not target_config.fetch_urls and _delivered_as_urls(body):
+        record.skipped("IMG-005", FETCHES_OFF)
+        return
     with record.check("IMG-005"):
         images_carry_data(body)
         for i, item in enumerate(body["data"]):
             where = f"$.data[{i}]"
-            image_decodes_at(_item_bytes(api, item, where, record), where=where)
+            image_decodes_at(_item_bytes(api, item, where), where=where)
 
 
 @pytest.mark.requirement("IMG-002", "IMG-003")
@@ -144,14 +137,16 @@ def test_n_2_yields_two_images_as_b64_json_that_decode(
 @pytest.mark.requirement("IMG-004")
 @pytest.mark.spend(requests=2, images=1)
 def test_response_format_url_gives_absolute_urls_that_serve_the_image(
-    api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
+    api: SuiteClient, target_config: TargetConfig
 ) -> None:
     body = _images(_generate(api, _model(target_config), response_format="url"))
     images_carry_data(body, "url")
+    if not target_config.fetch_urls:
+        pytest.skip(FETCHES_OFF)
     for i, item in enumerate(body["data"]):
-        response, data = fetch_image(api, item["url"], record)
-        image_fetch_succeeded(response)
-        image_decodes_at(data, where=f"GET $.data[{i}].url")
+        where = f"$.data[{i}].url"
+        fetched = fetch_image_url(api, item["url"], where)
+        image_decodes_at(fetched.data, where=f"GET {where}")
 
 
 @pytest.mark.requirement("IMG-006")

@@ -203,7 +203,7 @@ def _check_refused(t: Throttle, record: RequirementRecorder) -> None:
                 received=f"{len(t.fill)} requests in {span:.1f} s: {_statuses(t.fill)}",
                 expected=f"429 rate_limit_exceeded after {t.rpm} requests",
             )
-        refused_with(t.limited, 429, "rate_limit_exceeded")
+        refused_with(t.limited, 429, "rate_limit_exceeded", envelope=True)
     if t.limited is not None:
         judge_error(record, t.limited)
 

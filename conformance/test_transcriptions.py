@@ -20,6 +20,7 @@ from qbtsuite import redact
 from qbtsuite.checks import (
     content_type_is_json,
     duration_within,
+    error_body_is_envelope,
     response_conforms_to_schema,
     segments_lie_within_audio,
     status_is,
@@ -211,8 +212,9 @@ def test_random_bytes_named_wav_are_refused_with_a_4xx_in_the_envelope_not_a_5xx
             raise CheckFailure(
                 title="A file that is not audio is not refused as a client error",
                 received=redact.scrub(f"{response.status_code} {response.text[:200]}"),
-                expected="a 4xx status (the envelope is judged by ERR-001 …)",
+                expected="a 4xx status in the error envelope",
             )
+        error_body_is_envelope(response)
     judge_error(record, response)
 
 

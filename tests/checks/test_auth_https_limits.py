@@ -6,13 +6,17 @@ import httpx
 import pytest
 
 from qbtsuite.checks import (
+    HSTS_NEEDS_HTTPS,
+    NEEDS_AN_HTTPS_API,
     admitted_after_waiting,
     admitted_only_after_retry_after,
     admitted_up_to_limit,
+    api_not_served_over_plain_http,
     hsts_present,
     key_accepted,
     not_processed_over_http,
     oversize_json_refused,
+    plain_http_notice,
     rate_limited_with_429,
     redirect_preserves_method,
     redirect_to_https_same_target,
@@ -24,6 +28,7 @@ from qbtsuite.checks import (
     retry_after_seconds,
     retry_after_within_window,
     same_redirect_with_and_without_key,
+    speaks_plain_http,
     still_limited_before_retry_after,
     upload_not_rejected_as_too_large,
     upload_rejected_before_body_sent,
@@ -168,6 +173,9 @@ def test_canary_key_must_not_change_the_redirect() -> None:
     assert "with key 401" in failure.received
 
 
+HTTPS_URL = "https://api.example/v1/models"
+
+
 def test_hsts_needs_a_positive_max_age() -> None:
     passes(
         hsts_present,
@@ -177,12 +185,49 @@ def test_hsts_needs_a_positive_max_age() -> None:
                 "strict-transport-security": "max-age=31536000; includeSubDomains"
             },
         ),
+        HTTPS_URL,
     )
-    fails(hsts_present, response(200))
+    fails(hsts_present, response(200), HTTPS_URL)
     failure = fails(
-        hsts_present, response(200, headers={"strict-transport-security": "max-age=0"})
+        hsts_present,
+        response(200, headers={"strict-transport-security": "max-age=0"}),
+        HTTPS_URL,
     )
     assert "max-age=0" in failure.received
+
+
+def test_hsts_is_never_judged_on_a_plain_http_answer() -> None:
+    # RFC 6797 §7.2: not sent over plain HTTP; §8.1: ignored there.
+    with pytest.raises(ValueError, match="HTTPS answers only"):
+        hsts_present(response(200), "http://api.example/v1/models")
+
+
+def test_a_plain_http_base_url_is_recognised() -> None:
+    assert speaks_plain_http("http://127.0.0.1:8080/v1")
+    assert speaks_plain_http("HTTP://api.example/v1")
+    assert not speaks_plain_http("https://api.example/v1")
+
+
+def test_the_api_answering_on_plain_http_fails_https_001_with_that_evidence() -> None:
+    url = "http://127.0.0.1:8080/v1/models?probe"
+    failure = fails(
+        api_not_served_over_plain_http, url, error_response(401, "invalid_api_key")
+    )
+    assert failure.title == "The API is served over plain HTTP"
+    assert "the http:// base URL itself" in failure.received
+    assert failure.received.startswith(f"GET {url}")
+    assert "401 application/json" in failure.received
+    location = {"location": "https://127.0.0.1:8080/v1/models?probe"}
+    passes(api_not_served_over_plain_http, url, response(308, headers=location))
+
+
+def test_the_plain_http_notice_and_skip_reason_name_both_settings() -> None:
+    notice = plain_http_notice("http://127.0.0.1:8080/v1")
+    assert "127.0.0.1:8080" in notice and "cleartext" in notice
+    for text in (notice, NEEDS_AN_HTTPS_API):
+        assert "--base-url https://" in text
+        assert "--http-url" in text and "QBTSUITE_HTTP_URL" in text
+    assert "RFC 6797" in HSTS_NEEDS_HTTPS and "--base-url https://" in HSTS_NEEDS_HTTPS
 
 
 # -- rate limits ------------------------------------------------------------------------

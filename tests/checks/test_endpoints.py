@@ -23,6 +23,7 @@ from qbtsuite.checks import (
     image_decodes_at,
     image_fetch_succeeded,
     image_format_of,
+    image_url_host_usable,
     images_carry_data,
     images_count_is,
     images_decode_at,
@@ -247,8 +248,53 @@ def test_b64_images_decode_at_the_requested_size() -> None:
 
 def test_image_url_fetch_delivers_image_bytes() -> None:
     passes(image_fetch_succeeded, response(200, png(), "image/png"))
-    fails(image_fetch_succeeded, error_response(404, "not_found"))
+    failure = fails(image_fetch_succeeded, error_response(404, "not_found"))
+    assert "sent without the API key" in failure.received
     fails(image_fetch_succeeded, response(200, b"", "image/png"))
+
+
+REMOTE = "https://api.qubittron.ai/v1"
+
+
+@pytest.mark.parametrize(
+    ("url", "base_url"),
+    [
+        ("https://files.qubittron.ai/a.png", REMOTE),
+        ("https://127.0.0.1:8443/v1/images/files/a.png", "https://127.0.0.1:8443/v1"),
+        ("http://localhost:8080/a.png", "http://localhost:8080/v1"),
+    ],
+)
+def test_an_image_url_on_a_host_that_can_serve_it_is_usable(
+    url: str, base_url: str
+) -> None:
+    passes(image_url_host_usable, url, base_url)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://example.invalid/a.png", "reserved name (.invalid)"),
+        ("https://img.EXAMPLE.invalid./a.png", "reserved name (.invalid)"),
+        ("https://cdn.example/a.png", "reserved name (.example)"),
+        ("https://files.gateway.test/a.png", "reserved name (.test)"),
+        ("https://example.org/a.png", "documentation name (example.org"),
+        ("http://localhost/a.png", "loopback host"),
+        ("http://files.localhost/a.png", "loopback host"),
+        ("http://127.0.0.2/a.png", "loopback host"),
+        ("http://[::1]:9000/a.png", "loopback host"),
+    ],
+)
+def test_an_image_url_on_a_reserved_or_foreign_loopback_name_is_unusable(
+    url: str, why: str
+) -> None:
+    failure = fails(image_url_host_usable, url, REMOTE, "$.data[0].url")
+    assert failure.received.startswith("$.data[0].url: ")
+    assert why in failure.received
+
+
+@pytest.mark.parametrize("url", ["", "files/a.png", "ftp://files.qubittron.ai/a.png"])
+def test_an_image_url_that_is_not_absolute_http_is_unusable(url: str) -> None:
+    assert fails(image_url_host_usable, url, REMOTE).title == "Image url unusable"
 
 
 # -- transcriptions -----------------------------------------------------------------------

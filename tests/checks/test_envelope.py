@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from qbtsuite.checks import (
@@ -223,3 +225,36 @@ def test_messages_never_carry_a_key() -> None:
     failure = fails(error_code_is, leaked, 401, "invalid_api_key")
     assert "0123456789abcdef" not in str(failure)
     assert "qbt_[REDACTED]" in failure.received
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        error_type_is_documented,
+        error_type_matches_status,
+        error_code_matches_status,
+        error_has_param_field,
+    ],
+)
+def test_every_member_check_fails_an_answer_without_an_error_object(
+    check: Callable[..., None],
+) -> None:
+    failure = fails(check, json_response({"detail": "Not authenticated"}, 401))
+    assert failure.received.endswith("(no error object)")
+
+
+def test_each_member_check_reads_only_its_own_member() -> None:
+    no_code = json_response(
+        {"error": {"message": "m", "type": "invalid_request_error", "param": None}},
+        401,
+    )
+    passes(error_type_is_documented, no_code)
+    passes(error_type_matches_status, no_code)
+    passes(error_has_param_field, no_code)
+    failure = fails(error_code_matches_status, no_code)
+    assert failure.received.endswith("(error.code missing)")
+
+
+def test_a_status_the_table_omits_needs_no_type_and_no_code() -> None:
+    passes(error_type_matches_status, json_response({"detail": "Not Found"}, 404))
+    passes(error_code_matches_status, json_response({"detail": "Not Found"}, 404))

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
@@ -122,7 +123,7 @@ def _error_of(r: httpx.Response) -> Any:
         return None
 
 
-@probe("errors.plain_text_401", "errors.string_error")
+@probe("errors.plain_text_401", "errors.string_error", "errors.fastapi_detail")
 def _envelope_on_401(t: ServerTarget) -> str | None:
     with https_client(t, None) as c:
         r = c.get("models")
@@ -470,6 +471,16 @@ def _image_url(t: ServerTarget) -> str | None:
     with https_client(t, None) as c:
         status = c.get(url).status_code
     return _differs("status fetching the url", status, 200)
+
+
+@probe("images.unfetchable_url")
+def _image_url_host(t: ServerTarget) -> str | None:
+    """The default answer is b64_json, and a url is on the server's own host."""
+    default = _images(t, size="256x256")["data"][0]
+    if default.get("b64_json") is None:
+        return f"default answer without b64_json: {default}"
+    url = _images(t, size="256x256", response_format="url")["data"][0]["url"]
+    return _differs("url host", urlsplit(url).hostname, "127.0.0.1")
 
 
 # --- https ----------------------------------------------------------------------

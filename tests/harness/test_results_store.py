@@ -52,7 +52,8 @@ def test_every_results_file_written_validates_against_the_schema_and_reads_back(
 # Members added after the fixture was written: a file without them reads as their
 # default, and is written with it.
 TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
-    "embeddings_dimensions": None
+    "embeddings_dimensions": None,
+    "fetch_urls": True,
 }
 FACTS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "run_id": None,

@@ -87,6 +87,11 @@ def test_http_url_is_derived_from_the_base_url_on_port_80() -> None:
     assert target.http_url == "http://api.example/v1"
 
 
+def test_an_http_base_url_is_its_own_plain_http_url() -> None:
+    settings = load_settings({"base_url": "http://127.0.0.1:8080/v1"}, {})
+    assert settings.target(require_key=False).http_url == "http://127.0.0.1:8080/v1"
+
+
 def test_http_url_can_be_given() -> None:
     env = {
         "QUBITTRON_BASE_URL": "https://a.example/v1",

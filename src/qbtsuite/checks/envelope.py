@@ -5,7 +5,9 @@ Every non-2xx answer is ``{"error": {"message", "type", "code"}}`` (plus OpenAI'
 repeated per endpoint; which type goes with which status is inferred from the type
 list and the 401 example (requirements ERR-003/ERR-004). A status the table does not
 list (404, 405, 500 …) only needs the envelope, but a documented code must come with
-its documented status (a 404 ``model_not_found`` is wrong).
+its documented status (a 404 ``model_not_found`` is wrong). The table checks read one
+member each (:func:`error_object`): a missing member, or no error object at all,
+fails the requirement that names that member.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "error_envelope_conforms",
     "error_has_param_field",
     "error_matches_table",
+    "error_object",
     "error_of",
     "error_type_is_documented",
     "error_type_matches_status",
@@ -206,27 +209,61 @@ def error_envelope_conforms(response: ResponseLike) -> None:
     error_body_conforms(decoded, where=str(response.status_code))
 
 
+def error_object(response: ResponseLike) -> Mapping[str, Any] | None:
+    """``body["error"]`` when the body is JSON with an error *object*, else None.
+
+    The table checks read one member each from it, so an envelope that lacks a member
+    fails the requirement about that member, and an answer without an error object
+    (``{"detail": …}``, a text page) fails every requirement that names a member.
+    """
+    body = read_body(response)
+    try:
+        decoded = json.loads(body) if body else None
+    except ValueError:
+        return None
+    error = decoded.get("error") if isinstance(decoded, Mapping) else None
+    return error if isinstance(error, Mapping) else None
+
+
+def _member(response: ResponseLike, name: str) -> Any:
+    error = error_object(response)
+    return error.get(name) if error is not None else None
+
+
+def _absent(response: ResponseLike, name: str) -> str:
+    """What the answer shows instead of ``error.<name>``."""
+    if error_object(response) is None:
+        return f"{describe_response(response)} (no error object)"
+    return f"{describe_response(response)} (error.{name} missing)"
+
+
 @check
 def error_type_is_documented(response: ResponseLike) -> None:
     """``error.type`` is one of the documented types (ERR-003)."""
-    error = error_of(response)
-    if error["type"] not in DOCUMENTED_TYPES:
-        raise failure(
-            "Undocumented error type",
-            describe_response(response),
-            f"type one of {', '.join(sorted(DOCUMENTED_TYPES))}",
-        )
+    kind = _member(response, "type")
+    expected = f"error.type one of {', '.join(sorted(DOCUMENTED_TYPES))}"
+    if not isinstance(kind, str):
+        raise failure("Error without a type", _absent(response, "type"), expected)
+    if kind not in DOCUMENTED_TYPES:
+        raise failure("Undocumented error type", describe_response(response), expected)
 
 
 @check
 def error_type_matches_status(response: ResponseLike) -> None:
     """``error.type`` is the one that goes with the status (ERR-004)."""
-    error = error_of(response)
     wanted = expected_type(response.status_code)
-    if wanted is not None and error["type"] != wanted:
+    if wanted is None:
+        return
+    kind = _member(response, "type")
+    if kind != wanted:
+        received = (
+            describe_response(response)
+            if isinstance(kind, str)
+            else _absent(response, "type")
+        )
         raise failure(
             "Error type does not match the status",
-            describe_response(response),
+            received,
             f"{response.status_code} with type {wanted}",
         )
 
@@ -234,16 +271,20 @@ def error_type_matches_status(response: ResponseLike) -> None:
 @check
 def error_code_matches_status(response: ResponseLike) -> None:
     """``error.code`` is one the table lists for the status, and vice versa (ERR-005)."""
-    error = error_of(response)
-    status, code = response.status_code, error["code"]
+    status, code = response.status_code, _member(response, "code")
     codes = codes_for(status)
     if codes and code not in codes:
+        received = (
+            describe_response(response)
+            if isinstance(code, str)
+            else _absent(response, "code")
+        )
         raise failure(
             "Error code does not match the status",
-            describe_response(response),
+            received,
             f"{status} with code {_or(sorted(codes))}",
         )
-    documented = _CODE_STATUS.get(code)
+    documented = _CODE_STATUS.get(code) if isinstance(code, str) else None
     if documented is not None and documented != status:
         raise failure(
             "Documented error code sent with the wrong status",
@@ -254,7 +295,7 @@ def error_code_matches_status(response: ResponseLike) -> None:
 
 @check
 def error_matches_table(response: ResponseLike) -> None:
-    """Envelope, then status ↔ code ↔ type against the documented table."""
+    """Status ↔ code ↔ type against the documented table (each member read on its own)."""
     error_code_matches_status(response)
     error_type_matches_status(response)
 
@@ -275,13 +316,22 @@ def error_code_is(
 
 @check
 def error_has_param_field(response: ResponseLike) -> None:
-    """The error carries OpenAI's ``param`` key, a string or null (ERR-006)."""
-    error = error_of(response)
-    if "param" not in error or not isinstance(error["param"], str | None):
-        shown = "missing" if "param" not in error else describe_value(error["param"])
+    """The error object carries OpenAI's ``param`` key, a string or null (ERR-006)."""
+    error = error_object(response)
+    if (
+        error is None
+        or "param" not in error
+        or not isinstance(error["param"], str | None)
+    ):
+        if error is None:
+            shown = "no error object"
+        elif "param" not in error:
+            shown = "param missing"
+        else:
+            shown = f"param {describe_value(error['param'])}"
         raise failure(
             "Error lacks OpenAI's param field",
-            f"{describe_response(response)} (param {shown})",
+            f"{describe_response(response)} ({shown})",
             "error.param present, a string or null (OpenAI Error schema)",
         )
 

@@ -5,14 +5,18 @@ the envelope (ERR-001), a JSON Content-Type (ERR-002), a documented type (ERR-00
 that fits the status (ERR-004), a code from the table (ERR-005), OpenAI's ``param``
 (ERR-006), and no ``x-should-retry: true`` on a client error (ERR-012).
 
-One deviation should be reported once: an HTML or plain-text page fails ERR-002
-only (its statement names them), a JSON body that is not the envelope ERR-001 only,
-and the table checks, which read fields of the envelope, are planned only when there
-is an envelope to read. Tests run the plan with ``record.check(rid)`` around each
-step.
+Every requirement is judged on what its statement names: an HTML or plain-text page
+fails ERR-002 (its statement names them), a JSON body that is not the envelope
+ERR-001, and each table check (ERR-003 … ERR-006) the member it names, so an answer
+without an error object (``{"detail": …}``, a text page) fails all of them. Answers
+outside the documented API (unknown paths; tests leave out ERR-001 and ERR-002 for
+them, holding them to ERR-011, a SHOULD) have their members judged only when their
+envelope is readable. Tests run the plan with ``record.check(rid)`` around each step.
 
 Requirements about *which* refusal an answer is (401 invalid_api_key, 429 …) use
-:func:`refused_with`, which leaves the envelope's shape to ERR-001/ERR-002.
+:func:`refused_with`: the status, and the code the statement names, read from the
+error object (no error object, no code: the requirement fails); the type and the
+whole envelope too where the statement names them.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from qbtsuite.checks.envelope import (
     error_content_type_is_json,
     error_envelope_conforms,
     error_has_param_field,
+    error_object,
     error_type_is_documented,
     error_type_matches_status,
     no_retry_hint_on_client_error,
@@ -81,13 +86,22 @@ def error_body_is_envelope(response: ResponseLike) -> None:
 
 @check
 def error_not_streamed(response: ResponseLike) -> None:
-    """An error found before a stream starts is an error status, not an event stream (ERR-013)."""
+    """An error found before a stream starts is a JSON error answer, not a stream (ERR-013).
+
+    "a plain JSON error response": an error status whose JSON body holds the error
+    member of the envelope (its members are ERR-001's).
+    """
+    expected = 'a 4xx/5xx application/json answer {"error": {…}}, not an event stream'
     streamed = media_type(response) == "text/event-stream"
     if response.status_code < 400 or streamed:
         raise failure(
-            "Error answered as a stream",
+            "Error answered as a stream", describe_response(response), expected
+        )
+    if media_type(response) != "application/json" or _error_member(response) is None:
+        raise failure(
+            "Error before the stream not answered in the error envelope",
             describe_response(response),
-            "a 4xx/5xx error response (application/json envelope), not an event stream",
+            expected,
         )
 
 
@@ -106,7 +120,9 @@ def error_requirement_checks(
 
     Empty for an answer below 400. ``skip`` leaves out ids a test has a documented
     reason not to apply (e.g. ERR-005 for OpenAI's 404 ``model_not_found`` on
-    ``GET /v1/models/{id}``, a status the Qubittron table does not cover).
+    ``GET /v1/models/{id}``, a status the Qubittron table does not cover). With both
+    ERR-001 and ERR-002 left out (an answer outside the documented API) the table
+    steps are planned only when the envelope is readable.
     """
     if response.status_code < 400:
         return []
@@ -114,14 +130,15 @@ def error_requirement_checks(
     if media_type(response) == "application/json":
         steps.append(("ERR-001", partial(error_body_is_envelope, response)))
     steps.append(("ERR-002", partial(error_content_type_is_json, response)))
-    if _readable(response):
+    outside_the_api = {"ERR-001", "ERR-002"} <= set(skip)
+    if not outside_the_api or _readable(response):
         steps += [(rid, partial(fn, response)) for rid, fn in _TABLE]
     steps.append(("ERR-012", partial(no_retry_hint_on_client_error, response)))
     return [(rid, step) for rid, step in steps if rid not in skip]
 
 
-def _error_object(response: ResponseLike) -> Any:
-    """``body["error"]`` if the body is a JSON object with an error member, else None."""
+def _error_member(response: ResponseLike) -> Any:
+    """``body["error"]`` (of any type) if the body is a JSON object with one, else None."""
     body = read_body(response)
     try:
         decoded = json.loads(body) if body else None
@@ -130,21 +147,68 @@ def _error_object(response: ResponseLike) -> Any:
     return decoded.get("error") if isinstance(decoded, Mapping) else None
 
 
+def _expected_refusal(
+    statuses: tuple[int, ...], code: str | None, error_type: str | None
+) -> str:
+    text = " or ".join(str(s) for s in statuses)
+    if code is not None:
+        text += f" with code {code}"
+    if error_type is not None:
+        text += f"{' and' if code else ' with'} type {error_type}"
+    return text + " in the error envelope"
+
+
 @check
-def refused_with(response: ResponseLike, status: int, code: str) -> None:
-    """``status``, and error code ``code`` whenever the body carries a code.
+def refused_with(
+    response: ResponseLike,
+    status: int | Collection[int],
+    code: str | None,
+    *,
+    error_type: str | None = None,
+    envelope: bool = False,
+) -> None:
+    """``status`` (or one of several), with ``code`` and ``error_type`` in the error object.
 
     For requirements about *which* refusal a request gets (401 invalid_api_key, 429
-    rate_limit_exceeded …): a missing or unreadable envelope is ERR-001/ERR-002's
-    finding, judged on the same answer, so one deviation is reported once.
+    rate_limit_exceeded …). The code is read from the error object: an answer without
+    one (``{"detail": …}``, a text page, an envelope without ``code``) does not carry
+    the code the statement names. ``envelope=True`` also holds the body to the whole
+    envelope, for statements that say "in the error envelope". ``code=None`` checks
+    no code (a statement that names only a status and the envelope).
     """
-    expected = f"{status} with code {code}"
-    if response.status_code != status:
+    statuses = (status,) if isinstance(status, int) else tuple(sorted(status))
+    expected = _expected_refusal(statuses, code, error_type)
+    if response.status_code not in statuses:
         raise failure("Unexpected HTTP status", describe_response(response), expected)
-    error = _error_object(response)
-    found = error.get("code") if isinstance(error, Mapping) else None
-    if isinstance(found, str) and found != code:
-        raise failure("Unexpected error code", describe_response(response), expected)
+    if envelope:
+        decoded = parse_json(response, "Refusal not in the error envelope")
+        try:
+            error_body_conforms(decoded, where=str(response.status_code))
+        except CheckFailure as exc:
+            raise failure(
+                "Refusal not in the error envelope",
+                exc.received,
+                f"{expected}: {exc.expected}",
+            ) from None
+    error = error_object(response)
+    if error is None and (code is not None or error_type is not None):
+        raise failure(
+            "Refusal not in the error envelope",
+            f"{describe_response(response)} (no error object)",
+            expected,
+        )
+    found = error.get("code") if error is not None else None
+    if code is not None and found != code:
+        shown = "" if isinstance(found, str) else " (error.code missing)"
+        raise failure(
+            "Unexpected error code", describe_response(response) + shown, expected
+        )
+    kind = error.get("type") if error is not None else None
+    if error_type is not None and kind != error_type:
+        shown = "" if isinstance(kind, str) else " (error.type missing)"
+        raise failure(
+            "Unexpected error type", describe_response(response) + shown, expected
+        )
 
 
 @check
@@ -154,7 +218,7 @@ def error_member_present(response: ResponseLike) -> None:
     What "in the error envelope" asks of answers outside the documented API (unknown
     paths, optional routes); the envelope's members are ERR-001's.
     """
-    if media_type(response) != "application/json" or _error_object(response) is None:
+    if media_type(response) != "application/json" or _error_member(response) is None:
         raise failure(
             "Error not in the envelope",
             describe_response(response),

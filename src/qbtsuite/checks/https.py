@@ -5,11 +5,18 @@ Following a redirect is the client's decision, so "the redirect strips the
 Authorization header" cannot be checked on the server (protocol-facts §4.3); what is
 checked is the redirect itself (T1–T3), that it does not depend on a presented key,
 and Strict-Transport-Security (T4).
+
+A target whose base URL is ``http://`` speaks plain HTTP itself: that is HTTPS-001's
+finding, once (:func:`api_not_served_over_plain_http`); the other HTTPS requirements
+need an HTTPS API and its plain-HTTP listener, and are skipped with
+:data:`NEEDS_AN_HTTPS_API`. HSTS is judged on HTTPS answers only: over plain HTTP it
+is not sent and is ignored (RFC 6797 §7.2, §8.1).
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,21 +29,54 @@ from qbtsuite.checks._format import (
     read_body,
 )
 from qbtsuite.checks._registry import check
+from qbtsuite.errors import CheckFailure
 
 __all__ = [
+    "HSTS_NEEDS_HTTPS",
     "METHOD_PRESERVING",
+    "NEEDS_AN_HTTPS_API",
     "REDIRECTS",
+    "api_not_served_over_plain_http",
     "hsts_present",
     "not_processed_over_http",
+    "plain_http_notice",
     "redirect_preserves_method",
     "redirect_to_https_same_target",
     "same_redirect_with_and_without_key",
+    "speaks_plain_http",
 ]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 METHOD_PRESERVING = frozenset({307, 308})  # RFC 9110 §15.4.8/§15.4.9
 
 _MAX_AGE = re.compile(r'(?i)(?:^|;)\s*max-age\s*=\s*"?(\d+)"?\s*(?:;|$)')
+
+# Why HTTPS-002 … HTTPS-006 cannot be judged on a plain-HTTP target, and what to set.
+NEEDS_AN_HTTPS_API = (
+    "the target speaks plain HTTP: this check needs an HTTPS API "
+    "(--base-url https://… or QUBITTRON_BASE_URL) and its plain-HTTP listener "
+    "(--http-url or QBTSUITE_HTTP_URL; default: the base URL on http:// port 80)"
+)
+HSTS_NEEDS_HTTPS = (
+    "the target speaks plain HTTP: HSTS is judged on HTTPS answers only (RFC 6797 "
+    "§7.2: it is not sent over plain HTTP; §8.1: it is ignored there); this check "
+    "needs an HTTPS API (--base-url https://… or QUBITTRON_BASE_URL)"
+)
+
+
+def speaks_plain_http(base_url: str) -> bool:
+    """True when the API itself is served over plain HTTP (an ``http://`` base URL)."""
+    return urlsplit(base_url).scheme.lower() == "http"
+
+
+def plain_http_notice(base_url: str) -> str:
+    """The line a run prints first when its target speaks plain HTTP."""
+    return (
+        f"the target speaks plain HTTP ({urlsplit(base_url).netloc}): keys and "
+        "bodies cross the network in cleartext. HTTPS-001 fails; HTTPS-002…006 "
+        "are skipped (they need --base-url https://… and the plain-HTTP listener, "
+        "--http-url or QBTSUITE_HTTP_URL)"
+    )
 
 
 def _location(response: ResponseLike) -> str | None:
@@ -81,6 +121,24 @@ def redirect_to_https_same_target(
             f"{response.status_code} Location: {location} ({', '.join(problems)})",
             expected,
         )
+
+
+@check
+def api_not_served_over_plain_http(
+    request_url: str | httpx.URL, response: ResponseLike
+) -> None:
+    """HTTPS-001 on an ``http://`` base URL: the API's own answer must be the redirect.
+
+    "HTTPS only. Plain HTTP requests are redirected to HTTPS" (getting-started.txt).
+    """
+    try:
+        redirect_to_https_same_target(request_url, response)
+    except CheckFailure as exc:
+        raise failure(
+            "The API is served over plain HTTP",
+            f"GET {request_url} (the http:// base URL itself) answered {exc.received}",
+            f"{exc.expected} (the API is HTTPS only)",
+        ) from None
 
 
 @check
@@ -141,8 +199,14 @@ def same_redirect_with_and_without_key(
 
 
 @check
-def hsts_present(response: ResponseLike) -> None:
-    """Strict-Transport-Security with max-age > 0 on an HTTPS answer (HTTPS-006)."""
+def hsts_present(response: ResponseLike, url: str | httpx.URL) -> None:
+    """Strict-Transport-Security with max-age > 0 on an HTTPS answer (HTTPS-006).
+
+    ``url`` is the URL that was asked: only an HTTPS answer can be judged (RFC 6797
+    §7.2: not sent over plain HTTP; §8.1: ignored there).
+    """
+    if httpx.URL(str(url)).scheme != "https":
+        raise ValueError(f"HSTS is judged on HTTPS answers only, not on {url}")
     value = header(response, "strict-transport-security")
     match = _MAX_AGE.search(value or "")
     if match is None or int(match.group(1)) <= 0:

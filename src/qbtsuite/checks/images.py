@@ -3,6 +3,12 @@
 An item carries ``b64_json`` or ``url`` (ImagesResponse, protocol-facts §1.6). The
 format is judged by the file signature and the size by decoding with Pillow, so an
 image that only claims to be a 512x512 JPEG does not pass.
+
+A ``url`` must lead to the image from wherever the client is: a name reserved for tests
+and documentation (RFC 6761 §6.4 ``.invalid``, §6.2 ``.test``; RFC 2606 ``.example``
+and the example.com/net/org documentation names) is never a served image, and a
+loopback name (RFC 6761 §6.3 ``localhost``, 127.0.0.0/8, ::1) only is when the
+target itself is on loopback (:func:`image_url_host_usable`).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,9 +37,12 @@ __all__ = [
     "image_decodes_at",
     "image_fetch_succeeded",
     "image_format_of",
+    "image_url_host_usable",
     "images_carry_data",
     "images_count_is",
     "images_decode_at",
+    "is_loopback_host",
+    "reserved_host_problem",
 ]
 
 _SIGNATURES = {
@@ -165,8 +175,68 @@ def images_decode_at(
         image_decodes_at(data, size, output_format, where=where)
 
 
+# RFC 6761 §6.2 (.test), §6.4 (.invalid); RFC 2606 §2 (.example): never real hosts.
+_RESERVED_SUFFIXES = ("invalid", "test", "example")
+# RFC 2606 §3: second-level names for documentation, never an API's files.
+_DOCUMENTATION_NAMES = ("example.com", "example.net", "example.org")
+
+
+def _labels_end_with(host: str, suffix: str) -> bool:
+    return host == suffix or host.endswith("." + suffix)
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` and its subdomains (RFC 6761 §6.3), 127.0.0.0/8 and ::1."""
+    name = host.strip("[]").lower().rstrip(".")
+    if _labels_end_with(name, "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def reserved_host_problem(host: str, target_host: str) -> str | None:
+    """Why ``host`` can never serve the target's image, or None.
+
+    ``target_host`` is the host of the base URL: a loopback image host is fine for a
+    target on loopback (the embedded server), never for a remote one.
+    """
+    name = host.strip("[]").lower().rstrip(".")
+    for suffix in _RESERVED_SUFFIXES:
+        if _labels_end_with(name, suffix):
+            return f"a reserved name (.{suffix}) that never resolves to a real host"
+    for doc in _DOCUMENTATION_NAMES:
+        if _labels_end_with(name, doc):
+            return f"a documentation name ({doc}, RFC 2606 §3)"
+    if is_loopback_host(name) and not is_loopback_host(target_host):
+        return (
+            f"a loopback host, while the target is {target_host}: it names the "
+            "client's own machine"
+        )
+    return None
+
+
 @check
-def image_fetch_succeeded(response: ResponseLike) -> None:
+def image_url_host_usable(url: str, base_url: str, where: str = "url") -> None:
+    """The url is absolute http(s) on a host that can serve it (IMG-004/005, CLIENT-006)."""
+    parts = urlsplit(url)
+    expected = "an absolute http(s) URL on a host that serves the image"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise failure(
+            "Image url unusable", f"{where}: {describe_value(url, 160)}", expected
+        )
+    problem = reserved_host_problem(parts.hostname, urlsplit(base_url).hostname or "")
+    if problem is not None:
+        raise failure(
+            "Image url on a host that cannot serve it",
+            f"{where}: {describe_value(url, 160)}: {parts.hostname} is {problem}",
+            expected,
+        )
+
+
+@check
+def image_fetch_succeeded(response: ResponseLike, where: str = "GET url") -> None:
     """GET of an image url answers 200 with image bytes (IMG-004)."""
     body = read_body(response)
     kind = media_type(response)
@@ -178,6 +248,6 @@ def image_fetch_succeeded(response: ResponseLike) -> None:
         )
         raise failure(
             "Image url does not deliver the image",
-            shown,
+            f"{where} (sent without the API key): {shown}",
             "200 with Content-Type image/* and the image bytes",
         )

@@ -19,6 +19,7 @@ from typing import TextIO
 from qbtsuite import redact
 from qbtsuite.certify.certificate import write_certificate
 from qbtsuite.certify.reproduce import write_reproduce
+from qbtsuite.checks import plain_http_notice, speaks_plain_http
 from qbtsuite.cli.run_options import (
     Certify,
     add_run_options,
@@ -146,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
             f"target   {target.base_url}"
             + (" (embedded reference server)" if target.embedded else "")
         )
+        if speaks_plain_http(target.base_url):
+            _say(f"notice   {plain_http_notice(target.base_url)}")
         _say(f"profile  {args.profile}    results {run_dir}")
         if certify is not None:
             _say(f"product  {certify.identity.label()}")

@@ -93,6 +93,7 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("requirement", "--requirement", "Only tests of this requirement id (repeatable)", _S, action="append", metavar="ID"),
     RunOption("retries", "--retries", "Retry 5xx and network errors up to N times (0-3; 1 s/2 s/4 s backoff); each retry is reported", _E, setting="retries", type=int),
     RunOption("request_budget", "--request-budget", "Most requests the run may send (default 1000)", _E, setting="request_budget", type=int),
+    RunOption("no_fetch_urls", "--no-fetch-urls", "Do not fetch the image URLs the target returns; their checks are skipped (env QBTSUITE_NO_FETCH_URLS=1)", _E, setting="no_fetch_urls", action="store_true"),
     RunOption("strict", "--strict", "SHOULD failures also fail the run", _E, action="store_true"),
     RunOption("dry_run", "--dry-run", "Print the planned requests and spend; send nothing", _E, action="store_true"),
     RunOption("results_dir", "--results-dir", "Folder for records and results.json", _O, cli=False),

@@ -1,9 +1,9 @@
 """Judging an error answer requirement by requirement, for conformance tests.
 
-One deviation, one requirement: whether a request was refused the documented way
-(status and code) is the requirement the test is about; the shape of the error
-envelope on the same answer belongs to the error-format requirements (ERR-001 …),
-each recorded on its own.
+Whether a request was refused the documented way is the requirement the test is
+about, judged on everything its statement names: the status, the code, the type,
+the envelope (:func:`~qbtsuite.checks.refused_with`). The error format of the same
+answer (ERR-001 …) is recorded on its own, requirement by requirement.
 """
 
 from __future__ import annotations
@@ -32,13 +32,16 @@ def judge_error(
 def refused(
     record: RequirementRecorder,
     response: ResponseLike,
-    status: int,
-    code: str,
+    status: int | Collection[int],
+    code: str | None,
     requirement: str,
+    *,
+    error_type: str | None = None,
+    envelope: bool = False,
 ) -> None:
-    """``requirement`` holds if the answer is ``status`` with ``code``; the envelope
-    of the same answer is then held to the error format (an HTML 413 page from a
-    proxy fails ERR-001 …, not the upload cap)."""
+    """``requirement`` holds if the answer is ``status`` with ``code`` in its error
+    object (and ``error_type``, and the whole envelope with ``envelope=True``, where
+    the statement names them); the same answer is then held to the error format."""
     with record.check(requirement):
-        refused_with(response, status, code)
+        refused_with(response, status, code, error_type=error_type, envelope=envelope)
     judge_error(record, response)

@@ -432,6 +432,7 @@ class TargetSummary:
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
     embeddings_dimensions: int | None = None
+    fetch_urls: bool = True
 
     @classmethod
     def of(cls, config: TargetConfig) -> TargetSummary:
@@ -452,6 +453,7 @@ class TargetSummary:
             capabilities=config.capabilities,
             embedded=config.embedded,
             embeddings_dimensions=config.embeddings_dimensions,
+            fetch_urls=config.fetch_urls,
         )
 
     def to_json(self) -> JSONObject:
@@ -473,6 +475,7 @@ class TargetSummary:
             "capabilities": None if capabilities is None else _texts(capabilities),
             "embedded": self.embedded,
             "embeddings_dimensions": self.embeddings_dimensions,
+            "fetch_urls": self.fetch_urls,
         }
 
     @classmethod
@@ -497,6 +500,7 @@ class TargetSummary:
             capabilities=data.optional_texts("capabilities"),
             embedded=data.flag("embedded", False),
             embeddings_dimensions=data.optional_integer("embeddings_dimensions"),
+            fetch_urls=data.flag("fetch_urls", True),
         )
 
 

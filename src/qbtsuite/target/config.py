@@ -100,6 +100,7 @@ class TargetConfig:
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
     embeddings_dimensions: int | None = None  # width of the embeddings model's vectors
+    fetch_urls: bool = True  # GET the image URLs the target returns (--no-fetch-urls)
 
     def key(self, role: str) -> Secret | None:
         """The key of ``role`` (main, second, zero_balance, low_limit), if configured."""
@@ -217,6 +218,8 @@ class Settings:
             "embeddings_dimensions",
         )
         common = {n: self.values[n] for n in names if self.values.get(n) is not None}
+        if self.values.get("no_fetch_urls"):
+            common["fetch_urls"] = False
         models = {e: self.values.get(f"models_{e}") for e in ENDPOINTS}
         common["models"] = MappingProxyType(models)
         return common

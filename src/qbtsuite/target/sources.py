@@ -36,6 +36,7 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_REQUEST_BUDGET": "request_budget",
     "QBTSUITE_RETRIES": "retries",
     "QBTSUITE_CAPABILITIES": "capabilities",
+    "QBTSUITE_NO_FETCH_URLS": "no_fetch_urls",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
     "QBTSUITE_EMBEDDING_DIMENSIONS": "embeddings_dimensions",
 }
@@ -65,6 +66,7 @@ _TOP_LEVEL = {
     "request_budget",
     "retries",
     "capabilities",
+    "no_fetch_urls",
 }
 
 

@@ -50,7 +50,14 @@ def validate_url(url: str) -> str:
 
 
 def derive_http_url(base_url: str) -> str:
-    """The plain-HTTP twin of ``base_url``: same host and path, scheme http, port 80."""
+    """The plain-HTTP URL of an HTTPS ``base_url``: same host and path, http, port 80.
+
+    getting-started.txt: "HTTPS only. Plain HTTP requests are redirected to HTTPS":
+    a plain-HTTP request to the documented ``https://api.qubittron.ai/v1`` goes to
+    ``http://api.qubittron.ai/v1``, HTTP's default port 80, whatever port the HTTPS
+    listener has. An ``http://`` base URL is itself plain HTTP: it is returned as
+    is, and the checks that need a separate plain-HTTP listener are skipped.
+    """
     parts = urlsplit(base_url)
     if parts.scheme == "http":
         return base_url
@@ -160,6 +167,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "request_budget": _int(1),
     "retries": _int(0, _MAX_RETRIES),
     "capabilities": _capabilities,
+    "no_fetch_urls": _bool,
     "embeddings_dimensions": _int(1),
 }
 SECRET_SETTINGS = frozenset(

@@ -17,6 +17,29 @@ from qbtsuite.server.faults._asgi import (
 
 __all__: list[str] = []
 
+# What each requirement's statement names of an error answer, so a fault that breaks
+# the envelope breaks every requirement that names the part it breaks.
+_NAMES_A_401_CODE = (
+    *("AUTH-001", "AUTH-002", "AUTH-003", "AUTH-004", "AUTH-005", "AUTH-006"),
+    *("AUTH-008", "AUTH-009", "HTTPS-005", "CLIENT-008"),
+)
+_NAMES_A_CODE = (
+    *_NAMES_A_401_CODE,
+    *("AUTH-011", "ERR-007", "ERR-008", "ERR-009", "ERR-010"),
+    *("COMP-005", "COMP-006", "COMP-007", "COMP-008", "COMP-013"),
+    *("CHAT-005", "CHAT-006", "CHAT-007", "CHAT-008", "CHAT-013"),
+    *("EMB-006", "EMB-007", "EMB-008", "EMB-009", "EMB-010", "EMB-012", "EMB-014"),
+    *("IMG-008", "IMG-009", "IMG-010", "IMG-011", "IMG-012"),
+    *("AUD-008", "AUD-009", "AUD-010", "AUD-012", "AUD-013"),
+    *("UPLOAD-002", "UPLOAD-003", "RATE-001"),
+)
+# "in the error envelope" without naming a code.
+_NAMES_THE_ENVELOPE = ("AUD-011", "UPLOAD-005")
+# An error member at all (answers outside the documented API, errors before a stream).
+_NAMES_AN_ERROR_MEMBER = ("ERR-011", "ERR-013", "MODEL-009", "MODEL-010")
+# ERR-003 … ERR-006 read one member each: no error object fails all four.
+_MEMBERS = ("ERR-003", "ERR-004", "ERR-005", "ERR-006")
+
 
 def _on_error(transform: Any) -> Any:
     def apply(scope: Scope, body: Any) -> Any:
@@ -30,7 +53,7 @@ def _on_error(transform: Any) -> Any:
 @fault(
     "errors.plain_text_401",
     area="errors",
-    breaks=("ERR-002",),
+    breaks=("ERR-002", *_MEMBERS, "ERR-013", *_NAMES_A_401_CODE),
     description="401 answers are a bare text/plain 'Unauthorized' instead of the envelope",
 )
 class PlainText401(Fault):
@@ -52,7 +75,7 @@ class PlainText401(Fault):
 @fault(
     "errors.envelope_without_code",
     area="errors",
-    breaks=("ERR-001", "ERR-007", "ERR-008"),
+    breaks=("ERR-001", "ERR-005", *_NAMES_A_CODE, *_NAMES_THE_ENVELOPE),
     description="Error envelopes carry message and type but no code",
 )
 class EnvelopeWithoutCode(Fault):
@@ -67,7 +90,7 @@ class EnvelopeWithoutCode(Fault):
 @fault(
     "errors.string_error",
     area="errors",
-    breaks=("ERR-001", "ERR-007", "ERR-008"),
+    breaks=("ERR-001", *_MEMBERS, *_NAMES_A_CODE, *_NAMES_THE_ENVELOPE),
     description='Errors are {"error": "<message>"}: a string where clients expect an object',
 )
 class StringError(Fault):
@@ -80,7 +103,8 @@ class StringError(Fault):
 @fault(
     "errors.wrong_error_type",
     area="errors",
-    breaks=("ERR-003", "ERR-004"),
+    # AUTH-001 names invalid_request_error, ERR-009/ERR-010 api_error.
+    breaks=("ERR-003", "ERR-004", "AUTH-001", "ERR-009", "ERR-010"),
     description="Every error has type 'error', not the documented type for its status",
 )
 class WrongErrorType(Fault):
@@ -198,3 +222,22 @@ class ShouldRetryOnClientErrors(Fault):
             return status, h, b
 
         return rewrite_response(app, hint)
+
+
+@fault(
+    "errors.fastapi_detail",
+    area="errors",
+    breaks=(
+        "ERR-001",
+        *_MEMBERS,
+        *_NAMES_A_CODE,
+        *_NAMES_THE_ENVELOPE,
+        *_NAMES_AN_ERROR_MEMBER,
+    ),
+    description='Every error body is FastAPI\'s {"detail": "<message>"}, status kept',
+)
+class FastapiDetail(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        return rewrite_response(
+            app, json_rewrite(_on_error(lambda b: {"detail": b["error"]["message"]}))
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Scope
 
@@ -63,7 +64,7 @@ class ImagesNIgnored(Fault):
 @fault(
     "images.dead_urls",
     area="images",
-    breaks=("IMG-004",),
+    breaks=("IMG-004", "CLIENT-006"),
     description="response_format=url returns URLs that answer 404",
 )
 class DeadUrls(Fault):
@@ -76,3 +77,36 @@ class DeadUrls(Fault):
             return body
 
         return rewrite_response(app, json_rewrite(break_urls, only_status=200))
+
+
+@fault(
+    "images.unfetchable_url",
+    area="images",
+    breaks=("IMG-004", "IMG-005", "CLIENT-006"),
+    description="Image URLs name a host that does not exist (example.invalid), "
+    "and url is the default response_format",
+)
+class UnfetchableUrl(Fault):
+    """A gateway whose public URL setting was never filled in.
+
+    The default response_format "depends on model" (image-generations.txt): url by
+    default is allowed, and lets the default answer (IMG-005) be judged by its url.
+    """
+
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def default_to_url(scope: Scope, body: Any) -> Any:
+            if isinstance(body, dict) and "response_format" not in body:
+                body["response_format"] = "url"
+            return body
+
+        def move(scope: Scope, body: Any) -> Any:
+            if scope["path"] == _PATH[0]:
+                for item in body.get("data") or []:
+                    url = item.get("url")
+                    if isinstance(url, str):
+                        path = urlsplit(url).path
+                        item["url"] = f"https://images.example.invalid{path}"
+            return body
+
+        asked = rewrite_request_json(app, default_to_url, paths=_PATH)
+        return rewrite_response(asked, json_rewrite(move, only_status=200))
