@@ -91,7 +91,13 @@ def test_write_reports_writes_html_and_markdown_and_a_certificate_for_certify(
     results = synthetic_results(profile="certify")
     write_results(tmp_path, results)
     written = {p.name for p in write_reports(tmp_path, results)}
-    assert written == {"report.html", "summary.md", "certificate.json"}
+    assert written == {
+        "report.html",
+        "summary.md",
+        "junit.xml",
+        "junit-requirements.xml",
+        "certificate.json",
+    }
     certificate = json.loads((tmp_path / "certificate.json").read_text())
     assert (
         certificate["counts"]["fail"] == 1
@@ -119,6 +125,8 @@ def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
     assert {p.name for p in write_reports(tmp_path, results)} == {
         "report.html",
         "summary.md",
+        "junit.xml",
+        "junit-requirements.xml",
     }
     assert verify_certificate(tmp_path) is None
 

@@ -52,7 +52,15 @@ def test_every_results_file_written_validates_against_the_schema_and_reads_back(
 # Target settings added after the fixture was written: a file without them reads as
 # their default, and is written with it.
 TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
-    "embeddings_dimensions": None
+    "embeddings_dimensions": None,
+    "headers": {},
+    "faults": [],
+}
+# Selection members added since: absent, they read as "none given".
+SELECTION_ADDED_SINCE_FORMAT_1: dict[str, object] = {
+    "skip_areas": [],
+    "skip_requirements": [],
+    "pytest_args": [],
 }
 
 
@@ -69,6 +77,10 @@ def test_a_results_file_written_before_the_typed_records_reads_back_unchanged() 
     assert isinstance(target, dict)
     for name, default in TARGET_SETTINGS_ADDED_SINCE_FORMAT_1.items():
         assert target.pop(name) == default, name  # a later setting, at its default
+    selection = again["selection"]
+    assert isinstance(selection, dict)
+    for name, default in SELECTION_ADDED_SINCE_FORMAT_1.items():
+        assert selection.pop(name) == default, name
     rewritten = json.dumps(again, indent=2, ensure_ascii=False) + "\n"
     assert rewritten == text  # the same layout, key order included
 

@@ -22,7 +22,7 @@ from qbtsuite import redact
 from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness import xdist_groups
-from qbtsuite.harness.classify import Phase, classify
+from qbtsuite.harness.classify import Classified, Phase, classify
 from qbtsuite.harness.options import add_pytest_options
 from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder
 from qbtsuite.harness.selection import (
@@ -139,6 +139,8 @@ def pytest_collection_modifyitems(
         requirements=config.getoption("qbt_requirement"),
         known_areas={r.area for r in state.catalogue.values()},
         known_ids=state.catalogue,
+        skip_areas=config.getoption("qbt_skip_area"),
+        skip_requirements=config.getoption("qbt_skip_requirement"),
     )
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -146,9 +148,17 @@ def pytest_collection_modifyitems(
     for item in items:
         if item in infos:
             _prepare(item, infos[item], state)
-    if state.dry_run and not hasattr(config, "workerinput"):
-        state.plan = spend_plan(items, infos)
-        state.write_plan()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The dry-run plan, of the tests left after every selection (-k and -m too)."""
+    state = session.config.stash.get(_STATE, None)
+    if state is None or not state.dry_run or hasattr(session.config, "workerinput"):
+        return
+    items = session.items
+    infos = {item: item.stash[_INFO] for item in items if _INFO in item.stash}
+    state.plan = spend_plan(items, infos, state.profile, state.selection)
+    state.write_plan()
 
 
 def _prepare(item: pytest.Item, info: TestInfo, state: RunState) -> None:
@@ -221,18 +231,25 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     A body that needs a key the run lacks is skipped, naming the variable to set.
     """
     tracked = item.stash.get(_ITEM, None)
+    state = _state(item.config)
     try:
         try:
             result = yield
         except MissingKey as exc:
             skip_for_missing_key(exc)
+        except CheckFailure as exc:
+            # A violation of SHOULD requirements only is a warning: the test passes
+            # (for -x, --lf, JUnit and Allure as for the exit code) unless --strict.
+            if tracked is None or not tracked.recorder.tolerate(exc, state.strict):
+                raise
+            result = None
         if tracked is not None:
-            messages = tracked.recorder.failure_messages()
+            messages = tracked.recorder.failure_messages(strict=state.strict)
             if messages:
                 raise RecordedFailures(messages)
         return result
     finally:
-        if tracked is not None and _state(item.config).allure:
+        if tracked is not None and state.allure:
             _allure_attach(tracked.recorder)
 
 
@@ -245,6 +262,12 @@ def _allure_attach(recorder: RequirementRecorder) -> None:
         )
     for note in recorder.notes:
         allure.attach(note, name="note", attachment_type=allure.attachment_type.TEXT)
+    for warning in recorder.warning_messages():
+        allure.attach(
+            warning,
+            name="warning (SHOULD)",
+            attachment_type=allure.attachment_type.TEXT,
+        )
 
 
 def _phase_text(report: pytest.TestReport, exc: BaseException | None) -> str:
@@ -271,10 +294,24 @@ def pytest_runtest_makereport(
     if tracked is not None:
         text = _phase_text(report, exc)
         tracked.phases[call.when] = Phase(call.when, report.outcome, exc, text)
+        if call.when == "call":
+            report.user_properties += [
+                ("warning", w) for w in tracked.recorder.warning_messages()
+            ]
+        if call.when == "teardown":  # the test's outcome, for the progress lines
+            report.user_properties.append(("outcome", _classified(item).outcome.value))
     if isinstance(exc, RecordedFailures):
         report.longrepr = str(exc)  # the messages say it all; the hook is noise
     _scrub_report(report)
     return report
+
+
+def _classified(item: pytest.Item) -> Classified:
+    """The test's outcomes, from its phases so far (once the teardown has ended)."""
+    tracked = item.stash[_ITEM]
+    state = _state(item.config)
+    claimed = claimed_capability(item.stash[_INFO], state.target)
+    return classify(tracked.phases, tracked.recorder, claimed)
 
 
 def _scrub_report(report: pytest.TestReport) -> None:
@@ -290,8 +327,7 @@ def _scrub_report(report: pytest.TestReport) -> None:
 def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     tracked = item.stash[_ITEM]
     recorder = tracked.recorder
-    claimed = claimed_capability(info, state.target)
-    result = classify(tracked.phases, recorder, claimed)
+    result = _classified(item)
     if state.records_dir is None:
         return
     record = TestRecord(

@@ -6,6 +6,8 @@ from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
     by_area,
+    fault_banner,
+    faults_of,
     problems,
     target_label,
 )
@@ -36,10 +38,12 @@ def render_summary_md(results: RunResults) -> str:
     """The Markdown summary of one run."""
     run = results.run
     verdict = results.verdict
+    faults = faults_of(results)
     strict = " (strict: SHOULD failures count)" if results.strict else ""
     lines = [
         f"## {_ICON.get(verdict, 'ℹ️')} Qubittron conformance: {verdict}{strict}",
         "",
+        *([f"> ⚠️ **{fault_banner(faults)}**", ""] if faults else []),
         f"- Target: `{target_label(results)}`",
         f"- Profile: `{run.profile}` · suite {run.suite_version}"
         f" · {run.started} · {run.duration:.1f} s",

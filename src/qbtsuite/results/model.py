@@ -290,6 +290,28 @@ class Selection:
     requirements: tuple[str, ...] = ()
     keyword: str | None = None  # pytest -k
     markers: str | None = None  # pytest -m
+    skip_areas: tuple[str, ...] = ()  # --skip-area
+    skip_requirements: tuple[str, ...] = ()  # --skip-requirement
+    pytest_args: tuple[str, ...] = ()  # pytest's own options (after "--")
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything besides the profile chose the tests."""
+        return self != Selection()
+
+    def describe(self) -> str:
+        """One line, e.g. ``--area auth --skip-requirement AUTH-003 -k stream``."""
+        parts = [f"--area {a}" for a in self.areas]
+        parts += [f"--requirement {r}" for r in self.requirements]
+        parts += [f"--skip-area {a}" for a in self.skip_areas]
+        parts += [f"--skip-requirement {r}" for r in self.skip_requirements]
+        if self.keyword:
+            parts.append(f"-k {self.keyword!r}")
+        if self.markers:
+            parts.append(f"-m {self.markers!r}")
+        if self.pytest_args:
+            parts.append("-- " + " ".join(self.pytest_args))
+        return " ".join(parts) or "everything in the profile"
 
     def to_json(self) -> JSONObject:
         return {
@@ -297,6 +319,9 @@ class Selection:
             "requirements": _texts(self.requirements),
             "keyword": self.keyword,
             "markers": self.markers,
+            "skip_areas": _texts(self.skip_areas),
+            "skip_requirements": _texts(self.skip_requirements),
+            "pytest_args": _texts(self.pytest_args),
         }
 
     @classmethod
@@ -306,6 +331,9 @@ class Selection:
             requirements=data.texts("requirements", ()),
             keyword=data.optional_text("keyword"),
             markers=data.optional_text("markers"),
+            skip_areas=data.texts("skip_areas", ()),
+            skip_requirements=data.texts("skip_requirements", ()),
+            pytest_args=data.texts("pytest_args", ()),
         )
 
 
@@ -348,9 +376,13 @@ class TargetSummary:
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
     embeddings_dimensions: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # secret values redacted
+    faults: tuple[str, ...] = ()  # faults injected into the embedded server
 
     @classmethod
     def of(cls, config: TargetConfig) -> TargetSummary:
+        from qbtsuite.target.headers import redacted_headers
+
         return cls(
             base_url=config.base_url,
             http_url=config.http_url,
@@ -368,6 +400,8 @@ class TargetSummary:
             capabilities=config.capabilities,
             embedded=config.embedded,
             embeddings_dimensions=config.embeddings_dimensions,
+            headers=redacted_headers(config.headers),
+            faults=config.faults,
         )
 
     def to_json(self) -> JSONObject:
@@ -389,6 +423,8 @@ class TargetSummary:
             "capabilities": None if capabilities is None else _texts(capabilities),
             "embedded": self.embedded,
             "embeddings_dimensions": self.embeddings_dimensions,
+            "headers": {name: value for name, value in self.headers.items()},
+            "faults": _texts(self.faults),
         }
 
     @classmethod
@@ -413,6 +449,11 @@ class TargetSummary:
             capabilities=data.optional_texts("capabilities"),
             embedded=data.flag("embedded", False),
             embeddings_dimensions=data.optional_integer("embeddings_dimensions"),
+            headers={
+                name: value or ""
+                for name, value in data.child("headers", {}).text_values().items()
+            },
+            faults=data.texts("faults", ()),
         )
 
 

@@ -38,6 +38,8 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_CAPABILITIES": "capabilities",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
     "QBTSUITE_EMBEDDING_DIMENSIONS": "embeddings_dimensions",
+    # one "Name: value" per line
+    "QBTSUITE_HEADERS": "headers",
 }
 
 # TOML tables and the flat names their entries become.
@@ -65,6 +67,7 @@ _TOP_LEVEL = {
     "request_budget",
     "retries",
     "capabilities",
+    "headers",  # [headers] Name = "value"
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qbtsuite.errors import ConfigError
+from qbtsuite.target.headers import HeaderError, parse_headers
 
 __all__ = ["coerce", "derive_http_url", "validate_url"]
 
@@ -136,6 +137,13 @@ def _capabilities(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _headers(value: Any) -> dict[str, str]:
+    try:
+        return parse_headers(value)
+    except HeaderError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "base_url": _url,
     "http_url": _url,
@@ -154,6 +162,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "retries": _int(0, _MAX_RETRIES),
     "capabilities": _capabilities,
     "embeddings_dimensions": _int(1),
+    "headers": _headers,
 }
 _SECRETS = {"api_key", "second_key", "zero_balance_key", "low_limit_key"}
 
