@@ -134,3 +134,21 @@ def test_no_certificate_outside_the_certify_profile(tmp_path: Path) -> None:
 def test_each_transcript_is_labelled_with_its_request_and_status() -> None:
     page = render_html(synthetic_results())
     assert "<summary>1 · POST /v1/chat/completions → 200 OK</summary>" in page
+
+
+def test_the_dry_run_listing_names_the_selection_it_plans() -> None:
+    from qbtsuite.reporting.plan import render_plan
+    from qbtsuite.results.model import Selection
+    from qbtsuite.results.plan import Plan, PlannedTest, Spend, SpendTally
+
+    spend = Spend(requests=1.0)
+    plan = Plan(
+        tests=(PlannedTest("test_auth.py::test_a", "auth", spend),),
+        areas={"auth": SpendTally(1, spend)},
+        totals=SpendTally(1, spend),
+        undeclared=0,
+        profile="smoke",
+        selection=Selection(skip_areas=("images",), keyword="stream"),
+    )
+    first = render_plan(plan).splitlines()[0]
+    assert first == "profile smoke · --skip-area images -k 'stream'"
