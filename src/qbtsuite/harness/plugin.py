@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from qbtsuite.harness.selection import (
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
+from qbtsuite.reporting.allure import write_allure_extras
 from qbtsuite.results.model import TestRecord
 from qbtsuite.results.store import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
@@ -183,6 +185,14 @@ def _allure_labels(item: pytest.Item, info: TestInfo, state: RunState) -> None:
         item.add_marker(pytest.mark.allure_label(info.endpoint, label_type="feature"))
     for rid in info.requirements:
         item.add_marker(pytest.mark.allure_label(rid, label_type="story"))
+    # The suites tree (Allure 2 "Suites", Allure 3's default) by area → requirement,
+    # not by file: parentSuite and suite given here replace allure-pytest's own. A
+    # test has one suite, its first requirement; every one is a story.
+    item.add_marker(pytest.mark.allure_label(info.area, label_type="parentSuite"))
+    if info.requirements:
+        item.add_marker(
+            pytest.mark.allure_label(info.requirements[0], label_type="suite")
+        )
     item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
 
 
@@ -355,6 +365,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None and not hasattr(session.config, "workerinput"):
         state.finish(session.config)
+        allure_dir = getattr(session.config.option, "allure_report_dir", None)
+        if allure_dir and state.results is not None:
+            write_allure_extras(Path(allure_dir), state.results)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
