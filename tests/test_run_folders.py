@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qbtsuite.cli import build_parser, main
-from qbtsuite.cli.run_options import new_run_dir
+from qbtsuite.cli.run_folder import claim
 from qbtsuite.rundir import fresh_run_dir, run_folder_name
 
 STAMP = r"\d{8}T\d{6}Z"
@@ -33,12 +33,12 @@ def test_two_runs_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
 def test_the_conformance_run_and_the_load_run_share_the_name_format(
     tmp_path: Path,
 ) -> None:
-    run = new_run_dir(None, tmp_path, "smoke")
+    with claim(None, tmp_path, "smoke") as run:
+        assert re.fullmatch(rf"{STAMP}-smoke", run.path.name), run.path.name
     load = fresh_run_dir(tmp_path, "load-smoke")
-    assert re.fullmatch(rf"{STAMP}-smoke", run.name), run.name
     assert re.fullmatch(rf"{STAMP}-load-smoke", load.name), load.name
-    exact = new_run_dir(tmp_path / "exact", tmp_path, "smoke")
-    assert exact == (tmp_path / "exact").resolve()
+    with claim(tmp_path / "exact", tmp_path, "smoke") as exact:
+        assert exact.path == (tmp_path / "exact").resolve()
 
 
 @pytest.mark.parametrize("command", ["run", "load"])

@@ -63,8 +63,8 @@ def test_the_flags_of_the_departures_are_the_options_that_asked_them() -> None:
     assert selection.departures() == (
         "--area auth errors",
         "--requirement SSE-001",
-        "-k not slow",
-        "-m smoke",
+        "-k 'not slow'",
+        "-m 'smoke'",
         "--fault auth.any_scheme_accepted",
     )
 
@@ -90,8 +90,8 @@ def test_a_certify_run_that_left_anything_out_is_partial_never_conformant() -> N
     [
         (["--area", "auth"], "--area auth"),
         (["--requirement", "AUTH-001"], "--requirement AUTH-001"),
-        (["-k", "missing_key"], "-k missing_key"),
-        (["-m", "smoke"], "-m smoke"),
+        (["-k", "missing_key"], "-k 'missing_key'"),
+        (["-m", "smoke"], "-m 'smoke'"),
         (["--fault", "auth.any_scheme_accepted"], "--fault auth.any_scheme_accepted"),
     ],
 )
@@ -142,14 +142,13 @@ def test_plain_pytest_refuses_a_partial_certify_run_with_exit_2(
 class _WiderSelection(Selection):
     """Selection with one more way of leaving tests out, as a later version adds."""
 
-    skipped_areas: tuple[str, ...] = ()
-    pytest_args: tuple[str, ...] = ()
+    shards: tuple[str, ...] = ()
 
 
 def test_a_field_added_to_the_selection_is_a_departure_without_more_code() -> None:
     assert _WiderSelection().departures() == ()
-    wider = _WiderSelection(skipped_areas=("auth",), pytest_args=("--lf",))
-    assert wider.departures() == ("skipped_areas auth", "pytest_args --lf")
+    wider = _WiderSelection(skip_areas=("auth",), shards=("2/3",))
+    assert wider.departures() == ("--skip-area auth", "shards 2/3")
 
 
 def test_certify_needs_a_new_or_empty_run_folder(

@@ -93,7 +93,7 @@ def run_suite(
 ) -> SuiteRun:
     """``qbtsuite run --base-url <gw>`` into ``run_dir``; bounded by RUN_TIMEOUT."""
     argv = [sys.executable, "-m", "qbtsuite", "run", "--base-url", gw.base_url]
-    argv += ["--output", str(run_dir), *args]
+    argv += ["--output", str(run_dir), "--overwrite", *args]  # a rerun replaces it
     done = subprocess.run(
         argv,
         cwd=REPO_ROOT,

@@ -208,12 +208,16 @@ class TestExitCodes:
             "run", "--reports-dir", str(tmp_path / "reports"), suite=suite, cwd=tmp_path
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        run_dirs = list((tmp_path / "reports").iterdir())
+        found = list((tmp_path / "reports").iterdir())
+        run_dirs = [p for p in found if not p.name.startswith(".")]
         assert len(run_dirs) == 1 and run_dirs[0].name.endswith("-full")
+        # beside the run folders, only pytest's cache (for --lf/--ff)
+        assert [p.name for p in found if p not in run_dirs] == [".pytest_cache"]
         names = {p.name for p in run_dirs[0].iterdir()}
         assert {
             "results.json",
             "junit.xml",
+            "junit-requirements.xml",
             "report.html",
             "summary.md",
             "allure-results",

@@ -102,7 +102,8 @@ class TestOutcomeMapping:
     ) -> None:
         suite.makepyfile(test_outcomes=OUTCOME_SUITE)
         result, results = _run(suite)
-        result.assert_outcomes(passed=1, failed=3, skipped=2)
+        # pytest's own count tells the exit code's story: a SHOULD warning passes
+        result.assert_outcomes(passed=2, failed=2, skipped=2)
         assert _outcomes(results) == {
             "AUTH-001": "pass",
             "AUTH-003": "fail",
@@ -168,6 +169,68 @@ class TestOutcomeMapping:
         assert lenient["verdict"] == "conformant" and lenient["totals"]["warn"] == 1
         _, strict = _run(suite, "--qbt-strict")
         assert strict["verdict"] == "not conformant"
+
+
+class TestWarningsPass:
+    """A test whose only violations are SHOULD requirements passes in pytest's eyes
+    too (so -x, --maxfail, --lf and Allure agree with the exit code), unless strict."""
+
+    SUITE = """
+import pytest
+from qbtsuite.errors import CheckFailure
+
+def fail(requirement=None):
+    raise CheckFailure(title="t", received="r", expected="e", requirement=requirement)
+
+@pytest.mark.requirement("AUTH-002")
+def test_should_recorded(record):
+    with record.check("AUTH-002"):
+        fail()
+
+@pytest.mark.requirement("AUTH-001", "AUTH-002")
+def test_should_narrowed():
+    fail("AUTH-002")
+
+@pytest.mark.requirement("AUTH-001", "AUTH-002")
+def test_unnarrowed_with_a_must():
+    fail()
+
+@pytest.mark.requirement("AUTH-002", "AUTH-003")
+def test_must_and_should_recorded(record):
+    with record.check("AUTH-002"):
+        fail()
+    with record.check("AUTH-003"):
+        fail()
+"""
+
+    def test_warnings_alone_pass_and_a_must_still_fails(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(test_w=self.SUITE)
+        result, results = _run(suite, "-rA")
+        result.assert_outcomes(passed=2, failed=2)
+        tests = {n.split("::")[1]: t for n, t in results["tests"].items()}
+        assert {n: t["outcome"] for n, t in tests.items()} == {
+            "test_should_recorded": "warn",
+            "test_should_narrowed": "warn",
+            "test_unnarrowed_with_a_must": "fail",
+            "test_must_and_should_recorded": "fail",
+        }
+        assert tests["test_should_recorded"]["reason"] == "t"
+        assert _outcomes(results) == {
+            "AUTH-001": "fail",
+            "AUTH-002": "warn",
+            "AUTH-003": "fail",
+        }
+        assert results["requirements"]["AUTH-002"]["messages"] == [
+            "t\nReceived: r\nExpected: e"
+        ]
+
+    def test_with_strict_a_warning_fails_the_test(self, suite: pytest.Pytester) -> None:
+        suite.makepyfile(test_w=self.SUITE)
+        result, results = _run(suite, "--qbt-strict")
+        result.assert_outcomes(failed=4)
+        assert results["verdict"] == "not conformant"
 
 
 class TestRecordCheck:
@@ -260,6 +323,71 @@ class TestCollection:
         assert sorted(results["requirements"]) == ["AUTH-001", "IMG-001"]
         result, results = _run(suite, "--qbt-profile", "smoke")
         assert list(results["requirements"]) == ["AUTH-001"]
+
+    def test_areas_and_requirements_can_be_left_out_and_the_results_say_so(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.requirement("AUTH-001")
+            def test_a():
+                pass
+            @pytest.mark.requirement("AUTH-003", "SSE-001")
+            def test_b():
+                pass
+            @pytest.mark.requirement("SSE-002")
+            def test_c():
+                pass
+            """
+        )
+        result, results = _run(suite, "--qbt-skip-area", "streaming")
+        result.assert_outcomes(passed=2, deselected=1)
+        assert sorted(results["requirements"]) == ["AUTH-001", "AUTH-003", "SSE-001"]
+        assert results["selection"]["skip_areas"] == ["streaming"]
+        # every test checking the id is left out, with what else it checked
+        result, results = _run(suite, "--qbt-skip-requirement", "SSE-001")
+        result.assert_outcomes(passed=2, deselected=1)
+        assert sorted(results["requirements"]) == ["AUTH-001", "SSE-002"]
+        assert "AUTH-003" in results["not_checked"]
+        assert results["selection"]["skip_requirements"] == ["SSE-001"]
+        result, _ = _run(suite, "--qbt-skip-requirement", "SSE-999")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*unknown requirement id(s): SSE-999*"])
+        result, _ = _run(suite, "--qbt-skip-area", "nonsense")
+        result.stderr.fnmatch_lines(["*unknown area(s): nonsense*"])
+
+    def test_the_dry_run_plan_is_of_the_tests_left_after_k_m_and_exclusions(
+        self, suite: pytest.Pytester
+    ) -> None:
+        suite.makepyfile(
+            """
+            import pytest
+            @pytest.mark.smoke
+            @pytest.mark.requirement("AUTH-001")
+            def test_stream_a():
+                pass
+            @pytest.mark.requirement("SSE-001")
+            def test_stream_b():
+                pass
+            @pytest.mark.requirement("IMG-001")
+            def test_images():
+                pass
+            """
+        )
+
+        def planned(*args: str) -> tuple[list[str], dict[str, Any]]:
+            _run(suite, "--qbt-dry-run", *args)
+            plan = json.loads((suite.path / "out" / "plan.json").read_text())
+            return [t["nodeid"].split("::")[1] for t in plan["tests"]], plan
+
+        assert planned("-k", "stream")[0] == ["test_stream_a", "test_stream_b"]
+        assert planned("-m", "smoke")[0] == ["test_stream_a"]
+        names, plan = planned("-k", "stream", "--qbt-skip-area", "auth")
+        assert names == ["test_stream_b"]
+        assert plan["selection"]["keyword"] == "stream"
+        assert plan["selection"]["skip_areas"] == ["auth"]
+        assert plan["profile"] == "full"
 
     def test_tests_without_requirements_are_left_alone_unless_a_selection_is_asked(
         self, suite: pytest.Pytester

@@ -82,12 +82,19 @@ def test_the_terminal_summary_fits_one_screen() -> None:
     assert "verdict  not conformant · 1 retried request(s)" in text
 
 
-def test_write_reports_writes_the_html_and_the_markdown_only(tmp_path: Path) -> None:
+def test_write_reports_writes_the_html_the_markdown_and_the_junit_files(
+    tmp_path: Path,
+) -> None:
     # certificate.json is written after every report, by qbtsuite.certify.
     for profile in ("full", "certify"):
         results = synthetic_results(profile=profile)
         written = {p.name for p in write_reports(tmp_path, results)}
-        assert written == {"report.html", "summary.md"}, profile
+        assert written == {
+            "report.html",
+            "summary.md",
+            "junit.xml",
+            "junit-requirements.xml",
+        }, profile
 
 
 def test_every_report_names_the_certified_product_and_what_was_left_out() -> None:
@@ -107,3 +114,21 @@ def test_every_report_names_the_certified_product_and_what_was_left_out() -> Non
 def test_each_transcript_is_labelled_with_its_request_and_status() -> None:
     page = render_html(synthetic_results())
     assert "<summary>1 · POST /v1/chat/completions → 200 OK</summary>" in page
+
+
+def test_the_dry_run_listing_names_the_selection_it_plans() -> None:
+    from qbtsuite.reporting.plan import render_plan
+    from qbtsuite.results.model import Selection
+    from qbtsuite.results.plan import Plan, PlannedTest, Spend, SpendTally
+
+    spend = Spend(requests=1.0)
+    plan = Plan(
+        tests=(PlannedTest("test_auth.py::test_a", "auth", spend),),
+        areas={"auth": SpendTally(1, spend)},
+        totals=SpendTally(1, spend),
+        undeclared=0,
+        profile="smoke",
+        selection=Selection(skip_areas=("images",), keyword="stream"),
+    )
+    first = render_plan(plan).splitlines()[0]
+    assert first == "profile smoke · --skip-area images -k 'stream'"

@@ -54,13 +54,21 @@ def test_every_results_file_written_validates_against_the_schema_and_reads_back(
 TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "embeddings_dimensions": None,
     "fetch_urls": True,
+    "headers": {},
+    "faults": [],
 }
 FACTS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "run_id": None,
     "identity": None,
     "models_listing": None,
 }
-SELECTION_ADDED_SINCE_FORMAT_1: dict[str, object] = {"faults": []}
+# Selection members added since: absent, they read as "none given".
+SELECTION_ADDED_SINCE_FORMAT_1: dict[str, object] = {
+    "skip_areas": [],
+    "skip_requirements": [],
+    "pytest_args": [],
+    "faults": [],
+}
 
 
 def test_a_results_file_written_before_the_typed_records_reads_back_unchanged() -> None:

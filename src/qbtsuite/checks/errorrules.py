@@ -57,6 +57,7 @@ __all__ = [
     "error_not_streamed",
     "error_requirement_checks",
     "refused_with",
+    "rule_checks",
 ]
 
 Step = Callable[[], None]
@@ -135,6 +136,19 @@ def error_requirement_checks(
         steps += [(rid, partial(fn, response)) for rid, fn in _TABLE]
     steps.append(("ERR-012", partial(no_retry_hint_on_client_error, response)))
     return [(rid, step) for rid, step in steps if rid not in skip]
+
+
+def rule_checks(requirement: str) -> tuple[str, ...]:
+    """The check :func:`error_requirement_checks` applies for ``requirement`` (an
+    error-format id), by name; none for another id."""
+    rules: dict[str, Callable[[ResponseLike], None]] = {
+        "ERR-001": error_body_is_envelope,
+        "ERR-002": error_content_type_is_json,
+        **dict(_TABLE),
+        "ERR-012": no_retry_hint_on_client_error,
+    }
+    rule = rules.get(requirement)
+    return (rule.__name__,) if rule is not None else ()
 
 
 def _error_member(response: ResponseLike) -> Any:

@@ -56,11 +56,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> argparse.Namespace:
+    """Parse ``argv``; an argument no parser knows is the subcommand's usage error,
+    shown with that subcommand's usage (argparse would show the top-level one)."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(raw)
+    passed = getattr(args, "pytest_args", None)
+    if passed and "--" not in raw:  # only what follows "--" goes to pytest
+        unknown += passed
+    if unknown:
+        command = getattr(args, "command", None)
+        chosen = _subparser(parser, command) if command else None
+        message = f"unrecognized arguments: {' '.join(unknown)}"
+        if command == "run" and any(a.startswith("-") for a in unknown):
+            message += " (pytest's own options go after '--': qbtsuite run -- -x)"
+        (chosen or parser).error(message)
+    return args
+
+
+def _subparser(
+    parser: argparse.ArgumentParser, command: str
+) -> argparse.ArgumentParser | None:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(command)
+            return found
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; return its exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     if args.command is None:

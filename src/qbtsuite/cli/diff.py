@@ -1,4 +1,5 @@
-"""``qbtsuite diff OLD NEW``: what changed between two runs (exit 1 if newly failing)."""
+"""``qbtsuite diff OLD NEW``: what changed between two runs (exit 1 if newly failing;
+with ``--strict`` also if newly warning); ``--markdown`` for a CI job summary."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from qbtsuite import redact
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.reporting.diff import diff_results, render_diff
+from qbtsuite.reporting.diff import diff_results, render_diff, render_diff_markdown
 from qbtsuite.results.store import read_results
 
 __all__ = ["register", "run"]
@@ -17,14 +18,26 @@ __all__ = ["register", "run"]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "diff",
-        help="Compare two runs: newly failing, newly passing, changed",
+        help="Compare two runs: newly failing, newly warning, newly passing, changed",
         description=(
             "Compare the per-requirement outcomes of two run folders (or results.json "
-            "files). Exit 1 if any requirement newly fails, else 0."
+            "files), and say when the runs differ in profile, selection, target or "
+            "faults. Exit 1 if any requirement newly fails (a MUST; with --strict "
+            "also a SHOULD newly warning), else 0."
         ),
     )
     p.add_argument("old", type=Path, help="The earlier run folder or results.json")
     p.add_argument("new", type=Path, help="The later run folder or results.json")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="A requirement newly warning (pass → warn) also exits 1",
+    )
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="Print Markdown (for a CI job summary) instead of plain text",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,5 +52,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     diff = diff_results(old, new)
-    print(redact.scrub(render_diff(diff, str(args.old), str(args.new))))
-    return ExitCode.FAILED if diff.newly_failing else 0
+    if args.markdown:
+        text = render_diff_markdown(
+            diff, str(args.old), str(args.new), strict=args.strict
+        )
+    else:
+        text = render_diff(diff, str(args.old), str(args.new))
+    print(redact.scrub(text))
+    return ExitCode.FAILED if diff.regressed(strict=args.strict) else ExitCode.OK

@@ -1,8 +1,11 @@
-"""``qbtsuite requirements``: print the requirements catalogue.
+"""``qbtsuite requirements``: print the requirements catalogue, or one requirement.
 
-As a table sized to the terminal (the default), as Markdown (for READMEs and job
-summaries) or as JSON (for tools), filtered by area, level and capability; or the
-table of optional capabilities (``--capabilities``).
+As a table sized to the terminal (the default; statements wrap), as Markdown (for
+READMEs and job summaries) or as JSON (for tools), filtered by area, level and
+capability; or the table of optional capabilities (``--capabilities``).
+``qbtsuite requirements SSE-009`` shows one requirement whole: statement, quote,
+source, level and its reason, the tests that check it and the checks they call, and
+the reference server's faults that break it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import dataclasses
 import json
 import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,7 +24,7 @@ from qbtsuite.errors import ConfigError
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.requirements import AREAS, LEVELS, Catalogue, Requirement, load_catalogue
 
-__all__ = ["register", "render_markdown", "render_table", "run"]
+__all__ = ["register", "render_markdown", "render_one", "render_table", "run"]
 
 _FORMATS = ("table", "markdown", "json")
 
@@ -30,6 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "requirements",
         help="List the requirements the suite checks",
         description="Print the requirements catalogue (conformance/requirements.toml).",
+    )
+    p.add_argument(
+        "id",
+        nargs="?",
+        metavar="ID",
+        help="Show this one requirement whole (e.g. SSE-009)",
     )
     p.add_argument(
         "--area",
@@ -72,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if args.guidance:
         print(_render_guidance(catalogue, args.format))
         return ExitCode.OK
+    if args.id:
+        return _show_one(catalogue, args.id.strip().upper(), args)
     if args.capabilities:
         print(render_capabilities(catalogue, args.format))
         return ExitCode.OK
@@ -172,18 +184,104 @@ def _as_json(requirement: Requirement) -> dict[str, object]:
 
 
 def render_table(requirements: Sequence[Requirement], width: int) -> str:
-    """Aligned columns; the statement is cut with "…" to fit ``width``."""
+    """Aligned columns; the statement wraps within ``width``, nothing is cut."""
     header = ("ID", "LEVEL", "AREA", "ENDPOINT", "STATEMENT")
     rows = [
         (r.id, r.level + ("*" if r.optional else ""), r.area, r.endpoint, r.statement)
         for r in requirements
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-    room = max(width - sum(widths) - 2 * len(widths), 20)
+    indent = sum(widths) + 2 * len(widths)
+    room = max(width - indent, 30)
     lines = []
     for row in [header, *rows]:
         cells = [cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)]
-        lines.append("  ".join([*cells, _cut(row[4], room)]).rstrip())
+        wrapped = textwrap.wrap(row[4], room, break_on_hyphens=False) or [""]
+        lines.append("  ".join([*cells, wrapped[0]]).rstrip())
+        lines += [" " * indent + more for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
+def _faults_breaking(rid: str) -> tuple[list[str], list[str]]:
+    """The reference server's faults that must break ``rid``, and those that may."""
+    from qbtsuite.server.faults import load_faults
+
+    faults = load_faults()
+    breaks = sorted(name for name, f in faults.items() if rid in f.breaks)
+    collateral = sorted(name for name, f in faults.items() if rid in f.collateral)
+    return breaks, collateral
+
+
+def _show_one(catalogue: Catalogue, rid: str, args: argparse.Namespace) -> int:
+    if rid not in catalogue:
+        print(
+            f"error: unknown requirement id {rid} (see 'qbtsuite requirements')",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
+    from qbtsuite.harness.inventory import tests_checking
+
+    requirement = catalogue[rid]
+    uses = tests_checking(rid, args.catalogue)
+    breaks, collateral = _faults_breaking(rid)
+    if args.format == "json":
+        payload = {
+            **dataclasses.asdict(requirement),
+            "tests": [dataclasses.asdict(u) for u in uses],
+            "faults": breaks,
+            "collateral_faults": collateral,
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return ExitCode.OK
+    width = shutil.get_terminal_size(fallback=(100, 24)).columns
+    print(render_one(requirement, uses, breaks, collateral, width))
+    return ExitCode.OK
+
+
+def render_one(
+    r: Requirement,
+    uses: Sequence[object],
+    breaks: Sequence[str],
+    collateral: Sequence[str],
+    width: int,
+) -> str:
+    """One requirement whole, wrapped to ``width``."""
+    room = max(width - 12, 40)
+
+    def field(label: str, text: str) -> list[str]:
+        wrapped = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
+        return [f"{label:<12}{wrapped[0]}", *(" " * 12 + w for w in wrapped[1:])]
+
+    level = r.level + (f" — {r.level_reason}" if r.level_reason else "")
+    lines = [
+        f"{r.id}  {r.level}  {r.area} · endpoint {r.endpoint} · origin {r.origin}"
+        + (" · optional (needs a configured key or capability)" if r.optional else ""),
+        "",
+        *field("statement", r.statement),
+        *field("quote", f"“{r.quote}”"),
+        *field("source", f"spec/{r.source}"),
+        *field("level", level),
+        "",
+    ]
+    declared = [u for u in uses if getattr(u, "declared", True)]
+    judged = [u for u in uses if not getattr(u, "declared", True)]
+    lines.append(f"tests ({len(declared)})" + ("" if declared else ": none declare it"))
+    for use in declared:
+        lines.append(f"  {getattr(use, 'nodeid', '')}")
+        checks = getattr(use, "checks", ())
+        if checks:
+            lines += field("    checks", ", ".join(checks))
+    if judged:
+        checks = sorted({c for u in judged for c in getattr(u, "checks", ())})
+        lines += [
+            "",
+            f"also judged on the error answers of {len(judged)} other test(s)"
+            + (f" by {', '.join(checks)}" if checks else ""),
+        ]
+    lines += ["", f"faults that break it ({len(breaks)})"]
+    lines += [f"  {name}" for name in breaks] or ["  none"]
+    if collateral:
+        lines += ["may also break it (collateral)", *(f"  {n}" for n in collateral)]
     return "\n".join(lines)
 
 
@@ -221,10 +319,6 @@ def _render_guidance(catalogue: Catalogue, fmt: str) -> str:
         cells = (g.source, g.quote, g.why_not_a_requirement)
         lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
     return "\n".join(lines)
-
-
-def _cut(text: str, room: int) -> str:
-    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def _md(text: str) -> str:

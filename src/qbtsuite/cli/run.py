@@ -11,36 +11,40 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from qbtsuite import redact
 from qbtsuite.certify.certificate import write_certificate
 from qbtsuite.certify.reproduce import write_reproduce
 from qbtsuite.checks import plain_http_notice, speaks_plain_http
+from qbtsuite.cli.run_folder import claim
 from qbtsuite.cli.run_options import (
     Certify,
     add_run_options,
     certify_preflight,
     check_selection,
     invocation_of,
-    new_run_dir,
 )
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.invoke import RunOutcome, RunRequest, run_suite
 from qbtsuite.harness.options import cli_reader, config_file, settings_values
-from qbtsuite.reporting import write_reports
+from qbtsuite.reporting import fault_banner, write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.records import exit_code_for, left_out
+from qbtsuite.results.store import write_plan
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
-__all__ = ["register", "run"]
+__all__ = ["CACHE_FOLDER", "register", "run"]
+
+CACHE_FOLDER = ".pytest_cache"  # under --reports-dir: what --lf/--ff read
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Run the conformance suite. Without --base-url (or QUBITTRON_BASE_URL) "
             "the embedded reference server is started on loopback and tested. "
+            "pytest's own options go after '--' (qbtsuite run -- -x --lf). "
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
             "2 usage or configuration error, 3 target unreachable, 4 internal error, "
             "7 partial (certify --allow-partial: what was checked held, tests were "
@@ -109,6 +114,7 @@ def _request(
     target: TargetConfig | None,
     run_dir: Path,
     certify: Certify | None,
+    **more: Any,
 ) -> RunRequest:
     return RunRequest(
         target=target,
@@ -116,13 +122,18 @@ def _request(
         profile=args.profile,
         areas=tuple(args.area),
         requirements=tuple(args.requirement),
+        skip_areas=tuple(args.skip_area),
+        skip_requirements=tuple(args.skip_requirement),
         keyword=args.keyword,
         markexpr=args.markexpr,
         workers=args.numprocesses,
         strict=args.strict,
-        dry_run=args.dry_run,
+        pytest_args=tuple(args.pytest_args),
         faults=tuple(args.fault),
         options=certify.plugin_options(args) if certify else {},
+        allure=args.allure,
+        cache_dir=args.reports_dir.resolve() / CACHE_FOLDER,
+        **more,
     )
 
 
@@ -136,12 +147,28 @@ def _run(args: argparse.Namespace) -> int:
         )
     if args.fault:
         _check_faults(args.fault, settings)
-    check_selection(args.area, args.requirement)
+    check_selection(
+        [*args.area, *args.skip_area], [*args.requirement, *args.skip_requirement]
+    )
+    # The selection is collected before anything starts or any folder is made: an
+    # empty one, a bad -k/-m or a pytest option pytest refuses ends here.
     certify = certify_preflight(args)
-    run_dir = new_run_dir(args.output, args.reports_dir, args.profile)
+    offline = None if settings.needs_embedded else settings.target(require_key=False)
+    planned = _plan(args, offline, certify)
+    if isinstance(planned, int):
+        return planned
+    folder = claim(
+        args.output, args.reports_dir, args.profile, overwrite=args.overwrite
+    )
     if args.dry_run:
-        return _dry_run(args, settings, run_dir, certify)
-    with resolve(settings, EmbeddedSpec(faults=tuple(args.fault))) as resolved:
+        with folder:
+            return _dry_run(planned, folder.path)
+    try:
+        resolved = resolve(settings, EmbeddedSpec(faults=tuple(args.fault)))
+    except BaseException:
+        folder.discard()  # nothing ran: no folder is left behind
+        raise
+    with folder, resolved:
         target = resolved.target
         _say(
             f"target   {target.base_url}"
@@ -149,11 +176,29 @@ def _run(args: argparse.Namespace) -> int:
         )
         if speaks_plain_http(target.base_url):
             _say(f"notice   {plain_http_notice(target.base_url)}")
-        _say(f"profile  {args.profile}    results {run_dir}")
+        if target.faults:
+            _say(f"note     {fault_banner(target.faults)}")
+        _say(f"profile  {args.profile}    results {folder.path}")
         if certify is not None:
             _say(f"product  {certify.identity.label()}")
-        outcome = run_suite(_request(args, target, run_dir, certify), _terminal())
-    return _finish(outcome, run_dir, args, certify)
+        request = _request(
+            args, target, folder.path, certify, test_areas=planned.test_areas
+        )
+        outcome = run_suite(request, _terminal())
+    return _finish(outcome, folder.path, args, certify)
+
+
+def _plan(
+    args: argparse.Namespace, target: TargetConfig | None, certify: Certify | None
+) -> RunOutcome | int:
+    """Collect the selection in a scratch folder (a dry run); an exit code if pytest
+    refused it."""
+    with tempfile.TemporaryDirectory(prefix="qbtsuite-plan-") as scratch:
+        request = _request(args, target, Path(scratch), certify, dry_run=True)
+        outcome = run_suite(request, _terminal())
+        if outcome.pytest_code != 0 or outcome.plan is None:
+            return _pytest_problem(outcome, log_kept=False)
+        return outcome
 
 
 def _check_faults(names: list[str], settings: Settings) -> None:
@@ -168,30 +213,32 @@ def _check_faults(names: list[str], settings: Settings) -> None:
         )
 
 
-def _dry_run(
-    args: argparse.Namespace,
-    settings: Settings,
-    run_dir: Path,
-    certify: Certify | None,
-) -> int:
-    target = None if settings.needs_embedded else settings.target(require_key=False)
-    outcome = run_suite(_request(args, target, run_dir, certify), _terminal())
-    if outcome.plan is None:
-        return _pytest_problem(outcome)
-    _say(render_plan(outcome.plan))
-    _say(f"nothing was sent. plan: {run_dir / 'plan.json'}")
+def _dry_run(planned: RunOutcome, run_dir: Path) -> int:
+    assert planned.plan is not None
+    path = write_plan(run_dir, planned.plan)
+    _say(render_plan(planned.plan))
+    _say(f"nothing was sent. plan: {path}")
     return ExitCode.OK
 
 
-def _pytest_problem(outcome: RunOutcome) -> int:
-    """Map a pytest exit without results to our exit codes, with one clear line."""
+def _pytest_problem(outcome: RunOutcome, *, log_kept: bool = True) -> int:
+    """Map a pytest exit without results to our exit codes, with one clear line
+    (``log_kept``: the log stays for the user to read; else its gist is shown)."""
     code = outcome.pytest_code
     if code == 5:
-        _error("no tests match the selection (--area/--requirement/-k/-m/--profile)")
+        _error(
+            "no tests match the selection (--profile, --area, --requirement, "
+            "--skip-area, --skip-requirement, -k, -m, pytest options)"
+        )
         return ExitCode.USAGE
     if code == 4:
-        lines = outcome.log_lines("ERROR: ") or ["pytest rejected the options"]
-        _error(lines[0].removeprefix("ERROR: "))
+        said = outcome.log_lines("pytest.main(): error: ") or [
+            ln for ln in outcome.log_lines("ERROR: ") if "usage: pytest" not in ln
+        ]
+        line = (said or ["pytest rejected the options"])[0]
+        _error(
+            line.removeprefix("ERROR: ").replace("pytest.main(): error: ", "pytest: ")
+        )
         return ExitCode.USAGE
     if code == ExitCode.USAGE and outcome.log_lines("Exit: error: "):
         _error(outcome.log_lines("Exit: error: ")[0].removeprefix("Exit: error: "))
@@ -199,11 +246,21 @@ def _pytest_problem(outcome: RunOutcome) -> int:
     if code == 2 and any("KeyboardInterrupt" in ln for ln in outcome.log_lines("!")):
         _error("interrupted")
         return ExitCode.INTERRUPTED
+    where = f"; see {outcome.log}" if log_kept else ""
     if code == 2:
-        _error(f"the suite failed to collect its tests; see {outcome.log}")
+        gist = "" if log_kept else _gist(outcome)
+        _error(f"the suite failed to collect its tests{where}{gist}")
         return ExitCode.INCOMPLETE
-    _error(f"the suite could not run (pytest exit {code}); see {outcome.log}")
+    _error(f"the suite could not run (pytest exit {code}){where}")
     return ExitCode.INCOMPLETE
+
+
+def _gist(outcome: RunOutcome) -> str:
+    """The first collection error and its exception line, for a log not kept."""
+    first = outcome.log_lines("ERROR ")[:1]
+    exception = outcome.log_lines("E   ")[:1]
+    found = [ln.strip() for ln in first + exception]
+    return (": " + " — ".join(found)) if found else ""
 
 
 def _seal(

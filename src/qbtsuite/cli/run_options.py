@@ -17,7 +17,6 @@ from qbtsuite.harness.options import IDENTITY_OPTIONS, RUN_OPTIONS, add_cli_opti
 from qbtsuite.harness.selection import partial_refusal
 from qbtsuite.results.model import Identity, Selection
 from qbtsuite.results.records import CERTIFY
-from qbtsuite.rundir import fresh_run_dir
 from qbtsuite.target.sources import ENV_VARIABLES
 from qbtsuite.target.values import SECRET_SETTINGS
 
@@ -27,7 +26,6 @@ __all__ = [
     "certify_preflight",
     "check_selection",
     "invocation_of",
-    "new_run_dir",
     "selection_of",
 ]
 
@@ -49,27 +47,66 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     run.add_argument(
         "-n",
         dest="numprocesses",
-        type=int,
+        type=_workers,
         default=0,
         metavar="N",
-        help="Run in N parallel processes (pytest-xdist)",
+        help="Run in N parallel processes, or 'auto' (one per CPU; pytest-xdist)",
     )
     out.add_argument(
         "--reports-dir",
         type=Path,
         default=Path("reports"),
-        help="Parent of the run folder (default: reports/)",
+        help="Parent of the run folder, and home of pytest's cache for --lf/--ff "
+        "(default: reports/)",
     )
     out.add_argument(
         "--output",
         type=Path,
         metavar="DIR",
-        help="Exact run folder (default: <reports-dir>/<UTC time>-<profile>)",
+        help="Exact run folder (default: <reports-dir>/<UTC time>-<profile>); one "
+        "that already holds a run is refused unless --overwrite",
+    )
+    out.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace the run an existing --output folder holds (its results, "
+        "reports and Allure results)",
+    )
+    out.add_argument(
+        "--no-allure",
+        dest="allure",
+        action="store_false",
+        help="Write no allure-results/ (about 2,000 files per full run)",
+    )
+    p.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST_OPTION",
+        help="pytest's own options, after '--': qbtsuite run -- -x --maxfail 3 --lf "
+        "-p myplugin",
     )
 
 
+def _workers(text: str) -> int | str:
+    """``-n``: a number of processes (0 or 1: none) or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes or 'auto', got {text!r}"
+        ) from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 or more processes (or 'auto'), got {number}"
+        )
+    return number
+
+
 def check_selection(areas: Sequence[str], requirements: Sequence[str]) -> None:
-    """Unknown areas or requirement ids are usage errors, found before any request."""
+    """Unknown areas or requirement ids (to select or to leave out) are usage
+    errors, found before any request."""
     from qbtsuite.requirements import AREAS, load_catalogue
 
     catalogue = load_catalogue()
@@ -87,21 +124,6 @@ def check_selection(areas: Sequence[str], requirements: Sequence[str]) -> None:
         )
 
 
-def new_run_dir(output: Path | None, reports_dir: Path, profile: str) -> Path:
-    """The run folder: ``output`` if given, else a fresh ``<UTC time>-<profile>``
-    under ``reports_dir`` (:mod:`qbtsuite.rundir`, shared with ``qbtsuite load``)."""
-    if output is None:
-        return fresh_run_dir(reports_dir, profile)
-    folder = output
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create the run folder {folder}: {exc.strerror}"
-        ) from None
-    return folder.resolve()
-
-
 def selection_of(args: argparse.Namespace) -> Selection:
     """The run's selection, as the plugin records it (departures refuse certify)."""
     return Selection(
@@ -109,6 +131,9 @@ def selection_of(args: argparse.Namespace) -> Selection:
         requirements=tuple(args.requirement),
         keyword=args.keyword or None,
         markers=args.markexpr or None,
+        skip_areas=tuple(args.skip_area),
+        skip_requirements=tuple(args.skip_requirement),
+        pytest_args=tuple(args.pytest_args),
         faults=tuple(args.fault),
     )
 

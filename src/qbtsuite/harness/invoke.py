@@ -23,7 +23,7 @@ from qbtsuite import redact
 from qbtsuite.errors import RunFileError
 from qbtsuite.harness.handoff import TargetHandoff
 from qbtsuite.harness.options import pytest_argv
-from qbtsuite.harness.progress import Progress
+from qbtsuite.harness.progress import Progress, areas_of_items
 from qbtsuite.resources import data_dir
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.plan import Plan
@@ -44,7 +44,14 @@ junit_suite_name = qbtsuite
 
 @dataclass(frozen=True)
 class RunRequest:
-    """What to run: against which target, selected how, written where."""
+    """What to run: against which target, selected how, written where.
+
+    ``workers`` is a number of processes or ``"auto"`` (one per CPU, pytest-xdist's);
+    ``pytest_args`` are pytest's own options, passed through as given (``-x``,
+    ``--lf``, ``-p plugin``); ``cache_dir`` is pytest's cache (``--lf``/``--ff``), off
+    without one; ``test_areas`` names each test's area for the progress lines (from a
+    dry run of the same selection).
+    """
 
     target: TargetConfig | None
     run_dir: Path
@@ -53,24 +60,38 @@ class RunRequest:
     requirements: tuple[str, ...] = ()
     keyword: str | None = None
     markexpr: str | None = None
-    workers: int = 0
+    workers: int | str = 0
     strict: bool = False
     dry_run: bool = False
     faults: tuple[str, ...] = ()  # the embedded server's (recorded in the selection)
     # more plugin options by RunOption name (the certify ones: the identity flags,
     # --product, --allow-partial)
     options: Mapping[str, object] = field(default_factory=dict)
+    skip_areas: tuple[str, ...] = ()
+    skip_requirements: tuple[str, ...] = ()
+    pytest_args: tuple[str, ...] = ()
+    allure: bool = True
+    cache_dir: Path | None = None
+    test_areas: Mapping[str, str] = field(default_factory=dict)
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def parallel(self) -> bool:
+        return self.workers == "auto" or (
+            isinstance(self.workers, int) and self.workers > 1
+        )
 
 
 @dataclass
 class RunOutcome:
-    """How pytest ended, and what the run left behind."""
+    """How pytest ended, and what the run left behind (``test_areas``: each
+    collected test's area, by node id)."""
 
     pytest_code: int
     results: RunResults | None
     plan: Plan | None
     log: Path
+    test_areas: Mapping[str, str] = field(default_factory=dict)
 
     def log_lines(self, prefix: str) -> list[str]:
         """Lines of ``pytest.log`` starting with ``prefix`` (redacted)."""
@@ -84,13 +105,21 @@ class RunOutcome:
 def pytest_args(request: RunRequest, suite: Path, ini: Path) -> list[str]:
     """The pytest command line for ``request`` (no secrets on it)."""
     run = request.run_dir
+    # The cache (--lf, --ff) lives where the caller says, never in the installed
+    # package (the rootdir); without one it is off.
+    cache = (
+        ["-o", f"cache_dir={request.cache_dir}"]
+        if request.cache_dir is not None
+        else ["-p", "no:cacheprovider"]
+    )
     args = [
         str(suite),
         "-c", str(ini),
         "--rootdir", str(suite),
         "-p", "no:locust",
-        "-p", "no:cacheprovider",
+        *cache,
         "-p", "no:hypothesispytest",  # its summary hook alone costs seconds
+        "-p", "no:anyio",  # not used; a second session in-process cannot rewrite it
         "-p", "qbtsuite.harness.plugin",
         "-q",
         "-rfE",
@@ -101,6 +130,9 @@ def pytest_args(request: RunRequest, suite: Path, ini: Path) -> list[str]:
             "profile": request.profile,
             "area": request.areas,
             "requirement": request.requirements,
+            "skip_area": request.skip_areas,
+            "skip_requirement": request.skip_requirements,
+            "pytest_arg": request.pytest_args,
             "strict": request.strict,
             "dry_run": request.dry_run,
             "fault": request.faults,
@@ -114,13 +146,15 @@ def pytest_args(request: RunRequest, suite: Path, ini: Path) -> list[str]:
     if request.dry_run:
         args.append("--collect-only")
     else:
-        args += ["--junitxml", str(run / "junit.xml")]
-        args += ["--alluredir", str(run / "allure-results")]
-        if request.workers > 1:
+        # junit.xml is written from the results (qbtsuite.reporting.junit), not by
+        # pytest: only the typed records know a warning from a failure.
+        if request.allure:
+            args += ["--alluredir", str(run / "allure-results")]
+        if request.parallel:
             args += ["-n", str(request.workers), "--dist", "loadgroup"]
         else:
             args += ["-p", "no:xdist"]
-    return [*args, *request.extra_args]
+    return [*args, *request.extra_args, *request.pytest_args]
 
 
 def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
@@ -129,9 +163,10 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     ini = request.run_dir / "pytest.ini"
     ini.write_text(_INI, encoding="utf-8")
     args = pytest_args(request, data_dir("conformance"), ini)
-    plugins: list[object] = [TargetHandoff(request.target)]
+    areas = _CollectedAreas()
+    plugins: list[object] = [TargetHandoff(request.target), areas]
     if not request.dry_run:
-        plugins.append(Progress(write))
+        plugins.append(Progress(write, request.test_areas, strict=request.strict))
     log = request.run_dir / "pytest.log"
     # No __pycache__ of rewritten test modules inside an installed package.
     bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
@@ -142,7 +177,18 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     finally:
         sys.dont_write_bytecode = bytecode
     _scrub_file(log)
-    return RunOutcome(code, _results(request.run_dir), _plan(request.run_dir), log)
+    results, plan = _results(request.run_dir), _plan(request.run_dir)
+    return RunOutcome(code, results, plan, log, areas.found)
+
+
+class _CollectedAreas:
+    """Keeps each collected test's area (a plugin object of this session only)."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, str] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.found = areas_of_items(session.items)
 
 
 def _scrub_file(path: Path) -> None:

@@ -49,6 +49,7 @@ class RunOption:
     metavar: str | None = None
     cli: bool = True  # a ``qbtsuite run`` option
     pytest: bool = True  # a pytest option of the plugin
+    short: str | None = None  # a one-letter spelling of the ``qbtsuite run`` option
 
     @property
     def pytest_flag(self) -> str:
@@ -89,14 +90,18 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("capabilities", "--capabilities", "Optional capabilities the target offers, comma-separated, or 'none'", _T, setting="capabilities"),
     RunOption("fault", "--fault", "Embedded server only: break one requirement on purpose (repeatable)", _T, action="append", metavar="NAME"),
     RunOption("profile", "--profile", "smoke (cheap, production-safe), full, or certify (default: full)", _S, choices=PROFILES, default="full"),
+    RunOption("header", "--header", "Send 'Name: value' with every request to the target, e.g. for an auth proxy (repeatable; env QBTSUITE_HEADERS; values of secret-looking names are redacted)", _T, setting="headers", action="append", metavar="HEADER", short="-H"),
     RunOption("area", "--area", "Only this area (repeatable)", _S, action="append"),
     RunOption("requirement", "--requirement", "Only tests of this requirement id (repeatable)", _S, action="append", metavar="ID"),
+    RunOption("skip_area", "--skip-area", "Leave out this area (repeatable)", _S, action="append", metavar="AREA"),
+    RunOption("skip_requirement", "--skip-requirement", "Leave out every test that checks this requirement id (repeatable)", _S, action="append", metavar="ID"),
     RunOption("retries", "--retries", "Retry 5xx and network errors up to N times (0-3; 1 s/2 s/4 s backoff); each retry is reported", _E, setting="retries", type=int),
     RunOption("request_budget", "--request-budget", "Most requests the run may send (default 1000)", _E, setting="request_budget", type=int),
     RunOption("no_fetch_urls", "--no-fetch-urls", "Do not fetch the image URLs the target returns; their checks are skipped (env QBTSUITE_NO_FETCH_URLS=1)", _E, setting="no_fetch_urls", action="store_true"),
     RunOption("strict", "--strict", "SHOULD failures also fail the run", _E, action="store_true"),
     RunOption("dry_run", "--dry-run", "Print the planned requests and spend; send nothing", _E, action="store_true"),
     RunOption("results_dir", "--results-dir", "Folder for records and results.json", _O, cli=False),
+    RunOption("pytest_arg", "--pytest-arg", "A pytest option qbtsuite run passed through (recorded in the results' selection)", _S, action="append", cli=False),
     RunOption("catalogue", "--catalogue", "Requirements catalogue file (default: bundled)", _S, cli=False),
     RunOption("product", "--product", "The product file: vendor, product, version, url, contact (see product.example.toml)", _C, metavar="FILE"),
     RunOption("vendor", "--vendor", "The vendor (over the product file's)", _C, metavar="NAME"),
@@ -136,7 +141,8 @@ def add_cli_options(
     for option in RUN_OPTIONS:
         if option.cli:
             kwargs = option._kwargs(for_pytest=False)
-            groups[option.group].add_argument(option.flag, **kwargs)
+            flags = (option.short, option.flag) if option.short else (option.flag,)
+            groups[option.group].add_argument(*flags, **kwargs)
     return groups
 
 
@@ -157,6 +163,8 @@ def settings_values(read: Callable[[str], Any]) -> dict[str, object]:
         value = read(option.name)
         if option.action == "store_true":
             value = True if value else None  # an absent flag leaves lower sources be
+        elif option.action == "append" and not value:
+            value = None  # nothing given: lower sources decide
         values[option.setting] = value
     return values
 
@@ -186,12 +194,13 @@ def pytest_argv(values: Mapping[str, object]) -> list[str]:
             several = value if isinstance(value, list | tuple) else (value,)
             argv += _repeat(option.pytest_flag, several)
         else:
-            argv += [option.pytest_flag, str(value)]
+            argv.append(f"{option.pytest_flag}={value}")
     return argv
 
 
 def _repeat(flag: str, values: Iterable[object]) -> list[str]:
-    return [part for value in values for part in (flag, str(value))]
+    # "--flag=value": a value that starts with "-" (a pytest option) stays a value
+    return [f"{flag}={value}" for value in values]
 
 
 def config_file(read: Callable[[str], Any]) -> Path | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from qbtsuite.capabilities import CAPABILITIES
 from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness import xdist_groups
-from qbtsuite.harness.classify import Phase, classify
+from qbtsuite.harness.classify import Classified, Phase, classify
 from qbtsuite.harness.options import add_pytest_options
 from qbtsuite.harness.recording import RecordedFailures, RequirementRecorder
 from qbtsuite.harness.selection import (
@@ -41,6 +42,7 @@ from qbtsuite.harness.selection import (
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
+from qbtsuite.reporting.allure import write_allure_extras
 from qbtsuite.results.model import RequirementCheck, TestRecord
 from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.store import append_record
@@ -150,6 +152,8 @@ def pytest_collection_modifyitems(
         requirements=config.getoption("qbt_requirement"),
         known_areas={r.area for r in state.catalogue.values()},
         known_ids=state.catalogue,
+        skip_areas=config.getoption("qbt_skip_area"),
+        skip_requirements=config.getoption("qbt_skip_requirement"),
     )
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -157,9 +161,17 @@ def pytest_collection_modifyitems(
     for item in items:
         if item in infos:
             _prepare(item, infos[item], state)
-    if state.dry_run and not hasattr(config, "workerinput"):
-        state.plan = spend_plan(items, infos)
-        state.write_plan()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The dry-run plan, of the tests left after every selection (-k and -m too)."""
+    state = session.config.stash.get(_STATE, None)
+    if state is None or not state.dry_run or hasattr(session.config, "workerinput"):
+        return
+    items = session.items
+    infos = {item: item.stash[_INFO] for item in items if _INFO in item.stash}
+    state.plan = spend_plan(items, infos, state.profile, state.selection)
+    state.write_plan()
 
 
 def _prepare(item: pytest.Item, info: TestInfo, state: RunState) -> None:
@@ -184,6 +196,14 @@ def _allure_labels(item: pytest.Item, info: TestInfo, state: RunState) -> None:
         item.add_marker(pytest.mark.allure_label(info.endpoint, label_type="feature"))
     for rid in info.requirements:
         item.add_marker(pytest.mark.allure_label(rid, label_type="story"))
+    # The suites tree (Allure 2 "Suites", Allure 3's default) by area → requirement,
+    # not by file: parentSuite and suite given here replace allure-pytest's own. A
+    # test has one suite, its first requirement; every one is a story.
+    item.add_marker(pytest.mark.allure_label(info.area, label_type="parentSuite"))
+    if info.requirements:
+        item.add_marker(
+            pytest.mark.allure_label(info.requirements[0], label_type="suite")
+        )
     item.add_marker(pytest.mark.allure_label(severity, label_type="severity"))
 
 
@@ -232,18 +252,25 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     A body that needs a key the run lacks is skipped, naming the variable to set.
     """
     tracked = item.stash.get(_ITEM, None)
+    state = _state(item.config)
     try:
         try:
             result = yield
         except MissingKey as exc:
             skip_for_missing_key(exc)
+        except CheckFailure as exc:
+            # A violation of SHOULD requirements only is a warning: the test passes
+            # (for -x, --lf, JUnit and Allure as for the exit code) unless --strict.
+            if tracked is None or not tracked.recorder.tolerate(exc, state.strict):
+                raise
+            result = None
         if tracked is not None:
-            messages = tracked.recorder.failure_messages()
+            messages = tracked.recorder.failure_messages(strict=state.strict)
             if messages:
                 raise RecordedFailures(messages)
         return result
     finally:
-        if tracked is not None and _state(item.config).allure:
+        if tracked is not None and state.allure:
             _allure_attach(tracked.recorder)
 
 
@@ -256,6 +283,12 @@ def _allure_attach(recorder: RequirementRecorder) -> None:
         )
     for note in recorder.notes:
         allure.attach(note, name="note", attachment_type=allure.attachment_type.TEXT)
+    for warning in recorder.warning_messages():
+        allure.attach(
+            warning,
+            name="warning (SHOULD)",
+            attachment_type=allure.attachment_type.TEXT,
+        )
 
 
 def _phase_text(report: pytest.TestReport, exc: BaseException | None) -> str:
@@ -282,10 +315,24 @@ def pytest_runtest_makereport(
     if tracked is not None:
         text = _phase_text(report, exc)
         tracked.phases[call.when] = Phase(call.when, report.outcome, exc, text)
+        if call.when == "call":
+            report.user_properties += [
+                ("warning", w) for w in tracked.recorder.warning_messages()
+            ]
+        if call.when == "teardown":  # the test's outcome, for the progress lines
+            report.user_properties.append(("outcome", _classified(item).outcome.value))
     if isinstance(exc, RecordedFailures):
         report.longrepr = str(exc)  # the messages say it all; the hook is noise
     _scrub_report(report)
     return report
+
+
+def _classified(item: pytest.Item) -> Classified:
+    """The test's outcomes, from its phases so far (once the teardown has ended)."""
+    tracked = item.stash[_ITEM]
+    state = _state(item.config)
+    claimed = claimed_capability(item.stash[_INFO], state.target)
+    return classify(tracked.phases, tracked.recorder, claimed)
 
 
 def _scrub_report(report: pytest.TestReport) -> None:
@@ -301,8 +348,7 @@ def _scrub_report(report: pytest.TestReport) -> None:
 def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     tracked = item.stash[_ITEM]
     recorder = tracked.recorder
-    claimed = claimed_capability(info, state.target)
-    result = classify(tracked.phases, recorder, claimed)
+    result = _classified(item)
     if state.records_dir is None:
         return
     checks = dict(result.requirements)
@@ -336,6 +382,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None and not hasattr(session.config, "workerinput"):
         state.finish(session.config)
+        allure_dir = getattr(session.config.option, "allure_report_dir", None)
+        if allure_dir and state.results is not None:
+            write_allure_extras(Path(allure_dir), state.results)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -116,10 +116,45 @@ class RequirementRecorder:
             )
         )
 
-    def failure_messages(self) -> list[str]:
-        """Messages of every requirement recorded as failed or warned, in order."""
+    def tolerate(self, failure: CheckFailure, strict: bool) -> bool:
+        """Whether ``failure``, raised by the test body, violates SHOULD requirements
+        only; if so it is recorded as their warning and the test may pass.
+
+        The requirements it concerns are the ones classify would give its outcome:
+        its own ``requirement=``, else every requirement not checked explicitly.
+        """
+        if strict:
+            return False
+        if failure.requirement is not None:
+            concerned = [failure.requirement]
+        else:
+            concerned = [r for r in self.requirements if r not in self.explicit]
+        if not concerned or not all(
+            self._is_known(r) and failed_as(self.level(r)) is Outcome.WARN
+            for r in concerned
+        ):
+            return False
+        for rid in concerned:
+            self._add(rid, Outcome.WARN, failure.message)
+        return True
+
+    def _messages_of(self, wanted: frozenset[Outcome]) -> list[str]:
         out = []
         for rid, outcomes in self.explicit.items():
-            if any(o in VIOLATIONS for o in outcomes):
+            if any(o in wanted for o in outcomes):
                 out += [f"[{rid}] {m}" for m in self.messages.get(rid, [])]
         return out
+
+    def failure_messages(self, *, strict: bool = False) -> list[str]:
+        """Messages of every requirement recorded as failed or warned, in order —
+        none when only SHOULD requirements warned (unless ``strict``): a warning
+        alone does not fail the test."""
+        breaking = VIOLATIONS if strict else frozenset({Outcome.FAIL})
+        outcomes = {o for recorded in self.explicit.values() for o in recorded}
+        if not outcomes & breaking:
+            return []
+        return self._messages_of(VIOLATIONS)
+
+    def warning_messages(self) -> list[str]:
+        """Messages of every requirement recorded as warned (SHOULD), in order."""
+        return self._messages_of(frozenset({Outcome.WARN}))

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from qbtsuite.capabilities import CAPABILITIES, by_endpoint, not_declared_reason
-from qbtsuite.results.model import RequirementEntry
+from qbtsuite.results.model import RequirementEntry, Selection
 from qbtsuite.results.plan import SPEND_UNITS, Plan, PlannedTest, Spend, SpendTally
 from qbtsuite.target.config import TargetConfig
 
@@ -207,23 +207,30 @@ def select(
     requirements: Iterable[str] | None,
     known_areas: Iterable[str],
     known_ids: Iterable[str],
+    skip_areas: Iterable[str] | None = None,
+    skip_requirements: Iterable[str] | None = None,
 ) -> tuple[list[pytest.Item], list[pytest.Item]]:
     """Split ``items`` into (selected, deselected) by profile, areas and ids.
 
-    Only conformance tests (those with ``infos``) are selected by their markers;
-    other tests in the same session are left alone unless a selection is asked.
+    ``skip_areas`` leaves out those areas; ``skip_requirements`` leaves out every test
+    that checks one of those ids (a requirement checked only by such tests goes
+    unchecked too). Only conformance tests (those with ``infos``) are selected by
+    their markers; other tests in the same session are left alone unless a
+    selection is asked.
     """
     wanted_areas = set(_split(areas))
     wanted_ids = set(_split(requirements))
+    unwanted_areas = set(_split(skip_areas))
+    unwanted_ids = set(_split(skip_requirements))
     all_areas = set(known_areas) | {i.area for i in infos.values()}
-    bad_areas = wanted_areas - all_areas
+    bad_areas = (wanted_areas | unwanted_areas) - all_areas
     if bad_areas:
         raise pytest.UsageError(
             f"unknown area(s): {', '.join(sorted(bad_areas))} "
             f"(known: {', '.join(sorted(all_areas))})"
         )
     ids = set(known_ids)
-    bad_ids = wanted_ids - ids if ids else set()
+    bad_ids = (wanted_ids | unwanted_ids) - ids if ids else set()
     if bad_ids:
         raise pytest.UsageError(
             f"unknown requirement id(s): {', '.join(sorted(bad_ids))}"
@@ -240,13 +247,21 @@ def select(
             (profile != "smoke" or info.smoke)
             and (not wanted_areas or info.area in wanted_areas)
             and (not wanted_ids or bool(wanted_ids & set(info.requirements)))
+            and info.area not in unwanted_areas
+            and not unwanted_ids & set(info.requirements)
         )
         (selected if keep else deselected).append(item)
     return selected, deselected
 
 
-def spend_plan(items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]) -> Plan:
-    """The planned spend of ``items``: per test, per area and in total.
+def spend_plan(
+    items: list[pytest.Item],
+    infos: Mapping[pytest.Item, TestInfo],
+    profile: str = "",
+    selection: Selection | None = None,
+) -> Plan:
+    """The planned spend of ``items`` (the final selection, after ``-k``/``-m``): per
+    test, per area and in total, with the selection that chose them.
 
     A test skipped before it runs (an undeclared capability) sends nothing.
     """
@@ -267,4 +282,6 @@ def spend_plan(items: list[pytest.Item], infos: Mapping[pytest.Item, TestInfo]) 
         areas=dict(sorted(areas.items())),
         totals=totals,
         undeclared=undeclared,
+        profile=profile,
+        selection=selection or Selection(),
     )

@@ -267,6 +267,9 @@ def controller_state(config: pytest.Config) -> RunState:
         requirements=tuple(config.getoption("qbt_requirement") or ()),
         keyword=config.option.keyword or None,
         markers=config.option.markexpr or None,
+        skip_areas=tuple(config.getoption("qbt_skip_area") or ()),
+        skip_requirements=tuple(config.getoption("qbt_skip_requirement") or ()),
+        pytest_args=tuple(config.getoption("qbt_pytest_arg") or ()),
         faults=tuple(config.getoption("qbt_fault") or ()),
     )
     identity = None

@@ -1,9 +1,10 @@
 """Report writers: everything is rendered from one run's results (``results.json``).
 
-``render_reports`` gives the text of ``report.html`` and ``summary.md``;
-``write_reports`` writes them into a run folder (``qbtsuite run``, and
-``qbtsuite report`` to re-render a folder). A certify run's ``certificate.json`` is
-written after them, over every file of the folder (:mod:`qbtsuite.certify`).
+``render_reports`` gives the text of ``report.html``, ``summary.md``, ``junit.xml``
+and ``junit-requirements.xml``; ``write_reports`` writes them into a run folder
+(``qbtsuite run``, and ``qbtsuite report`` to re-render a folder). A certify run's
+``certificate.json`` is written after them, over every file of the folder
+(:mod:`qbtsuite.certify`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from qbtsuite import redact
+from qbtsuite.reporting._common import fault_banner
 from qbtsuite.reporting.html import render_html
+from qbtsuite.reporting.junit import (
+    JUNIT_FILE,
+    JUNIT_REQUIREMENTS_FILE,
+    render_junit_requirements,
+    render_junit_tests,
+)
 from qbtsuite.reporting.summary_md import render_summary_md
 from qbtsuite.results.model import RunResults
 
-__all__ = ["REPORT_FILES", "render_reports", "write_reports"]
+__all__ = ["REPORT_FILES", "fault_banner", "render_reports", "write_reports"]
 
-REPORT_FILES = ("report.html", "summary.md")
+REPORT_FILES = ("report.html", "summary.md", JUNIT_FILE, JUNIT_REQUIREMENTS_FILE)
 
 
 def render_reports(results: RunResults) -> dict[str, str]:
@@ -25,6 +33,8 @@ def render_reports(results: RunResults) -> dict[str, str]:
     return {
         "report.html": redact.scrub(render_html(results)),
         "summary.md": redact.scrub(render_summary_md(results)),
+        JUNIT_FILE: render_junit_tests(results),  # scrubbed as rendered
+        JUNIT_REQUIREMENTS_FILE: render_junit_requirements(results),
     }
 
 

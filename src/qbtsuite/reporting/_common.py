@@ -12,6 +12,8 @@ __all__ = [
     "PROBLEMS",
     "area_counts",
     "by_area",
+    "fault_banner",
+    "faults_of",
     "problems",
     "target_label",
 ]
@@ -56,3 +58,17 @@ def target_label(results: RunResults) -> str:
         return "(no target)"
     url = target.base_url or "(no target)"
     return f"{url} (embedded reference server)" if target.embedded else url
+
+
+def faults_of(results: RunResults) -> tuple[str, ...]:
+    """The faults injected into the run's embedded server (none for a real target)."""
+    target = results.run.target
+    return target.faults if target is not None else ()
+
+
+def fault_banner(faults: tuple[str, ...]) -> str:
+    """The line every report of a fault run carries."""
+    return (
+        f"fault injected: {', '.join(faults)}, not a real target "
+        "(the embedded reference server, broken on purpose)"
+    )

@@ -15,6 +15,8 @@ from qbtsuite.reporting._common import (
     PROBLEMS,
     area_counts,
     by_area,
+    fault_banner,
+    faults_of,
     problems,
     target_label,
 )
@@ -97,9 +99,11 @@ def _header(results: RunResults) -> str:
         if identity
         else "Qubittron API conformance"
     )
+    faults = faults_of(results)
+    banner = f'<p class="banner">{escape(fault_banner(faults))}</p>' if faults else ""
     return (
         f'<header class="verdict {css}"><h1>{escape(verdict.capitalize())}</h1>'
-        f"<p>{subject}</p></header>"
+        f"<p>{subject}</p></header>{banner}"
         f'<section class="facts"><dl>{rows}</dl><div class="chips">{chips}</div></section>'
     )
 

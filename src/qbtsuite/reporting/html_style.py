@@ -24,6 +24,7 @@ a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 .verdict p{margin:4px 0 0;opacity:.9}
 .verdict.ok{background:linear-gradient(135deg,#1a7f37,#2da44e)}
 .verdict.bad{background:linear-gradient(135deg,#a40e26,#cf222e)}
+.banner{margin:0 -24px;padding:10px 24px;background:#fff8c5;color:#4d2d00;border-bottom:1px solid #d4a72c;font-weight:600}
 .verdict.meh{background:linear-gradient(135deg,#7d4e00,#bc4c00)}
 .facts{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start;margin-top:18px}
 .facts dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0;flex:1 1 420px}

@@ -19,7 +19,8 @@ def _row(name: str, tests: int, spend: Spend) -> str:
 def render_plan(plan: Plan) -> str:
     """A table of what the selected tests would send (nothing has been sent)."""
     head = f"{'area / test':<44}{'tests':>7}{'requests':>10}{'tokens':>10}{'images':>8}{'audio s':>10}"
-    lines = [head, "─" * len(head)]
+    chosen = f"profile {plan.profile or '?'} · {plan.selection.describe()}"
+    lines = [chosen, "", head, "─" * len(head)]
     tests = plan.tests
     for area, tally in plan.areas.items():
         lines.append(_row(area, tally.tests, tally.spend))

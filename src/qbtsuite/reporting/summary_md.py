@@ -6,6 +6,8 @@ from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
     by_area,
+    fault_banner,
+    faults_of,
     problems,
     target_label,
 )
@@ -38,11 +40,13 @@ def render_summary_md(results: RunResults) -> str:
     """The Markdown summary of one run."""
     run = results.run
     verdict = results.verdict
+    faults = faults_of(results)
     strict = " (strict: SHOULD failures count)" if results.strict else ""
     identity = run.identity
     lines = [
         f"## {_ICON.get(verdict, 'ℹ️')} Qubittron conformance: {verdict}{strict}",
         "",
+        *([f"> ⚠️ **{fault_banner(faults)}**", ""] if faults else []),
     ]
     if identity is not None:
         lines += [

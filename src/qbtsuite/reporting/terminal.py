@@ -6,6 +6,8 @@ from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
     by_area,
+    fault_banner,
+    faults_of,
     problems,
     target_label,
 )
@@ -46,6 +48,11 @@ def render_terminal_summary(results: RunResults) -> str:
         lines.append(f"product  {identity.label()}")
     lines += [
         f"target   {target_label(results)}",
+        *(
+            [f"note     {fault_banner(faults_of(results))}"]
+            if faults_of(results)
+            else []
+        ),
         f"verdict  {results.verdict}"
         + (" (strict)" if results.strict else "")
         + (f" · {flakes} retried request(s)" if flakes else ""),

@@ -300,9 +300,12 @@ class Selection:
 
     areas: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
+    skip_areas: tuple[str, ...] = ()  # --skip-area
+    skip_requirements: tuple[str, ...] = ()  # --skip-requirement
     keyword: str | None = None  # pytest -k
     markers: str | None = None  # pytest -m
     faults: tuple[str, ...] = ()  # faults switched on in the embedded server
+    pytest_args: tuple[str, ...] = ()  # pytest's own options (after "--")
 
     def departures(self) -> tuple[str, ...]:
         """Each way this selection leaves tests out, as the option that asked it
@@ -313,9 +316,20 @@ class Selection:
             if value == f.default or value in ((), None, "", 0):
                 continue
             flag = _SELECTION_FLAGS.get(f.name, f.name)
-            shown = value if isinstance(value, list | tuple) else (value,)
-            found.append(f"{flag} {' '.join(str(v) for v in shown)}")
+            if isinstance(value, str):  # a pytest expression, quoted as typed
+                found.append(f"{flag} {value!r}")
+            else:
+                found.append(f"{flag} {' '.join(str(v) for v in value)}")
         return tuple(found)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything besides the profile chose the tests."""
+        return bool(self.departures())
+
+    def describe(self) -> str:
+        """One line, e.g. ``--area auth --skip-requirement AUTH-003 -k stream``."""
+        return " ".join(self.departures()) or "everything in the profile"
 
     def to_json(self) -> JSONObject:
         return {
@@ -323,6 +337,9 @@ class Selection:
             "requirements": _texts(self.requirements),
             "keyword": self.keyword,
             "markers": self.markers,
+            "skip_areas": _texts(self.skip_areas),
+            "skip_requirements": _texts(self.skip_requirements),
+            "pytest_args": _texts(self.pytest_args),
             "faults": _texts(self.faults),
         }
 
@@ -333,6 +350,9 @@ class Selection:
             requirements=data.texts("requirements", ()),
             keyword=data.optional_text("keyword"),
             markers=data.optional_text("markers"),
+            skip_areas=data.texts("skip_areas", ()),
+            skip_requirements=data.texts("skip_requirements", ()),
+            pytest_args=data.texts("pytest_args", ()),
             faults=data.texts("faults", ()),
         )
 
@@ -344,6 +364,9 @@ _SELECTION_FLAGS = {
     "keyword": "-k",
     "markers": "-m",
     "faults": "--fault",
+    "skip_areas": "--skip-area",
+    "skip_requirements": "--skip-requirement",
+    "pytest_args": "--",
 }
 
 
@@ -433,9 +456,13 @@ class TargetSummary:
     embedded: bool = False
     embeddings_dimensions: int | None = None
     fetch_urls: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)  # secret values redacted
+    faults: tuple[str, ...] = ()  # faults injected into the embedded server
 
     @classmethod
     def of(cls, config: TargetConfig) -> TargetSummary:
+        from qbtsuite.target.headers import redacted_headers
+
         return cls(
             base_url=config.base_url,
             http_url=config.http_url,
@@ -454,6 +481,8 @@ class TargetSummary:
             embedded=config.embedded,
             embeddings_dimensions=config.embeddings_dimensions,
             fetch_urls=config.fetch_urls,
+            headers=redacted_headers(config.headers),
+            faults=config.faults,
         )
 
     def to_json(self) -> JSONObject:
@@ -476,6 +505,8 @@ class TargetSummary:
             "embedded": self.embedded,
             "embeddings_dimensions": self.embeddings_dimensions,
             "fetch_urls": self.fetch_urls,
+            "headers": {name: value for name, value in self.headers.items()},
+            "faults": _texts(self.faults),
         }
 
     @classmethod
@@ -501,6 +532,11 @@ class TargetSummary:
             embedded=data.flag("embedded", False),
             embeddings_dimensions=data.optional_integer("embeddings_dimensions"),
             fetch_urls=data.flag("fetch_urls", True),
+            headers={
+                name: value or ""
+                for name, value in data.child("headers", {}).text_values().items()
+            },
+            faults=data.texts("faults", ()),
         )
 
 

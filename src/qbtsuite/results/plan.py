@@ -5,9 +5,10 @@ area and in total. Nothing is sent to make it: each test declares its spend with
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qbtsuite.results._json import JSONObject, Reader
+from qbtsuite.results.model import Selection
 
 __all__ = ["SPEND_UNITS", "Plan", "PlannedTest", "Spend", "SpendTally"]
 
@@ -80,12 +81,15 @@ class SpendTally:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """``plan.json``: the selected tests, per area (sorted) and in total."""
+    """``plan.json``: the selected tests, per area (sorted) and in total, and the
+    selection that chose them (profile, areas, ids, exclusions, -k/-m)."""
 
     tests: tuple[PlannedTest, ...]
     areas: Mapping[str, SpendTally]
     totals: SpendTally
     undeclared: int  # tests that declare no spend (each counted as 1 request)
+    profile: str = ""
+    selection: Selection = field(default_factory=Selection)
 
     def to_json(self) -> JSONObject:
         return {
@@ -93,6 +97,8 @@ class Plan:
             "areas": {area: tally.to_json() for area, tally in self.areas.items()},
             "totals": self.totals.to_json(),
             "undeclared": self.undeclared,
+            "profile": self.profile,
+            "selection": self.selection.to_json(),
         }
 
     @classmethod
@@ -105,4 +111,6 @@ class Plan:
             },
             totals=SpendTally.from_json(data.child("totals")),
             undeclared=data.integer("undeclared", 0),
+            profile=data.text("profile", ""),
+            selection=Selection.from_json(data.child("selection", {})),
         )

@@ -157,8 +157,10 @@ def run_suite(
 ) -> RunResult:
     """One ``qbtsuite run`` in a child process; its results.json read back."""
     # --strict: a fault that breaks only SHOULD requirements must fail the run too.
+    # --overwrite: the matrix owns its folders; a rerun replaces, never reads, the
+    # results an earlier matrix left there.
     command = [
-        *(sys.executable, "-m", "qbtsuite", "run", "--strict"),
+        *(sys.executable, "-m", "qbtsuite", "run", "--strict", "--overwrite"),
         *("--output", str(output), *extra),
     ]
     for area in areas:

@@ -58,7 +58,22 @@ def build_http_client(
         timeout=timeout,
         follow_redirects=False,
         transport=transport,
+        event_hooks={"request": [_target_headers(config)]} if config.headers else None,
     )
+
+
+def _target_headers(config: TargetConfig) -> Callable[[httpx.Request], None]:
+    """The configured extra headers (``-H``), added to every request to the target's
+    hosts; never to another host (an image URL the target returns): a proxy's
+    credential is for the proxy."""
+    hosts = {httpx.URL(config.base_url).host, httpx.URL(config.http_url).host}
+
+    def add(request: httpx.Request) -> None:
+        if request.url.host in hosts:
+            for name, value in config.headers.items():
+                request.headers.setdefault(name, value)
+
+    return add
 
 
 def unreachable(url: str, exc: httpx.TransportError) -> TargetUnreachable:

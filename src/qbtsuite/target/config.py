@@ -22,6 +22,7 @@ from qbtsuite import redact
 from qbtsuite.capabilities import CAPABILITIES, CATALOGUE, Assumed
 from qbtsuite.errors import ConfigError
 from qbtsuite.target.embedded import ServerTarget
+from qbtsuite.target.headers import redacted_headers, register_secrets
 from qbtsuite.target.sources import ENV_VARIABLES, from_cli, from_env, from_toml
 from qbtsuite.target.values import coerce, derive_http_url
 
@@ -101,6 +102,13 @@ class TargetConfig:
     embedded: bool = False
     embeddings_dimensions: int | None = None  # width of the embeddings model's vectors
     fetch_urls: bool = True  # GET the image URLs the target returns (--no-fetch-urls)
+    # sent with every request to the target's hosts (-H); secret-looking values
+    # are registered with qbtsuite.redact
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    faults: tuple[str, ...] = ()  # the embedded server's injected faults
+
+    def __post_init__(self) -> None:
+        register_secrets(self.headers)
 
     def key(self, role: str) -> Secret | None:
         """The key of ``role`` (main, second, zero_balance, low_limit), if configured."""
@@ -164,6 +172,8 @@ class TargetConfig:
                 value = {role: redact.REDACTED for role in sorted(value)}
             elif f.name == "models":
                 value = dict(value)
+            elif f.name == "headers":
+                value = redacted_headers(value)
             elif isinstance(value, tuple):
                 value = list(value)
             data[f.name] = value
@@ -173,6 +183,7 @@ class TargetConfig:
         """Plain data *including the keys*, only to hand the config to a worker."""
         data = self.redacted()
         data["keys"] = {role: s.reveal() for role, s in self.keys.items()}
+        data["headers"] = dict(self.headers)
         return data
 
     @classmethod
@@ -182,6 +193,8 @@ class TargetConfig:
             {role: Secret(v) for role, v in values["keys"].items()}
         )
         values["models"] = MappingProxyType(dict(values["models"]))
+        values["headers"] = MappingProxyType(dict(values.get("headers") or {}))
+        values["faults"] = tuple(values.get("faults") or ())
         if values.get("capabilities") is not None:
             values["capabilities"] = tuple(values["capabilities"])
         return cls(**values)
@@ -222,6 +235,7 @@ class Settings:
             common["fetch_urls"] = False
         models = {e: self.values.get(f"models_{e}") for e in ENDPOINTS}
         common["models"] = MappingProxyType(models)
+        common["headers"] = MappingProxyType(dict(self.values.get("headers") or {}))
         return common
 
     def target(self, *, require_key: bool = True) -> TargetConfig:
@@ -267,6 +281,7 @@ class Settings:
             http_url=server.http_url,
             keys=MappingProxyType(keys),
             embedded=True,
+            faults=tuple(server.faults),
             **common,
         )
         check_declared_needs(config)
@@ -320,5 +335,14 @@ def load_settings(
     merged: dict[str, Any] = {}
     for source, raw in layers:
         for name, value in raw.items():
-            merged[name] = coerce(name, value, source)
+            typed = coerce(name, value, source)
+            if name == "headers":  # a header given higher up replaces the same name
+                lower = {k.lower() for k in typed}
+                kept = {
+                    k: v
+                    for k, v in merged.get(name, {}).items()
+                    if k.lower() not in lower
+                }
+                typed = {**kept, **typed}
+            merged[name] = typed
     return Settings(MappingProxyType(merged))

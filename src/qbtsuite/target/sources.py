@@ -39,6 +39,8 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_NO_FETCH_URLS": "no_fetch_urls",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
     "QBTSUITE_EMBEDDING_DIMENSIONS": "embeddings_dimensions",
+    # one "Name: value" per line
+    "QBTSUITE_HEADERS": "headers",
 }
 
 # TOML tables and the flat names their entries become.
@@ -67,6 +69,7 @@ _TOP_LEVEL = {
     "retries",
     "capabilities",
     "no_fetch_urls",
+    "headers",  # [headers] Name = "value"
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import httpx
 
 from qbtsuite import redact
+from qbtsuite.target.headers import looks_secret
 
 __all__ = ["BODY_EXCERPT", "body_excerpt", "format_exchange", "header_lines"]
 
@@ -35,6 +36,7 @@ def header_lines(headers: Iterable[tuple[str, str]]) -> list[str]:
     for name, value in headers:
         if name.lower() in {"authorization", "proxy-authorization", "x-api-key"}:
             value = _authorization(value)
+
         lines.append(f"{name}: {value}")
     return lines
 
@@ -67,7 +69,16 @@ def format_exchange(
 ) -> str:
     """The transcript of one exchange; ``response`` is None when none arrived."""
     lines = [f"> {request.method} {request.url}"]
-    lines += [f"> {h}" for h in header_lines(request.headers.multi_items())]
+    sent = [
+        (
+            name,
+            redact.REDACTED
+            if looks_secret(name) and name.lower() != "authorization"
+            else value,
+        )
+        for name, value in request.headers.multi_items()
+    ]  # an extra header's credential (-H) shows its name only
+    lines += [f"> {h}" for h in header_lines(sent)]
     if request_body:
         lines += [">", *(f"> {ln}" for ln in request_body.splitlines() or [""])]
     lines.append("")

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from qbtsuite.capabilities import CAPABILITIES, unknown_capabilities
 from qbtsuite.errors import ConfigError
+from qbtsuite.target.headers import HeaderError, parse_headers
 
 __all__ = ["SECRET_SETTINGS", "coerce", "derive_http_url", "validate_url"]
 
@@ -150,6 +151,13 @@ def _capabilities(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _headers(value: Any) -> dict[str, str]:
+    try:
+        return parse_headers(value)
+    except HeaderError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "base_url": _url,
     "http_url": _url,
@@ -169,6 +177,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "capabilities": _capabilities,
     "no_fetch_urls": _bool,
     "embeddings_dimensions": _int(1),
+    "headers": _headers,
 }
 SECRET_SETTINGS = frozenset(
     {"api_key", "second_key", "zero_balance_key", "low_limit_key"}
