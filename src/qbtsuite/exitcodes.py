@@ -23,3 +23,4 @@ class ExitCode(IntEnum):
     SLO_BREACHED = 5  # load: an SLO was breached
     LIMITER_FAILED = 6  # load: a rate-limit check failed (ratelimit profile)
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
+    TERMINATED = 143  # SIGTERM (a CI cancel, `timeout`): 128 + 15

@@ -3,7 +3,8 @@
 Exit codes (:class:`~qbtsuite.exitcodes.ExitCode`): OK conformant, FAILED a MUST failed
 (or a SHOULD with ``--strict``), USAGE a usage or configuration error, UNREACHABLE the
 target cannot be reached, INCOMPLETE an internal error or a run that could not give a
-verdict. Bad input gets one line, never a traceback.
+verdict, TERMINATED / INTERRUPTED stopped by SIGTERM / SIGINT (what ran is reported,
+marked ``interrupted``). Bad input gets one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from qbtsuite import redact
+from qbtsuite import redact, shutdown
 from qbtsuite.cli.run_options import add_run_options, check_selection, new_run_dir
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
@@ -25,6 +26,7 @@ from qbtsuite.harness.options import cli_reader, config_file, settings_values
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.results.model import RunResults
 from qbtsuite.results.records import exit_code_for
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
@@ -40,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Run the conformance suite. Without --base-url (or QUBITTRON_BASE_URL) "
             "the embedded reference server is started on loopback and tested. "
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
-            "2 usage or configuration error, 3 target unreachable, 4 internal error."
+            "2 usage or configuration error, 3 target unreachable, 4 internal error, "
+            "143 / 130 interrupted by SIGTERM / SIGINT (what ran is reported)."
         ),
     )
     add_run_options(p)
@@ -177,6 +180,8 @@ def _pytest_problem(outcome: RunOutcome) -> int:
 
 def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     results = outcome.results
+    if results is not None and results.interrupted is not None:
+        return _interrupted(results, run_dir)
     if outcome.pytest_code not in (0, 1) or results is None:
         code = _pytest_problem(outcome)
         if results is not None and results.tests:  # a partial run: still shown
@@ -188,3 +193,20 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     _say(render_terminal_summary(results))
     _say(f"report   {run_dir / 'report.html'}")
     return exit_code_for(results.verdict)
+
+
+def _interrupted(results: RunResults, run_dir: Path) -> int:
+    """Report what ran, marked interrupted; 143 after SIGTERM, 130 after SIGINT."""
+    with shutdown.deferred():  # the reports are written whole, or not at all
+        write_reports(run_dir, results)
+    _say("")
+    _say(render_terminal_summary(results))
+    _say(f"report   {run_dir / 'report.html'}")
+    signal = results.interrupted.signal if results.interrupted else None
+    _error(
+        f"interrupted{f' by {signal}' if signal else ''}: "
+        f"{len(results.not_checked)} requirement(s) never checked "
+        "(not_checked in results.json)"
+    )
+    stopped = shutdown.received()
+    return exit_code_for(results.verdict) if stopped is None else stopped.exit_code

@@ -24,6 +24,7 @@ from qbtsuite.harness.handoff import HANDED_OVER
 from qbtsuite.harness.options import config_file, pytest_reader, settings_values
 from qbtsuite.results.model import (
     Digests,
+    Interruption,
     RequirementEntry,
     RunFacts,
     RunResults,
@@ -78,6 +79,7 @@ class RunState:
     selection: Selection = field(default_factory=Selection)
     plan: Plan | None = None
     results: RunResults | None = None
+    interrupted: Interruption | None = None  # set when SIGTERM/SIGINT cut it short
 
     @property
     def records_dir(self) -> Path | None:
@@ -126,7 +128,13 @@ class RunState:
             selection=self.selection,
             workers=tuple(sorted({r.worker for r in records})),
         )
-        self.results = merge_records(records, self.catalogue, facts, strict=self.strict)
+        self.results = merge_records(
+            records,
+            self.catalogue,
+            facts,
+            strict=self.strict,
+            interrupted=self.interrupted,
+        )
         write_results(self.results_dir, self.results)
 
     def summary_lines(self) -> list[str]:

@@ -12,6 +12,7 @@ __all__ = [
     "PROBLEMS",
     "area_counts",
     "by_area",
+    "interruption_line",
     "problems",
     "target_label",
 ]
@@ -56,3 +57,15 @@ def target_label(results: RunResults) -> str:
         return "(no target)"
     url = target.base_url or "(no target)"
     return f"{url} (embedded reference server)" if target.embedded else url
+
+
+def interruption_line(results: RunResults) -> str | None:
+    """One sentence for a run stopped by a signal (None for a run that finished)."""
+    if results.interrupted is None:
+        return None
+    signal = results.interrupted.signal
+    return (
+        f"Interrupted{f' by {signal}' if signal else ''} before every test ran: "
+        f"{len(results.not_checked)} requirement(s) never checked (not_checked in "
+        "results.json); the outcomes shown are of the tests that ran."
+    )

@@ -15,6 +15,7 @@ from qbtsuite.reporting._common import (
     PROBLEMS,
     area_counts,
     by_area,
+    interruption_line,
     problems,
     target_label,
 )
@@ -64,9 +65,11 @@ def _header(results: RunResults) -> str:
         for o in OUTCOMES
     )
     verdict = results.verdict.value
+    stopped = interruption_line(results)
+    subtitle = "Qubittron API conformance" + (f" — {stopped}" if stopped else "")
     return (
         f'<header class="verdict {css}"><h1>{escape(verdict.capitalize())}</h1>'
-        f"<p>Qubittron API conformance</p></header>"
+        f"<p>{escape(subtitle)}</p></header>"
         f'<section class="facts"><dl>{rows}</dl><div class="chips">{chips}</div></section>'
     )
 

@@ -6,6 +6,7 @@ from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
     by_area,
+    interruption_line,
     problems,
     target_label,
 )
@@ -18,6 +19,7 @@ _ICON = {
     Verdict.CONFORMANT: "✅",
     Verdict.NOT_CONFORMANT: "❌",
     Verdict.INCOMPLETE: "⚠️",
+    Verdict.INTERRUPTED: "⏹️",
 }
 _MAX_PROBLEMS = 50
 _MAX_MESSAGE = 600
@@ -43,6 +45,11 @@ def render_summary_md(results: RunResults) -> str:
         f"- Target: `{target_label(results)}`",
         f"- Profile: `{run.profile}` · suite {run.suite_version}"
         f" · {run.started} · {run.duration:.1f} s",
+    ]
+    stopped = interruption_line(results)
+    if stopped is not None:
+        lines.append(f"- **{stopped}**")
+    lines += [
         "",
         "| area | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---:|" * len(OUTCOMES),

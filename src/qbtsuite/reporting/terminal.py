@@ -6,6 +6,7 @@ from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
     by_area,
+    interruption_line,
     problems,
     target_label,
 )
@@ -47,4 +48,7 @@ def render_terminal_summary(results: RunResults) -> str:
         + (" (strict)" if results.strict else "")
         + (f" · {flakes} retried request(s)" if flakes else ""),
     ]
+    stopped = interruption_line(results)
+    if stopped is not None:
+        lines.append(stopped)
     return "\n".join(lines)

@@ -44,6 +44,9 @@ class Verdict(StrEnum):
     NOT_CONFORMANT = "not conformant"
     INCOMPLETE = "incomplete"  # errors, no failures: no verdict can be given
     EMPTY = "no requirements checked"
+    # Stopped by SIGTERM/SIGINT before every test ran: never "conformant", whatever
+    # the tests that did run found (what never ran is in ``not_checked``).
+    INTERRUPTED = "interrupted"
 
 
 # When several tests check one requirement, the worst outcome stands.
