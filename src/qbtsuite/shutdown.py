@@ -28,11 +28,13 @@ Work that must not be cut in half (a line of records, a report) runs inside
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -52,6 +54,7 @@ __all__ = [
     "Interrupted",
     "deferred",
     "exit_code_for",
+    "exit_now",
     "handling_signals",
     "received",
     "remove_dir",
@@ -357,6 +360,18 @@ def _release(mark: int) -> None:
             os.kill(pid, signal.SIGKILL)
     for folder in folders:
         remove_dir(folder)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit without tearing the interpreter down (which takes seconds with pytest and
+    the openai package loaded): the ``atexit`` handlers run, the output is flushed."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _stop_at_once(first: int) -> NoReturn:

@@ -8,8 +8,6 @@ SIGTERM and SIGINT stop what it started and end it with 143 / 130.
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -82,10 +80,4 @@ def entry() -> NoReturn:
     code = main()
     if shutdown.received() is None:
         sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    shutdown.exit_now(code)

@@ -95,10 +95,21 @@ def _handle_signals(config: pytest.Config) -> None:
     ``qbtsuite run``, which handles them already). A worker ignores a second signal:
     the controller stops it."""
     worker = hasattr(config, "workerinput")
+    if worker:
+        config.add_cleanup(_leave_if_interrupted)  # the very last cleanup
     scope = contextlib.ExitStack()
     scope.enter_context(shutdown.handling_signals(kill_on_second=not worker))
     config.add_cleanup(scope.close)
     config.pluginmanager.register(_InterruptWatch(config), "qbtsuite-interrupts")
+
+
+def _leave_if_interrupted() -> None:
+    """An interrupted worker has sent its last report and written its records: it
+    exits at once instead of tearing the interpreter down (a second or two, while the
+    controller waits for it)."""
+    stopped = shutdown.received()
+    if stopped is not None:
+        shutdown.exit_now(stopped.exit_code)
 
 
 def _interruption(exc: BaseException) -> Interruption | None:
