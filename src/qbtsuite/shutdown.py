@@ -162,7 +162,8 @@ def handling_signals(*, kill_on_second: bool = True) -> Iterator[None]:
     started and left is stopped, what it made is removed. ``kill_on_second=False``
     (pytest-xdist workers) ignores further signals instead of exiting at once."""
     state = _STATE
-    outermost = state.depth == 0 and _main_thread()
+    main = _main_thread()  # signals reach the main thread only: elsewhere, a scope
+    outermost = main and state.depth == 0
     mark = state.tokens
     if outermost:
         state.received = None
@@ -171,14 +172,14 @@ def handling_signals(*, kill_on_second: bool = True) -> Iterator[None]:
         state.previous = {
             sig: signal.signal(sig, _on_signal) for sig in HANDLED_SIGNALS
         }
-    state.depth += 1
+    state.depth += main
     try:
         yield
     finally:
-        state.depth -= 1
+        state.depth -= main
         try:
             with deferred():
-                _release(mark)
+                _release(mark, outermost)
         finally:
             if outermost:
                 for sig, handler in state.previous.items():
@@ -342,14 +343,15 @@ def signal_group_children(signum: int) -> list[int]:
     return pids
 
 
-def _release(mark: int) -> None:
-    """Stop the children and remove the folders registered since ``mark``."""
+def _release(mark: int, outermost: bool) -> None:
+    """Stop the children and remove the folders registered since ``mark``; the
+    outermost block of an interrupted process also its group's children."""
     state = _STATE
     with state.lock:
         children = [c.process for t, c in list(state.children.items()) if t > mark]
         folders = [p for t, p in list(state.folders.items()) if t > mark]
     stragglers = []
-    if state.received is not None and state.depth == 0:
+    if state.received is not None and outermost:
         stragglers = signal_group_children(signal.SIGTERM)
     stop(*children)
     deadline = time.monotonic() + INTERRUPT_GRACE
