@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from qbtsuite.cli import main
+from qbtsuite.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -24,3 +24,4 @@ class ExitCode(IntEnum):
     LIMITER_FAILED = 6  # load: a rate-limit check failed (ratelimit profile)
     PARTIAL = 7  # certify --allow-partial: what was checked held, tests were left out
     INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
+    TERMINATED = 143  # SIGTERM (a CI cancel, `timeout`): 128 + 15

@@ -1,7 +1,8 @@
 """The ``qbtsuite`` command: one subcommand per job, each in its own module.
 
 Every command returns a :class:`~qbtsuite.exitcodes.ExitCode` (the README's
-"Exit codes" table).
+"Exit codes" table). Every command runs inside :func:`qbtsuite.shutdown.handling_signals`:
+SIGTERM and SIGINT stop what it started and end it with 143 / 130.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from qbtsuite import __version__
+from qbtsuite import __version__, shutdown
 from qbtsuite.cli import (
     diff,
     keygen,
@@ -24,7 +26,7 @@ from qbtsuite.cli import (
 )
 from qbtsuite.exitcodes import ExitCode
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "entry", "main"]
 
 
 # The command table, in the order of ``--help``: each module's ``register(subparsers)``
@@ -97,8 +99,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return ExitCode.USAGE
     try:
-        code: int = args.func(args)
+        with shutdown.handling_signals():
+            code: int = args.func(args)
+    except shutdown.Interrupted as exc:
+        print(f"interrupted by {exc.signal_name}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    return code
+    stopped = shutdown.received()  # a command that reported what it had, then ended
+    return code if stopped is None else stopped.exit_code
+
+
+def entry() -> NoReturn:
+    """The ``qbtsuite`` program: :func:`main`, then exit with its code.
+
+    A command stopped by a signal has reported what it had and stopped its children;
+    it then exits without tearing the interpreter down module by module, which alone
+    takes a second or two with pytest and the openai package loaded (the 5 s a stop
+    may take). The ``atexit`` handlers still run, and the output is flushed.
+    """
+    code = main()
+    if shutdown.received() is None:
+        sys.exit(code)
+    shutdown.exit_now(code)

@@ -3,7 +3,8 @@
 Exit codes (:class:`~qbtsuite.exitcodes.ExitCode`): OK conformant, FAILED a MUST failed
 (or a SHOULD with ``--strict``), USAGE a usage or configuration error, UNREACHABLE the
 target cannot be reached, INCOMPLETE an internal error or a run that could not give a
-verdict. Bad input gets one line, never a traceback.
+verdict, TERMINATED / INTERRUPTED stopped by SIGTERM / SIGINT (what ran is reported,
+marked ``interrupted``). Bad input gets one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from qbtsuite import redact
+from qbtsuite import redact, shutdown
 from qbtsuite.certify.certificate import write_certificate
 from qbtsuite.certify.reproduce import write_reproduce
 from qbtsuite.checks import plain_http_notice, speaks_plain_http
@@ -58,7 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
             "2 usage or configuration error, 3 target unreachable, 4 internal error, "
             "7 partial (certify --allow-partial: what was checked held, tests were "
-            "left out)."
+            "left out), 143 / 130 interrupted by SIGTERM / SIGINT (what ran is "
+            "reported)."
         ),
     )
     add_run_options(p)
@@ -282,6 +284,8 @@ def _finish(
     certify: Certify | None,
 ) -> int:
     results = outcome.results
+    if results is not None and results.interrupted is not None:
+        return _interrupted(results, run_dir)
     if outcome.pytest_code not in (0, 1) or results is None:
         code = _pytest_problem(outcome)
         if results is not None and results.tests:  # a broken run: still shown
@@ -300,3 +304,20 @@ def _finish(
     if certify is not None:
         _seal(run_dir, results, args, certify)
     return exit_code_for(results.verdict)
+
+
+def _interrupted(results: RunResults, run_dir: Path) -> int:
+    """Report what ran, marked interrupted; 143 after SIGTERM, 130 after SIGINT."""
+    with shutdown.deferred():  # the reports are written whole, or not at all
+        write_reports(run_dir, results)
+    _say("")
+    _say(render_terminal_summary(results))
+    _say(f"report   {run_dir / 'report.html'}")
+    signal = results.interrupted.signal if results.interrupted else None
+    _error(
+        f"interrupted{f' by {signal}' if signal else ''}: "
+        f"{len(results.not_checked)} requirement(s) never checked "
+        "(not_checked in results.json)"
+    )
+    stopped = shutdown.received()
+    return exit_code_for(results.verdict) if stopped is None else stopped.exit_code

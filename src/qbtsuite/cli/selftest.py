@@ -68,7 +68,21 @@ def run(args: argparse.Namespace) -> int:
     out = args.output or Path("reports") / f"{stamp}-selftest"
     plans = plan_faults(args.fault)
     print(f"fault matrix: {len(plans)} faults + the clean server; runs in {out}")
-    matrix = run_matrix(plans, out, jobs=args.jobs, on_done=_progress)
+    finished: list[RunResult] = []
+
+    def progress(result: RunResult) -> None:
+        finished.append(result)
+        _progress(result)
+
+    try:
+        matrix = run_matrix(plans, out, jobs=args.jobs, on_done=progress)
+    except KeyboardInterrupt:  # the runs under way stop and report as interrupted
+        print(
+            f"selftest interrupted: {len(finished)} of {len(plans) + 1} runs finished; "
+            f"every run's folder is in {out}",
+            file=sys.stderr,
+        )
+        raise
     print()
     print(matrix_table(matrix))
     print()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import KeysFileError
@@ -121,11 +122,11 @@ def run(args: argparse.Namespace) -> int:
     from qbtsuite.server.listeners import run as run_server
 
     try:
-        run_server(settings, quiet=args.quiet)
+        stopped_by = run_server(settings, quiet=args.quiet)
     except KeysFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     except OSError as exc:
         print(f"error: cannot start the server: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    return ExitCode.OK
+    return ExitCode.OK if stopped_by is None else shutdown.exit_code_for(stopped_by)

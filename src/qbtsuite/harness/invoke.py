@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from qbtsuite import redact
+from qbtsuite import redact, shutdown
 from qbtsuite.errors import RunFileError
 from qbtsuite.harness.handoff import TargetHandoff
 from qbtsuite.harness.options import pytest_argv
@@ -168,6 +168,10 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     if not request.dry_run:
         plugins.append(Progress(write, request.test_areas, strict=request.strict))
     log = request.run_dir / "pytest.log"
+    # pytest's own temp folders (pytest-xdist makes one per worker) go with the run,
+    # also when it is interrupted, instead of piling up under the system temp dir.
+    basetemp = shutdown.temp_dir("qbtsuite-pytest-")
+    args += ["--basetemp", str(basetemp / "base")]
     # No __pycache__ of rewritten test modules inside an installed package.
     bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
@@ -176,6 +180,7 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
                 code = int(pytest.main(args, plugins=plugins))
     finally:
         sys.dont_write_bytecode = bytecode
+        shutdown.remove_dir(basetemp)
     _scrub_file(log)
     results, plan = _results(request.run_dir), _plan(request.run_dir)
     return RunOutcome(code, results, plan, log, areas.found)

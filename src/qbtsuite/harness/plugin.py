@@ -8,10 +8,17 @@ JSON-lines file of records per process and their merge into ``results.json``.
 
 Conformance tests are the tests marked ``requirement(...)``; other tests collected in
 the same session are left alone (no records, no selection unless one is asked).
+
+Every process of the run (the controller and each pytest-xdist worker) handles SIGTERM
+and SIGINT (:mod:`qbtsuite.shutdown`): the test under way is cut short and leaves no
+record, the controller tells the workers, and ``results.json`` is written with the
+verdict ``interrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -19,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from qbtsuite import redact
+from qbtsuite import redact, shutdown
 from qbtsuite.capabilities import CAPABILITIES
 from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
@@ -43,7 +50,7 @@ from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
 from qbtsuite.reporting.allure import write_allure_extras
-from qbtsuite.results.model import RequirementCheck, TestRecord
+from qbtsuite.results.model import Interruption, RequirementCheck, TestRecord
 from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.store import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
@@ -74,6 +81,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
+    _handle_signals(config)
     if not config.pluginmanager.is_registered(xdist_groups):
         config.pluginmanager.register(xdist_groups, "qbtsuite-xdist-groups")
     try:
@@ -86,6 +94,85 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetUnreachable as exc:
         pytest.exit(str(exc), returncode=ExitCode.UNREACHABLE)
     config.stash[_STATE] = state
+
+
+def _handle_signals(config: pytest.Config) -> None:
+    """SIGTERM/SIGINT unwind this process's session (a no-op scope inside
+    ``qbtsuite run``, which handles them already). A worker ignores a second signal:
+    the controller stops it."""
+    worker = hasattr(config, "workerinput")
+    if worker:
+        config.add_cleanup(_leave_if_interrupted)  # the very last cleanup
+    scope = contextlib.ExitStack()
+    scope.enter_context(shutdown.handling_signals(kill_on_second=not worker))
+    config.add_cleanup(scope.close)
+    config.pluginmanager.register(_InterruptWatch(config), "qbtsuite-interrupts")
+
+
+def _leave_if_interrupted() -> None:
+    """An interrupted worker has sent its last report and written its records: it
+    exits at once instead of tearing the interpreter down (a second or two, while the
+    controller waits for it)."""
+    stopped = shutdown.received()
+    if stopped is not None:
+        shutdown.exit_now(stopped.exit_code)
+
+
+def _interruption(exc: BaseException) -> Interruption | None:
+    """What ended the session, if it was an interrupt rather than a test result."""
+    stopped = shutdown.received()
+    if stopped is not None:
+        return Interruption(stopped.signal_name)
+    # Ctrl-C where no handler was installed, or pytest-xdist's word that a worker got
+    # one ("gwN received keyboard-interrupt"); its other stops (-x, collection
+    # errors) are no interrupt.
+    if type(exc) is KeyboardInterrupt or "keyboard-interrupt" in str(exc):
+        return Interruption(None)
+    return None
+
+
+class _InterruptWatch:
+    """Notes an interrupted session in the run state (the hook gets no config); on
+    the controller, tells the workers and marks the JUnit file."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> None:
+        state = self.config.stash.get(_STATE, None)
+        if state is not None and isinstance(excinfo.value, KeyboardInterrupt):
+            state.interrupted = _interruption(excinfo.value)
+            # pytest's log shows where it stopped; rendering every frame with its
+            # arguments takes seconds of the 5 s a stop may take.
+            excinfo.traceback = excinfo.traceback[-1:]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """First of all: pytest-xdist waits up to 10 s for busy workers; a signal
+        ends their test at once. JUnit is written before the results are merged."""
+        config = self.config
+        state = config.stash.get(_STATE, None)
+        if state is None or state.interrupted is None or hasattr(config, "workerinput"):
+            return
+        if config.pluginmanager.has_plugin("dsession"):
+            shutdown.signal_group_children(signal.SIGTERM)
+        _mark_junit(config, state.interrupted)
+
+
+def _mark_junit(config: pytest.Config, interrupted: Interruption) -> None:
+    """Suite properties say that the JUnit file holds an interrupted run (through
+    pytest's own JUnit writer, which has no public handle; without it, no mark)."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("qbtsuite_verdict", "interrupted")
+        xml.add_global_property("qbtsuite_interrupted_by", interrupted.signal or "?")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -231,9 +318,14 @@ def pytest_runtest_protocol(
     )
     item.stash[_ITEM] = _ItemState(recorder)
     try:
-        return (yield)
-    finally:
+        result = yield
+    except KeyboardInterrupt:  # cut short: it checked nothing, it is not_checked
+        raise
+    except BaseException:
         _write_record(item, info, state)
+        raise
+    _write_record(item, info, state)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -372,16 +464,20 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
         omitted_transcripts=recorder.omitted,
         retries=tuple(recorder.retries),
     )
-    append_record(state.records_dir, record)
+    with shutdown.deferred():  # never half a line: the merge reads every line
+        append_record(state.records_dir, record)
 
 
 # ─── end of the run ──────────────────────────────────────────────────────────
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Controller: merge every process's records into ``results.json`` (pytest-xdist
+    has stopped its workers by now: every record is complete)."""
     state = session.config.stash.get(_STATE, None)
     if state is not None and not hasattr(session.config, "workerinput"):
-        state.finish(session.config)
+        with shutdown.deferred():
+            state.finish(session.config)
         allure_dir = getattr(session.config.option, "allure_report_dir", None)
         if allure_dir and state.results is not None:
             write_allure_extras(Path(allure_dir), state.results)

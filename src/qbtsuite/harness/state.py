@@ -34,6 +34,7 @@ from qbtsuite.harness.selection import partial_refusal
 from qbtsuite.results.model import (
     Digests,
     Identity,
+    Interruption,
     ModelListing,
     RequirementEntry,
     RunFacts,
@@ -93,6 +94,7 @@ class RunState:
     models_listing: ModelListing | None = None
     plan: Plan | None = None
     results: RunResults | None = None
+    interrupted: Interruption | None = None  # set when SIGTERM/SIGINT cut it short
 
     @property
     def records_dir(self) -> Path | None:
@@ -144,7 +146,13 @@ class RunState:
             identity=self.identity,
             models_listing=self.models_listing,
         )
-        self.results = merge_records(records, self.catalogue, facts, strict=self.strict)
+        self.results = merge_records(
+            records,
+            self.catalogue,
+            facts,
+            strict=self.strict,
+            interrupted=self.interrupted,
+        )
         write_results(self.results_dir, self.results)
 
     def summary_lines(self) -> list[str]:

@@ -7,24 +7,29 @@ checks), draws the plots and writes ``load.json``, ``load.md``, ``load.html``,
 master with workers on several machines).
 
 A run ended early by ``--slo-abort`` is judged over what it sent: its window ends
-where it was aborted, and ``load.json`` says why (``aborted``).
+where it was aborted, and ``load.json`` says why (``aborted``). A run stopped by SIGTERM
+or SIGINT is reported over the samples so far, with the verdict ``interrupted``
+(``interrupted``: the signal, and when), whatever its SLOs say; exit 143 / 130.
 
 Exit codes: 0 every SLO met (and every limiter check passed); 4 the load generator
 failed (crashed, timed out or recorded nothing); 5 an SLO was breached (an aborted
 run included); 6 a limiter check failed (ratelimit profile; it wins over 5, the
-limiter being what that profile is for).
+limiter being what that profile is for); 143 / 130 interrupted (SIGTERM / SIGINT; it
+wins over every other).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import signal
 from collections import Counter
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.plots import write_plots
@@ -51,6 +56,7 @@ class LoadVerdict(StrEnum):
     SLO_BREACHED = "slo-breached"
     RATELIMIT_FAILED = "ratelimit-failed"
     INTERNAL_ERROR = "internal-error"
+    INTERRUPTED = "interrupted"  # SIGTERM/SIGINT: the samples so far, no verdict
 
 
 class Finished:
@@ -78,7 +84,16 @@ def finish(
     planned = plan.duration
     if locust.aborted is not None:
         plan = plan.truncated(locust.aborted.at_s)
+    stopped_at = _interrupted_at(locust, sset)
+    if stopped_at is not None:
+        plan = plan.truncated(stopped_at)
     if not sset.samples:
+        if locust.interrupted_by is not None:
+            return Finished(
+                shutdown.exit_code_for(locust.interrupted_by),
+                f"interrupted by {signal.Signals(locust.interrupted_by).name} "
+                "before any request was recorded",
+            )
         return Finished(
             ExitCode.INCOMPLETE,
             f"error: the load generator recorded no requests (exit code "
@@ -86,17 +101,27 @@ def finish(
         )
     figs = figures(sset, plan)
     verdicts = evaluate(objectives, figs)
-    limiter = _limiter(run_dir, plan, sset, figs["window"]["t0"])
+    # An interrupted run is reported without plots: drawing takes seconds of the 5 s
+    # a stop may take.
+    draw = locust.interrupted_by is None
+    limiter = _limiter(run_dir, plan, sset, figs["window"]["t0"], draw)
     report = _report(plan, target, figs, verdicts, locust, sset, workers, limiter)
     if locust.aborted is not None:
         report["aborted"] = locust.aborted.to_json() | {"planned_s": planned}
+    if locust.interrupted_by is not None:
+        report["interrupted"] = {
+            "signal": signal.Signals(locust.interrupted_by).name,
+            "at_s": None if stopped_at is None else round(stopped_at, 3),
+            "at": locust.interrupted_at,
+            "planned_s": planned,
+        }
     if started is not None:
         report["started"] = started.isoformat(timespec="seconds")
     report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     last = max(s["t"] for s in sset.samples)
     window = Window(figs["window"]["t0"], plan, last)
     measured = [s for s in sset.samples if window.holds(s)]
-    if plan.ratelimit is None:  # the ratelimit profile draws its own timelines
+    if plan.ratelimit is None and draw:  # the ratelimit profile draws its own
         report["files"]["plots"] = write_plots(
             run_dir, timeline(sset, window.t0), measured, plan
         )
@@ -104,14 +129,21 @@ def finish(
     return Finished(report["exit_code"], _message(report, locust), report)
 
 
+def _interrupted_at(locust: LocustRun, sset: SampleSet) -> float | None:
+    """Seconds after t0 when the run was interrupted (None: it was not, or unknown)."""
+    if locust.interrupted_at is None or sset.t0 is None:
+        return None
+    return max(locust.interrupted_at - sset.t0, 0.0)
+
+
 def _limiter(
-    run_dir: Path, plan: Plan, sset: SampleSet, t0: float
+    run_dir: Path, plan: Plan, sset: SampleSet, t0: float, draw: bool = True
 ) -> dict[str, Any] | None:
-    """The ratelimit section (with one timeline plot per key), or None."""
+    """The ratelimit section (with one timeline plot per key if ``draw``), or None."""
     if plan.ratelimit is None:
         return None
     section = judge(sset.samples, plan.ratelimit, t0)
-    for subject, key in section["keys"].items():
+    for subject, key in section["keys"].items() if draw else ():
         name = plot_file(subject)
         write_timeline(
             run_dir / name, subject, sset.samples, plan.ratelimit, t0, key["phases"]
@@ -133,7 +165,10 @@ def _report(
     broken = locust.exit_code != 0 or locust.timed_out
     breached = any(not v.passed for v in verdicts) or locust.aborted is not None
     limited = limiter is not None and bool(limiter["failed"])
-    if broken:
+    if locust.interrupted_by is not None:
+        code = shutdown.exit_code_for(locust.interrupted_by)
+        verdict = LoadVerdict.INTERRUPTED
+    elif broken:
         code, verdict = ExitCode.INCOMPLETE, LoadVerdict.INTERNAL_ERROR
     elif limited:
         code, verdict = ExitCode.LIMITER_FAILED, LoadVerdict.RATELIMIT_FAILED
@@ -195,7 +230,11 @@ def _version(name: str) -> str:
 def _message(report: dict[str, Any], locust: LocustRun) -> str:
     gen = report["generator"]
     message = _verdict_message(report, locust)
-    if not gen["samples_complete"] and not locust.timed_out:
+    if (
+        not gen["samples_complete"]
+        and not locust.timed_out
+        and locust.interrupted_by is None
+    ):
         message += (
             f" (warning: {gen['processes_reported']} of {gen['processes']} load "
             "processes delivered all their samples)"
@@ -204,6 +243,13 @@ def _message(report: dict[str, Any], locust: LocustRun) -> str:
 
 
 def _verdict_message(report: dict[str, Any], locust: LocustRun) -> str:
+    stopped = report.get("interrupted")
+    if stopped is not None:
+        at = "" if stopped["at_s"] is None else f" at {stopped['at_s']:.1f} s"
+        return (
+            f"interrupted by {stopped['signal']}{at} of {stopped['planned_s']:g} s: "
+            f"{report['samples']['total']} requests reported, no verdict"
+        )
     if locust.timed_out:
         return "error: the load generator did not finish in time and was stopped"
     if locust.exit_code != 0:

@@ -6,7 +6,8 @@ bound ("Received: ttft_p95 = 912 ms. Expected: ttft_p95 < 800 ms"). A limiter ch
 (``ratelimit`` profile) is a testcase of ``load.<profile>.ratelimit.<key>``: it fails
 with its failed parts, and is skipped (with the reason) when it could not be judged
 or only in part; informative figures are not testcases. A load generator that
-failed is one testcase in error. The record holds key roles, never keys.
+failed is one testcase in error; so is an interrupted run, whose SLOs and checks are
+then skipped (not judged). The record holds key roles, never keys.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from qbtsuite.loadtest.interrupted import interruption_text
 from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.slo import format_measured
 
@@ -78,6 +80,16 @@ def _limiter_cases(suite: ET.Element, classname: str, limiter: dict[str, Any]) -
                 ET.SubElement(case, "skipped", message=f"{verdict}: {why}")
 
 
+def _not_judged(suite: ET.Element) -> None:
+    """An interrupted run judges nothing: every SLO and check case is skipped."""
+    for case in suite.findall("testcase"):
+        if case.get("name") == "load run":
+            continue
+        for verdict in [*case.findall("failure"), *case.findall("skipped")]:
+            case.remove(verdict)
+        ET.SubElement(case, "skipped", message="not judged: the run was interrupted")
+
+
 def junit_xml(report: dict[str, Any]) -> str:
     """The JUnit XML text of a ``load.json`` record."""
     classname = f"load.{report['profile']}"
@@ -97,7 +109,12 @@ def junit_xml(report: dict[str, Any]) -> str:
     ):
         ET.SubElement(props, "property", name=name, value=value)
     gen = report["generator"]
-    if gen["locust_exit_code"] != 0 or gen["timed_out"]:
+    stopped = report.get("interrupted")
+    if stopped:
+        case = ET.SubElement(suite, "testcase", classname=classname, name="load run")
+        message = f"interrupted {interruption_text(report)}"
+        ET.SubElement(case, "error", message=message, type="interrupted")
+    elif gen["locust_exit_code"] != 0 or gen["timed_out"]:
         case = ET.SubElement(
             suite, "testcase", classname=classname, name="load generator"
         )
@@ -113,6 +130,8 @@ def junit_xml(report: dict[str, Any]) -> str:
         _slo_case(suite, f"{classname}.slo", v, report)
     if report.get("ratelimit"):
         _limiter_cases(suite, classname, report["ratelimit"])
+    if stopped:
+        _not_judged(suite)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     for tag, attr in (

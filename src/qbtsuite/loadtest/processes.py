@@ -11,6 +11,11 @@ it never runs inside this process (nor inside a pytest run): it runs as
 in ``QBTSUITE_LOAD_KEYS`` (environment, never the command line, which ``ps`` shows).
 Every child is bounded in time: past the deadline the master gets SIGTERM (Locust then
 still writes its reports), and anything left gets SIGKILL.
+
+Each Locust process runs in a process group of its own (:func:`qbtsuite.shutdown.spawn`).
+When the command gets SIGTERM or SIGINT, every one of them is stopped at once (SIGKILL
+after a short grace period) and the run returns with ``interrupted_by`` set: the
+samples written so far (every process flushes them four times a second) are reported.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from qbtsuite import shutdown
 from qbtsuite.loadtest.abort import Abort
 from qbtsuite.loadtest.plan import USER_CLASSES, Plan
 from qbtsuite.resources import data_dir
@@ -61,6 +67,8 @@ class LocustRun:
     worker_exit_codes: tuple[int, ...]
     web_url: str | None = None  # where the web UI was served (None: headless)
     aborted: Abort | None = None  # --slo-abort: the SLO that ended the run early
+    interrupted_by: int | None = None  # the signal (SIGTERM, SIGINT) that ended it
+    interrupted_at: float | None = None  # when, epoch seconds
 
 
 def _free_port() -> int:
@@ -123,22 +131,7 @@ def _spawn(
     command: list[str], env: Mapping[str, str], out: Path
 ) -> subprocess.Popen[bytes]:
     with out.open("wb") as log:
-        return subprocess.Popen(
-            command,
-            env=dict(env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-
-def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        return shutdown.spawn(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _wait(proc: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -153,11 +146,9 @@ def _end(proc: subprocess.Popen[bytes], patience: float) -> None:
     """Let ``proc`` finish within ``patience`` s, then SIGTERM (Locust still writes its
     reports), then SIGKILL."""
     if _wait(proc, patience):
-        return
-    _stop(proc)
-    if not _wait(proc, _TERM_GRACE):
-        _stop(proc, signal.SIGKILL)
-        proc.wait()
+        shutdown.stop(proc)  # ended by itself: only forgotten
+    else:
+        shutdown.stop(proc, grace=_TERM_GRACE)
 
 
 def run_locust(
@@ -190,6 +181,9 @@ def run_locust(
     started = time.monotonic()
     main = _spawn(master, env, run_dir / "locust-master.out")
     aborted: Abort | None = None
+    interrupted: int | None = None
+    interrupted_at: float | None = None
+    timed_out = False
     try:
         for i in range(workers):
             command = [
@@ -201,7 +195,6 @@ def run_locust(
             out = run_dir / f"locust-worker-{i}.out"
             worker_procs.append(_spawn(command, env, out))
         deadline = started + plan.duration + plan.drain + _STARTUP_GRACE + linger
-        timed_out = False
         while not _wait(main, min(deadline - time.monotonic(), _WATCH_EVERY)):
             if time.monotonic() >= deadline:
                 timed_out = aborted is None
@@ -213,8 +206,15 @@ def run_locust(
                     # users get the request timeout to finish what is in flight
                     end = time.monotonic() + plan.timeout + _TERM_GRACE + linger
                     deadline = min(deadline, end)
-    finally:  # whatever happens here (even ^C), no child outlives the run
-        _end(main, 0.0)  # still running here only after a timeout or an interrupt
+    except KeyboardInterrupt as exc:  # SIGTERM/SIGINT: report the samples so far
+        interrupted = (
+            exc.signum if isinstance(exc, shutdown.Interrupted) else signal.SIGINT
+        )
+        interrupted_at = time.time()
+    finally:  # whatever happens here, no child outlives the run
+        if interrupted is not None or shutdown.received() is not None:
+            shutdown.stop(main, *worker_procs)  # all at once, briefly
+        _end(main, 0.0)  # still running here only after a timeout
         for proc in worker_procs:
             _end(proc, _TERM_GRACE)  # workers quit when the master does
     codes = tuple(proc.returncode for proc in worker_procs)
@@ -225,4 +225,6 @@ def run_locust(
         worker_exit_codes=codes,
         web_url=None if web is None else web.url,
         aborted=aborted,
+        interrupted_by=interrupted,
+        interrupted_at=interrupted_at,
     )

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.loadtest.interrupted import interruption_text
 from qbtsuite.loadtest.junit import write_junit
 from qbtsuite.loadtest.ratelimit import report as limiter_report
 from qbtsuite.loadtest.samples import SampleOutcome
@@ -56,6 +57,8 @@ EXIT_CODES = {
     ExitCode.INCOMPLETE: "internal error (the load generator failed)",
     ExitCode.SLO_BREACHED: "an SLO was breached",
     ExitCode.LIMITER_FAILED: "a rate-limit check failed (ratelimit profile)",
+    ExitCode.INTERRUPTED: "interrupted by SIGINT (the samples so far reported)",
+    ExitCode.TERMINATED: "interrupted by SIGTERM (the samples so far reported)",
 }
 # The conformance report's stylesheet, and the few rules only a load page needs.
 _LOAD_CSS = (
@@ -71,6 +74,7 @@ _VERDICTS = {  # verdict → (headline, header colour of html_style)
     "slo-breached": ("SLO breached", "bad"),
     "ratelimit-failed": ("Rate-limit check failed", "bad"),
     "internal-error": ("Internal error", "meh"),
+    "interrupted": ("Interrupted", "meh"),
 }
 _CHIPS = (  # outcome → colour class of html_style
     ("ok", "o-pass"),
@@ -136,6 +140,9 @@ def _header(report: dict[str, Any]) -> str:
     aborted = report.get("aborted")
     if aborted:
         facts.append(("Aborted", f"at {aborted['at_s']:.1f} s: {aborted['reason']}"))
+    stopped = interruption_text(report)
+    if stopped:
+        facts.append(("Interrupted", stopped))
     rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
     counts = report["endpoints"]["all"]["outcomes"]
     chips = "".join(
@@ -258,6 +265,9 @@ def markdown_section(report: dict[str, Any], image_prefix: str = "") -> str:
             f"differ between usage and the content-event count; "
             f"{check['usage_missing']} without usage.",
         ]
+    stopped = interruption_text(report)
+    if stopped:
+        lines += ["", f"**Interrupted** {stopped}"]
     aborted = report.get("aborted")
     if aborted:
         lines += [

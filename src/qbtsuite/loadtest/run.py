@@ -15,21 +15,23 @@ With ``--web`` Locust shows its web UI on 127.0.0.1 and the run still ends by it
 Exit codes (distinct from the conformance run's 1 = a MUST failed):
 0 every SLO met; 2 usage or configuration error; 3 target unreachable;
 4 internal error (the load generator crashed or produced no samples); 5 an SLO was
-breached (or the run was aborted for one).
+breached (or the run was aborted for one); 143 / 130 interrupted by SIGTERM / SIGINT
+(the samples so far reported).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import socket
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from qbtsuite import shutdown
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.abort import Abort, AbortWatch, SamplesTail
@@ -135,14 +137,16 @@ def run_load(request: LoadRequest, say: Callable[[str], None] = _ignore) -> Load
             unknown = set(plan.keys) - {"main", "second", "zero_balance", "low_limit"}
             if unknown:
                 raise ConfigError(f"unknown key role(s) {', '.join(sorted(unknown))}")
-        with tempfile.TemporaryDirectory(prefix="qbtsuite-load-") as tmp:
-            args = [*profile.embedded_args, *_limiter_server_args(plan, Path(tmp))]
-            try:
-                return _resolved(
-                    _Run(request, profile, plan, objectives, web, say), args, settings
-                )
-            except ServerStartError as exc:
-                return LoadResult(ExitCode.INCOMPLETE, f"error: {exc}")
+        tmp = shutdown.temp_dir("qbtsuite-load-")  # a keys file for the server
+        try:
+            args = [*profile.embedded_args, *_limiter_server_args(plan, tmp)]
+            return _resolved(
+                _Run(request, profile, plan, objectives, web, say), args, settings
+            )
+        except ServerStartError as exc:
+            return LoadResult(ExitCode.INCOMPLETE, f"error: {exc}")
+        finally:
+            shutdown.remove_dir(tmp)
     except ConfigError as exc:
         return LoadResult(ExitCode.USAGE, f"error: {exc}")
     except TargetUnreachable as exc:
@@ -329,6 +333,7 @@ def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
         target = before["target"]
         gen = before["generator"]
         aborted = before.get("aborted")
+        stopped = before.get("interrupted") or {}
         locust = LocustRun(
             gen["locust_exit_code"],
             gen["timed_out"],
@@ -336,6 +341,8 @@ def analyse(run_dir: Path, slo: tuple[str, ...] = ()) -> LoadResult:
             tuple(gen["worker_exit_codes"]),
             web_url=gen.get("web_ui"),
             aborted=None if aborted is None else Abort.from_json(aborted),
+            interrupted_by=signal.Signals[stopped["signal"]] if stopped else None,
+            interrupted_at=stopped.get("at"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         pass

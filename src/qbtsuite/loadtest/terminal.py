@@ -76,7 +76,10 @@ def render_summary(report: dict[str, Any], marks: tuple[str, str] = _MARKS) -> s
             f"achieved {arrival['achieved_rps']:.2f} req/s"
         )
     if report["slo"]:
-        lines += ["", "  SLOs", *(f"    {x}" for x in slo_lines(report["slo"], marks))]
+        title = "  SLOs" + (
+            " (not judged: interrupted)" if report.get("interrupted") else ""
+        )
+        lines += ["", title, *(f"    {x}" for x in slo_lines(report["slo"], marks))]
     limiter = report.get("ratelimit")
     if limiter is not None:
         lines += _limiter_lines(limiter)

@@ -14,6 +14,7 @@ __all__ = [
     "by_area",
     "fault_banner",
     "faults_of",
+    "interruption_line",
     "problems",
     "target_label",
 ]
@@ -71,4 +72,16 @@ def fault_banner(faults: tuple[str, ...]) -> str:
     return (
         f"fault injected: {', '.join(faults)}, not a real target "
         "(the embedded reference server, broken on purpose)"
+    )
+
+
+def interruption_line(results: RunResults) -> str | None:
+    """One sentence for a run stopped by a signal (None for a run that finished)."""
+    if results.interrupted is None:
+        return None
+    signal = results.interrupted.signal
+    return (
+        f"Interrupted{f' by {signal}' if signal else ''} before every test ran: "
+        f"{len(results.not_checked)} requirement(s) never checked (not_checked in "
+        "results.json); the outcomes shown are of the tests that ran."
     )

@@ -17,6 +17,7 @@ from qbtsuite.reporting._common import (
     by_area,
     fault_banner,
     faults_of,
+    interruption_line,
     problems,
     target_label,
 )
@@ -95,15 +96,17 @@ def _header(results: RunResults) -> str:
     verdict = results.verdict.value
     identity = run.identity
     subject = (
-        f"Qubittron API conformance of {escape(identity.label())}"
+        f"Qubittron API conformance of {identity.label()}"
         if identity
         else "Qubittron API conformance"
     )
+    stopped = interruption_line(results)
+    subtitle = subject + (f" — {stopped}" if stopped else "")
     faults = faults_of(results)
     banner = f'<p class="banner">{escape(fault_banner(faults))}</p>' if faults else ""
     return (
         f'<header class="verdict {css}"><h1>{escape(verdict.capitalize())}</h1>'
-        f"<p>{subject}</p></header>{banner}"
+        f"<p>{escape(subtitle)}</p></header>{banner}"
         f'<section class="facts"><dl>{rows}</dl><div class="chips">{chips}</div></section>'
     )
 

@@ -8,6 +8,7 @@ from qbtsuite.reporting._common import (
     by_area,
     fault_banner,
     faults_of,
+    interruption_line,
     problems,
     target_label,
 )
@@ -22,6 +23,7 @@ _ICON = {
     Verdict.NOT_CONFORMANT: "❌",
     Verdict.INCOMPLETE: "⚠️",
     Verdict.PARTIAL: "◐",
+    Verdict.INTERRUPTED: "⏹️",
 }
 _MAX_PROBLEMS = 50
 _MAX_MESSAGE = 600
@@ -60,6 +62,11 @@ def render_summary_md(results: RunResults) -> str:
         f"- Target: `{target_label(results)}`",
         f"- Profile: `{run.profile}` · suite {run.suite_version}"
         f" · {run.started} · {run.duration:.1f} s",
+    ]
+    stopped = interruption_line(results)
+    if stopped is not None:
+        lines.append(f"- **{stopped}**")
+    lines += [
         "",
         "| area | " + " | ".join(OUTCOMES) + " |",
         "|---|" + "---:|" * len(OUTCOMES),

@@ -8,6 +8,7 @@ from qbtsuite.reporting._common import (
     by_area,
     fault_banner,
     faults_of,
+    interruption_line,
     problems,
     target_label,
 )
@@ -57,4 +58,7 @@ def render_terminal_summary(results: RunResults) -> str:
         + (" (strict)" if results.strict else "")
         + (f" · {flakes} retried request(s)" if flakes else ""),
     ]
+    stopped = interruption_line(results)
+    if stopped is not None:
+        lines.append(stopped)
     return "\n".join(lines)

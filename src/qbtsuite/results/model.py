@@ -34,6 +34,7 @@ __all__ = [
     "Digests",
     "Flake",
     "Identity",
+    "Interruption",
     "ModelListing",
     "RequirementCheck",
     "RequirementEntry",
@@ -596,6 +597,20 @@ class RunFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Interruption:
+    """The run was stopped before its tests were done (SIGTERM, SIGINT)."""
+
+    signal: str | None = None  # "SIGTERM", "SIGINT"; None when not known
+
+    def to_json(self) -> JSONObject:
+        return {"signal": self.signal}
+
+    @classmethod
+    def from_json(cls, data: Reader) -> Interruption:
+        return cls(signal=data.optional_text("signal"))
+
+
+@dataclass(frozen=True, slots=True)
 class RunResults:
     """``results.json``: the one source every report is rendered from."""
 
@@ -608,8 +623,14 @@ class RunResults:
     not_checked: tuple[str, ...]  # catalogue ids no selected test checked
     tests: Mapping[str, TestRecord]  # by node id, sorted
     flakes: tuple[Flake, ...] = ()
+    interrupted: Interruption | None = None  # written only for an interrupted run
 
     def to_json(self) -> JSONObject:
+        stopped: JSONObject = (
+            {}
+            if self.interrupted is None
+            else {"interrupted": self.interrupted.to_json()}
+        )
         return {
             "format": FORMAT,
             **self.run.to_json(),
@@ -617,6 +638,7 @@ class RunResults:
             "totals": _outcome_counts(self.totals),
             "test_totals": _outcome_counts(self.test_totals),
             "verdict": self.verdict.value,
+            **stopped,
             "requirements": {rid: r.to_json() for rid, r in self.requirements.items()},
             "not_checked": _texts(self.not_checked),
             "tests": {nodeid: t.to_json() for nodeid, t in self.tests.items()},
@@ -631,6 +653,7 @@ class RunResults:
                 f"{data.where} is not a qbtsuite results file ({FORMAT}; "
                 f"its format is {found!r})"
             )
+        stopped = data.optional_child("interrupted")
         return cls(
             run=RunFacts.from_json(data),
             strict=data.flag("strict", False),
@@ -647,4 +670,5 @@ class RunResults:
                 for nodeid, t in data.child("tests", {}).entries()
             },
             flakes=tuple(Flake.from_json(f) for f in data.children("flakes", [])),
+            interrupted=None if stopped is None else Interruption.from_json(stopped),
         )

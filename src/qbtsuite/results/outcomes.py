@@ -47,6 +47,9 @@ class Verdict(StrEnum):
     # certify only: what was checked held, but the run left tests out (a selection,
     # a fault, requirements no test checked); never "conformant"
     PARTIAL = "partial"
+    # Stopped by SIGTERM/SIGINT before every test ran: never "conformant", whatever
+    # the tests that did run found (what never ran is in ``not_checked``).
+    INTERRUPTED = "interrupted"
 
 
 # When several tests check one requirement, the worst outcome stands.

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.results.model import (
     Flake,
+    Interruption,
     RequirementCheck,
     RequirementEntry,
     RequirementResult,
@@ -37,10 +38,17 @@ CERTIFY = "certify"  # the profile whose verdict certifies the whole suite
 
 
 def verdict_of(
-    totals: Mapping[Outcome, int], *, strict: bool, partial: bool = False
+    totals: Mapping[Outcome, int],
+    *,
+    strict: bool,
+    partial: bool = False,
+    interrupted: bool = False,
 ) -> Verdict:
     """``conformant`` unless a MUST failed (or, with ``strict``, a SHOULD warned);
-    ``partial`` instead of ``conformant`` when the run left tests out."""
+    ``partial`` instead of ``conformant`` when the run left tests out;
+    ``interrupted`` for a run stopped before its tests were done."""
+    if interrupted:
+        return Verdict.INTERRUPTED
     if totals.get(Outcome.FAIL, 0) or (strict and totals.get(Outcome.WARN, 0)):
         return Verdict.NOT_CONFORMANT
     if totals.get(Outcome.ERROR, 0):
@@ -69,6 +77,8 @@ _EXIT_CODES = {
     # A run that checked nothing is a usage error (the selection was empty).
     Verdict.EMPTY: ExitCode.USAGE,
     Verdict.PARTIAL: ExitCode.PARTIAL,
+    # The signal decides between 130 and 143 (qbtsuite.shutdown); SIGINT unless known.
+    Verdict.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 
 
@@ -105,8 +115,10 @@ def merge_records(
     facts: RunFacts,
     *,
     strict: bool = False,
+    interrupted: Interruption | None = None,
 ) -> RunResults:
-    """The run's results from every test record and the catalogue's entries."""
+    """The run's results from every test record and the catalogue's entries
+    (``interrupted``: the run was stopped before its tests were done)."""
     by_requirement: dict[str, list[tuple[TestRecord, RequirementCheck]]] = {}
     for record in records:
         for rid, check in record.requirements.items():
@@ -126,11 +138,17 @@ def merge_records(
         strict=strict,
         totals=totals,
         test_totals=tally(r.outcome for r in records),
-        verdict=verdict_of(totals, strict=strict, partial=partial),
+        verdict=verdict_of(
+            totals,
+            strict=strict,
+            partial=partial,
+            interrupted=interrupted is not None,
+        ),
         requirements=requirements,
         not_checked=not_checked,
         tests={r.nodeid: r for r in records},
         flakes=tuple(Flake(r.nodeid, retry) for r in records for retry in r.retries),
+        interrupted=interrupted,
     )
 
 

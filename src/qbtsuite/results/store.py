@@ -115,13 +115,16 @@ def read_records(records_dir: Path) -> list[TestRecord]:
     sorted by node id (so the merge never depends on which worker ran what)."""
     records: list[TestRecord] = []
     for path in sorted(records_dir.glob("*.jsonl")):
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
             except ValueError as exc:
+                if number == len(lines) and not text.endswith("\n"):
+                    break  # a process killed while writing its last record
                 raise RunFileError(f"{path}:{number} is not JSON: {exc}") from None
             records.append(TestRecord.from_json(Reader(data, f"{path}:{number}")))
     return sorted(records, key=lambda r: r.nodeid)

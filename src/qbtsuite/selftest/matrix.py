@@ -11,6 +11,11 @@ compares the failing requirements with the ones the fault declares it breaks:
   the fault's declaration).
 
 The clean server is run too, over every area: it must give no failure at all.
+
+Each run is a child process in a group of its own (:func:`qbtsuite.shutdown.spawn`).
+On SIGTERM or SIGINT every run under way gets SIGTERM (it stops its own server and
+writes its results, marked interrupted), no new run starts, and the matrix stops with
+:class:`~qbtsuite.shutdown.Interrupted`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qbtsuite import shutdown
 from qbtsuite.errors import RunFileError
 from qbtsuite.requirements import load_catalogue
 from qbtsuite.results.outcomes import VIOLATIONS, Outcome
@@ -35,6 +41,8 @@ __all__ = ["FaultPlan", "Matrix", "RunResult", "plan_faults", "run_matrix"]
 RUN_TIMEOUT = (
     600.0  # seconds for one run of the suite; a hung target cannot stall the matrix
 )
+# A run told to stop stops its server and writes its reports first (qbtsuite run).
+RUN_STOP_GRACE = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +176,24 @@ def run_suite(
     if fault is not None:
         command += ["--fault", fault]
     started = time.monotonic()
+    child = shutdown.spawn(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        grace=RUN_STOP_GRACE,
+    )
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
-        )
+        out, err = child.communicate(timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
         return RunResult(fault, tuple(areas), -1, RUN_TIMEOUT, problem="timed out")
-    result = RunResult(fault, tuple(areas), done.returncode, time.monotonic() - started)
+    finally:
+        shutdown.stop(child)  # ended (or stopped): no longer a child to stop
+    stdout, stderr = (b.decode("utf-8", "replace") for b in (out, err))
+    result = RunResult(
+        fault, tuple(areas), child.returncode, time.monotonic() - started
+    )
     if not (output / RESULTS_FILE).is_file():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        tail = (stderr or stdout).strip().splitlines()[-3:]
         result.problem = "no results.json: " + " | ".join(tail)
         return result
     try:
@@ -205,11 +222,18 @@ def run_matrix(
             on_done(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         clean = pool.submit(one, None, ())
         # Longest first: rate-limit runs wait for windows, so start them early.
         order = sorted(plans, key=lambda p: "rate-limits" not in p.areas)
         futures = {p.name: pool.submit(one, p.name, p.areas) for p in order}
         rows = [Row(p, futures[p.name].result()) for p in plans]
         clean_result = clean.result()
+    except KeyboardInterrupt:
+        # No new run; those under way were told to stop (qbtsuite.shutdown) and end
+        # once their child has, stopped when the signal handling block ends.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return Matrix(clean_result, rows, time.monotonic() - started)

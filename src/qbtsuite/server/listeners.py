@@ -3,16 +3,23 @@
 Both uvicorn servers share one event loop. Sockets are bound before start-up so that
 port 0 means "a free port" and the real ports are known before anything is served.
 Once both listen, the base URLs, CA path and keys go to stdout and to ``server.json``.
+
+SIGTERM and SIGINT are handled here, once for both listeners (uvicorn's own handling is
+per server: the second would wait for the first to finish): the first signal ends both
+gracefully (open answers get ``_GRACEFUL_SHUTDOWN`` seconds), a second one at once.
+:func:`run` returns the signal, so ``qbtsuite serve`` can exit 143 / 130.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
+import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +35,9 @@ from qbtsuite.server.settings import ServerSettings
 from qbtsuite.server.tls import TLSFiles, make_tls_files
 
 __all__ = ["ServerInfo", "bind", "event_loop_factory", "https_config", "run", "serve"]
+
+_GRACEFUL_SHUTDOWN = 2  # seconds open answers get once the server is told to stop
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,7 @@ def _uvicorn_config(app: Any, **extra: Any) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
         **extra,
     )
 
@@ -85,8 +96,50 @@ def https_config(app: Any, tls: TLSFiles, settings: ServerSettings) -> uvicorn.C
     )
 
 
-async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
-    """Serve until cancelled or interrupted."""
+class _Listener(uvicorn.Server):
+    """A uvicorn server that leaves signals to :func:`serve` (one handler for both)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class _Stopper:
+    """The first signal stops every listener gracefully, a second one at once."""
+
+    def __init__(self, servers: Sequence[uvicorn.Server]) -> None:
+        self.servers = servers
+        self.first: int | None = None
+
+    def on_signal(self, signum: int) -> None:
+        if self.first is None:
+            self.first = signum
+        for server in self.servers:
+            if server.should_exit:
+                server.force_exit = True
+            server.should_exit = True
+
+
+@contextlib.contextmanager
+def _signals_to(stopper: _Stopper) -> Iterator[None]:
+    """Route SIGTERM/SIGINT to ``stopper`` while serving; the old handlers after."""
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    try:
+        for sig in _SIGNALS:
+            loop.add_signal_handler(sig, stopper.on_signal, sig)
+    except (ValueError, RuntimeError):  # not the main thread: no signals to route
+        previous = {}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, handler)
+
+
+async def serve(settings: ServerSettings, *, quiet: bool = False) -> int | None:
+    """Serve until cancelled or stopped by a signal; that signal, if any."""
     keys = (
         KeyStore.from_toml(settings.keys_file)
         if settings.keys_file
@@ -112,19 +165,22 @@ async def serve(settings: ServerSettings, *, quiet: bool = False) -> None:
     )
     parts = build_parts(settings, keys)
     app = create_app(parts, faults)  # faults may change parts.settings
-    https = uvicorn.Server(https_config(app, tls, parts.settings))
-    plain = uvicorn.Server(_uvicorn_config(create_http_app(https_port, faults)))
-    tasks = [
-        asyncio.create_task(https.serve(sockets=[https_sock])),
-        asyncio.create_task(plain.serve(sockets=[http_sock])),
-    ]
-    while not (https.started and plain.started):
-        if any(t.done() for t in tasks):
-            break
-        await asyncio.sleep(0.01)
-    _tune_gc()
-    _announce(info, settings.state_dir, quiet)
-    await asyncio.gather(*tasks)
+    https = _Listener(https_config(app, tls, parts.settings))
+    plain = _Listener(_uvicorn_config(create_http_app(https_port, faults)))
+    stopper = _Stopper([https, plain])
+    with _signals_to(stopper):
+        tasks = [
+            asyncio.create_task(https.serve(sockets=[https_sock])),
+            asyncio.create_task(plain.serve(sockets=[http_sock])),
+        ]
+        while not (https.started and plain.started):
+            if any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.01)
+        _tune_gc()
+        _announce(info, settings.state_dir, quiet)
+        await asyncio.gather(*tasks)
+    return stopper.first
 
 
 def _tune_gc() -> None:
@@ -166,10 +222,10 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return _uvicorn_config(None).get_loop_factory()
 
 
-def run(settings: ServerSettings, *, quiet: bool = False) -> None:
-    """Blocking entry point for ``qbtsuite serve``."""
+def run(settings: ServerSettings, *, quiet: bool = False) -> int | None:
+    """Blocking entry point for ``qbtsuite serve``: the signal that stopped it, if any."""
     try:
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(serve(settings, quiet=quiet))
-    except KeyboardInterrupt:
-        pass
+            return runner.run(serve(settings, quiet=quiet))
+    except KeyboardInterrupt:  # a signal before the listeners took over
+        return signal.SIGINT

@@ -2,16 +2,20 @@
 
 Used by ``qbtsuite run`` when no base URL is given, by the load command, and by the
 project's own tests. The child writes ``server.json`` once both listeners are up.
+
+The child runs in a process group of its own (:func:`qbtsuite.shutdown.spawn`), so a
+signal to the command reaches it only through :meth:`EmbeddedServer.stop`. Without a
+``state_dir`` its files (TLS key, CA, keys, ``server.json``, and its own temp files:
+``TMPDIR`` points inside) live in a private temp folder that goes with it, also when
+the command is interrupted.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from qbtsuite import shutdown
 from qbtsuite.errors import ServerStartError
 
 __all__ = ["EmbeddedServer", "ServerTarget"]
@@ -59,16 +64,26 @@ class EmbeddedServer:
         self._args = list(args)
         self._state_dir = state_dir
         self._timeout = start_timeout
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._tmp: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerTarget:
-        """Start the child and wait until it serves."""
-        if self._state_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="qbtsuite-server-")
-            self._state_dir = Path(self._tmp.name)
-        self._state_dir.mkdir(parents=True, exist_ok=True)
-        info = self._state_dir / "server.json"
+        """Start the child and wait until it serves (stopped again if that fails)."""
+        try:
+            return self._start()
+        except BaseException:  # an interrupt while it starts leaves nothing behind
+            self.stop()
+            raise
+
+    def _start(self) -> ServerTarget:
+        env = dict(os.environ)
+        state_dir = self._state_dir
+        if state_dir is None:
+            state_dir = self._tmp = shutdown.temp_dir("qbtsuite-server-")
+            (state_dir / "tmp").mkdir()
+            env["TMPDIR"] = str(state_dir / "tmp")  # the server's own temp files too
+        state_dir.mkdir(parents=True, exist_ok=True)
+        info = state_dir / "server.json"
         info.unlink(missing_ok=True)
         command = [
             sys.executable,
@@ -77,22 +92,21 @@ class EmbeddedServer:
             "serve",
             "--quiet",
             "--state-dir",
-            str(self._state_dir),
+            str(state_dir),
             *self._args,
         ]
         for name in self._faults:
             command += ["--fault", name]
-        log = (self._state_dir / "server.log").open("wb")
+        log = (state_dir / "server.log").open("wb")
         with log:  # the child holds its own descriptor
-            self._proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self._proc = shutdown.spawn(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + self._timeout
         while not info.exists():
             if self._proc.poll() is not None:
                 raise ServerStartError(self._failure("exited", log.name))
             if time.monotonic() > deadline:
-                self.stop()
                 raise ServerStartError(self._failure("did not start in time", log.name))
             time.sleep(0.02)
         return ServerTarget.from_file(info)
@@ -102,18 +116,14 @@ class EmbeddedServer:
         return f"reference server {what}: " + (" | ".join(tail) or "no output")
 
     def stop(self) -> None:
-        """Stop the child (SIGTERM, then SIGKILL after 5 s) and remove temp files."""
+        """Stop the child (SIGTERM to its group, SIGKILL after the grace period) and
+        remove its temp folder."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        if proc is not None:
+            shutdown.stop(proc)
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            shutdown.remove_dir(tmp)
 
     def __enter__(self) -> ServerTarget:
         return self.start()
