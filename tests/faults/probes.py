@@ -97,6 +97,24 @@ def _missing_key(t: ServerTarget) -> str | None:
     return _differs("status without a key", r.status_code, 401)
 
 
+@probe("auth.echo_key_encoded")
+def _key_echo(t: ServerTarget) -> str | None:
+    key = t.keys["main"]
+    wanted = {
+        "base64": base64.b64encode(f"Bearer {key}".encode()).decode(),
+        "percent": "".join(f"%{b:02X}" for b in key.encode()),
+        "hex": key.encode().hex(),
+    }
+    with https_client(t, None) as c:
+        served = c.get("models", headers={"Authorization": f"Bearer {key}"})
+        refused = c.get("models", headers={"Authorization": "Bearer qbt_unknown_0000"})
+    echoed = " ".join(v for _, v in served.headers.multi_items())
+    seen = [name for name, form in wanted.items() if form in echoed]
+    if "qbt_unknown_0000".encode().hex() in refused.text:
+        seen.append("hex in the 401 message")
+    return f"the key echoed as {', '.join(seen)}" if seen else None
+
+
 # --- errors ---------------------------------------------------------------------
 
 
