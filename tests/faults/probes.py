@@ -110,7 +110,7 @@ def _key_echo(t: ServerTarget) -> str | None:
         refused = c.get("models", headers={"Authorization": "Bearer qbt_unknown_0000"})
     echoed = " ".join(v for _, v in served.headers.multi_items())
     seen = [name for name, form in wanted.items() if form in echoed]
-    if "qbt_unknown_0000".encode().hex() in refused.text:
+    if b"qbt_unknown_0000".hex() in refused.text:
         seen.append("hex in the 401 message")
     return f"the key echoed as {', '.join(seen)}" if seen else None
 

@@ -3,7 +3,8 @@
 Exit codes (:class:`~qbtsuite.exitcodes.ExitCode`): OK conformant, FAILED a MUST failed
 (or a SHOULD with ``--strict``), USAGE a usage or configuration error, UNREACHABLE the
 target cannot be reached, INCOMPLETE an internal error or a run that could not give a
-verdict. Bad input gets one line, never a traceback.
+verdict; a run whose target stopped answering (the circuit breaker tripped) is
+UNREACHABLE too, whatever it found before. Bad input gets one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results.records import exit_code_for
+from qbtsuite.target.breaker import tripped
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
@@ -187,4 +189,11 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     _say("")
     _say(render_terminal_summary(results))
     _say(f"report   {run_dir / 'report.html'}")
+    stopped = tripped(run_dir)
+    if stopped is not None:  # the verdicts so far stand; the run could not finish
+        _error(
+            f"target not answering: {stopped.limit} exchanges in a row got no answer "
+            f"within their deadline, so the run stopped sending (last: {stopped.last})"
+        )
+        return ExitCode.UNREACHABLE
     return exit_code_for(str(results["verdict"]))

@@ -36,6 +36,7 @@ from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
 from qbtsuite.results.records import append_record
+from qbtsuite.target.breaker import Breaker, SharedBreaker, breaker_file
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -71,8 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
             state = worker_state(config)
         else:
             state = controller_state(config)
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    except ConfigError as exc:  # one line and the documented exit code, as in run
+        pytest.exit(f"error: {exc}", returncode=ExitCode.USAGE)
     except TargetUnreachable as exc:
         pytest.exit(str(exc), returncode=ExitCode.UNREACHABLE)
     config.stash[_STATE] = state
@@ -358,16 +359,21 @@ def target_config(pytestconfig: pytest.Config) -> TargetConfig:
 def qbt_session_client(
     pytestconfig: pytest.Config, target_config: TargetConfig
 ) -> Iterator[SuiteClient]:
-    """One connection pool and one request budget for this process."""
+    """One connection pool for this process; the request budget and the breaker
+    are shared by every process of the run."""
     state = _state(pytestconfig)
     budget: RequestBudget
-    if state.records_dir is not None:
+    breaker: Breaker
+    limit = target_config.no_answer_limit
+    if state.records_dir is not None and state.results_dir is not None:
         budget = SharedBudget(
             target_config.request_budget, state.records_dir / "budget"
         )
+        breaker = SharedBreaker(limit, breaker_file(state.results_dir))
     else:
         budget = RequestBudget(target_config.request_budget)
-    client = SuiteClient(target_config, budget=budget)
+        breaker = Breaker(limit)
+    client = SuiteClient(target_config, budget=budget, breaker=breaker)
     yield client
     client.close()
 
