@@ -26,7 +26,12 @@ from qbtsuite.checks import (
     refused_with,
     same_redirect_with_and_without_key,
 )
-from qbtsuite.errors import CheckFailure, TargetUnreachable
+from qbtsuite.errors import (
+    BrokenAnswer,
+    CheckFailure,
+    NoCompleteAnswer,
+    TargetUnreachable,
+)
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.target.client import SuiteClient
@@ -83,6 +88,8 @@ def over_http(
         return url, api.request(path=url, key=key, **arguments)
     except (TargetUnreachable, httpx.TransportError) as exc:
         raise PlainHttpUnanswered(url, str(exc) or type(exc).__name__) from None
+    except (NoCompleteAnswer, BrokenAnswer) as exc:  # the client's bounds
+        raise PlainHttpUnanswered(url, exc.received) from None
 
 
 WHAT = ["get-models", "post-chat"]

@@ -40,6 +40,7 @@ from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.transcript import body_excerpt, header_lines
+from qbtsuite.target.watch import SocketDeadline
 
 PATH = "audio/transcriptions"
 UNDER_CAP = 25_000_000  # UPLOAD-001: "at most 25,000,000 bytes"
@@ -168,9 +169,11 @@ class _Reader:
     """Feeds what the server sends into h11 and keeps the answer."""
 
     def __init__(
-        self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer
+        self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer, cap: int
     ) -> None:
         self.sock, self.conn, self.answer = sock, conn, answer
+        self.cap = cap  # body bytes kept; past them the answer is cut (too large)
+        self.body = bytearray()
         self.done = False
         self.ended = False  # the connection's end was fed to h11
 
@@ -238,7 +241,11 @@ class _Reader:
                     ]
                 )
             elif isinstance(event, h11.Data):
-                self.answer.content += bytes(event.data)
+                self.body += event.data
+                if len(self.body) > self.cap:
+                    self.answer.read_error = f"the body passed {self.cap} bytes"
+                    del self.body[self.cap :]
+                    self.done = True
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 self.done = True
 
@@ -253,7 +260,7 @@ def raw_upload(
 ) -> RawAnswer:
     """POST ``body`` (``total`` bytes) to the transcription endpoint over a raw socket."""
     config = api.config
-    api.budget.take()
+    api.admit()
     answer = RawAnswer(total=total)
     sock, netloc, base_path = _connect(config)
     framing = (
@@ -268,8 +275,9 @@ def raw_upload(
     ]
     target = f"{base_path}/{PATH}"
     conn = h11.Connection(our_role=h11.CLIENT)
-    reader = _Reader(sock, conn, answer)
-    with sock:
+    reader = _Reader(sock, conn, answer, config.max_body)
+    deadline = SocketDeadline(sock, api.deadline(upload=True))
+    with sock, deadline:
         try:
             sock.sendall(
                 conn.send(h11.Request(method="POST", target=target, headers=headers))
@@ -284,6 +292,10 @@ def raw_upload(
         except OSError as exc:  # the server may close its end after answering
             answer.write_error = f"writing: {type(exc).__name__}: {exc}"
         reader.wait()
+    answer.content = bytes(reader.body)
+    if deadline.fired:
+        answer.read_error = f"no complete answer within {deadline.seconds:g} s"
+    api.tally(config.base_url, answered=bool(answer.status_code))
     head = [f"POST {target} HTTP/1.1", *header_lines(headers)]
     record.attach(answer.transcript(head))
     return answer

@@ -324,7 +324,7 @@ class SuiteClient:
             transcript="",
         )
         self._finish(exchange, call, note=body.error or _note(body.problem))
-        self._count(call, answered=not body.timed_out, reason=_note(body.problem))
+        self.tally(call.url, answered=not body.timed_out, reason=_note(body.problem))
         if body.problem is not None:
             raise body.problem
         return exchange
@@ -361,7 +361,7 @@ class SuiteClient:
             exchange = stream.finish()
             self._finish(exchange, call, note=exchange.error or _note(stream.problem))
             timed_out = isinstance(stream.problem, NoCompleteAnswer)
-            self._count(call, answered=not timed_out, reason=_note(stream.problem))
+            self.tally(call.url, answered=not timed_out, reason=_note(stream.problem))
 
     def _finish(
         self, exchange: Exchange, call: _Call, note: str = "", first: bytes = b""
@@ -378,8 +378,10 @@ class SuiteClient:
         if self._on_exchange is not None:
             self._on_exchange(exchange)
 
-    def _count(self, call: _Call, *, answered: bool, reason: str = "") -> None:
-        if not self.is_target(call.url):
+    def tally(self, url: str, *, answered: bool, reason: str = "") -> None:
+        """Tell the breaker how an exchange with ``url`` ended (only the target's
+        own origin counts); for exchanges sent by other clients too (the SDK)."""
+        if not self.is_target(url):
             return
         if answered:
             self.breaker.answered()
@@ -455,7 +457,7 @@ class SuiteClient:
                 received=received, expected="an HTTP answer", no_answer=True
             )
             note = received
-        else:
+        elif isinstance(exc, httpx.RemoteProtocolError):
             counts = False  # it answered, with something that is not HTTP
             failure = BrokenAnswer(
                 title="The answer is not valid HTTP/1.1",
@@ -464,6 +466,15 @@ class SuiteClient:
                 expected="a status line and header fields (RFC 9112 §2, §4, §5)",
             )
             note = f"not an HTTP answer: {type(exc).__name__}: {exc} ({got})"
+        else:
+            counts = False  # it began to answer
+            how = "reset by the target" if "reset" in str(exc).lower() else "cut"
+            failure = BrokenAnswer(
+                title="The answer broke off before its header fields ended",
+                received=f"{how} after {got} ({type(exc).__name__}: {exc})",
+                expected="a complete status line and header fields",
+            )
+            note = failure.received
         empty = Exchange(
             request=request,
             response=None,
@@ -474,7 +485,7 @@ class SuiteClient:
             transcript="",
         )
         self._finish(empty, call, note=note, first=bytes(watch.head))
-        self._count(call, answered=not counts, reason=note)
+        self.tally(call.url, answered=not counts, reason=note)
         raise failure from None
 
     def _check_header_block(
@@ -508,7 +519,7 @@ class SuiteClient:
             retries=retries,
         )
         self._finish(exchange, call, note=_note(failure))
-        self._count(call, answered=True)
+        self.tally(call.url, answered=True)
         raise failure
 
     def _read(self, response: httpx.Response, watch: Watch, stream: bool) -> _Body:
@@ -520,11 +531,11 @@ class SuiteClient:
         body = _Body(b"", chunks if stream else None)
         try:
             for raw in watch.guard(raw_body(response)):
-                data = inflater.feed(raw)
-                if stream:
-                    chunks.append((data, self._clock()))
-                else:
-                    whole += data
+                for data in inflater.feed(raw):
+                    if stream:
+                        chunks.append((data, self._clock()))
+                    else:
+                        whole += data
                 if watch.left() <= 0:
                     raise httpx.ReadTimeout("the exchange's deadline passed")
             tail = inflater.flush()

@@ -77,7 +77,8 @@ def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
         inflater = Inflater(encoding, config.max_body)
         body = bytearray()
         for raw in watch.guard(raw_body(response)):
-            body += inflater.feed(raw)
+            for piece in inflater.feed(raw):
+                body += piece
         body += inflater.flush()
         return {str(m["id"]) for m in decode_json(bytes(body))["data"]}
     except (httpx.TransportError, BodyTooLarge, UndecodableBody):

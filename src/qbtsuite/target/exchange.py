@@ -148,18 +148,18 @@ class StreamExchange:
         return self.response.headers
 
     def __iter__(self) -> Iterator[tuple[bytes, float]]:
-        raw = raw_body(self.response)
-        chunks = self._watch.guard(raw) if self._watch is not None else raw
+        body = raw_body(self.response)
+        pieces = self._watch.guard(body) if self._watch is not None else body
         encoding = self.response.headers.get("content-encoding", "")
         inflater = Inflater(encoding, self._max_body or sys.maxsize)
         try:
-            for piece in chunks:
-                chunk = inflater.feed(piece)
-                now = self._clock()
-                if self.first_chunk is None:
-                    self.first_chunk = now
-                self.chunks.append((chunk, now))
-                yield chunk, now
+            for piece in pieces:
+                for chunk in inflater.feed(piece):
+                    now = self._clock()
+                    if self.first_chunk is None:
+                        self.first_chunk = now
+                    self.chunks.append((chunk, now))
+                    yield chunk, now
                 if self._watch is not None and self._watch.left() <= 0:
                     raise httpx.ReadTimeout("the stream's deadline passed")
         except httpx.TimeoutException:

@@ -12,8 +12,11 @@ servers send it) and ``identity``; a body in a coding listed after an unknown on
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 
-__all__ = ["BodyTooLarge", "Inflater", "UndecodableBody"]
+__all__ = ["PIECE", "BodyTooLarge", "Inflater", "UndecodableBody"]
+
+PIECE = 1024 * 1024  # largest decoded piece handed on at once
 
 
 class BodyTooLarge(Exception):
@@ -35,21 +38,32 @@ class _Decoder:
         self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
         self._first = True
 
-    def decode(self, data: bytes, room: int) -> bytes:
-        """Inflate ``data``, producing at most ``room + 1`` bytes (one past: too large)."""
+    def decode(self, data: bytes, room: int) -> Iterator[bytes]:
+        """Inflate ``data`` in pieces of at most :data:`PIECE` bytes, stopping once
+        more than ``room`` bytes came out (the caller counts them)."""
         try:
-            out = self._zlib.decompress(data, room + 1)
-            while self._zlib.unconsumed_tail and len(out) <= room:
-                tail = self._zlib.unconsumed_tail
-                out += self._zlib.decompress(tail, room + 1 - len(out))
+            yield from self._pieces(data, room)
         except zlib.error as exc:
-            if self.coding == "deflate" and self._first:
+            raise UndecodableBody(f"not {self.coding} data ({exc})") from None
+
+    def _pieces(self, data: bytes, room: int) -> Iterator[bytes]:
+        made = 0
+        while made <= room:
+            try:
+                piece = self._zlib.decompress(data, min(PIECE, room + 1 - made))
+            except zlib.error:
+                if not (self.coding == "deflate" and self._first):
+                    raise
                 self._first = False  # raw deflate (RFC 1951), as some servers send
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self.decode(data, room)
-            raise UndecodableBody(f"not {self.coding} data ({exc})") from None
-        self._first = False
-        return out
+                continue
+            self._first = False
+            made += len(piece)
+            if piece:
+                yield piece
+            data = self._zlib.unconsumed_tail
+            if not data:
+                return
 
     def flush(self) -> bytes:
         try:
@@ -59,10 +73,13 @@ class _Decoder:
 
 
 class Inflater:
-    """Feed raw body bytes, get the decoded bytes; :class:`BodyTooLarge` past ``cap``.
+    """Feed raw body bytes, get the decoded bytes in pieces; :class:`BodyTooLarge`
+    past ``cap``.
 
     Only the last coding applied is undone (a body encoded twice is kept as the
-    first decoding leaves it, with the codings still on it in :attr:`kept`).
+    first decoding leaves it, with the codings still on it in :attr:`kept`). Pieces
+    are at most :data:`PIECE` bytes: a bomb's one small chunk never becomes one
+    huge string.
     """
 
     def __init__(self, content_encoding: str, cap: int) -> None:
@@ -81,11 +98,15 @@ class Inflater:
         """The coding undone, if any."""
         return self._decoder.coding if self._decoder else None
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded pieces of ``data``; iterate them all before the next feed."""
         self.raw += len(data)
-        if self._decoder is not None:
-            data = self._decoder.decode(data, self.cap - self.decoded)
-        return self._count(data)
+        if self._decoder is None:
+            if data:
+                yield self._count(data)
+            return
+        for piece in self._decoder.decode(data, self.cap - self.decoded):
+            yield self._count(piece)
 
     def flush(self) -> bytes:
         return self._count(self._decoder.flush() if self._decoder else b"")

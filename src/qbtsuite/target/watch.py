@@ -9,6 +9,9 @@ TLS handshake, read and write on a bounded transport (:func:`bound_transport`)
 waits at most the time left, and none starts once it is spent. The watch also
 counts the bytes that arrived, and keeps the first of them, as evidence.
 
+Raw sockets (the few checks that need bytes httpx will not send) get the same
+deadline from :class:`SocketDeadline`.
+
 The bounding wraps the network backend of httpcore's connection pool (httpx's
 transport keeps it as ``_pool._network_backend``; :func:`bound_transport` fails
 loudly if a version of httpx stops doing so). It works for httpx/httpcore and for
@@ -17,14 +20,22 @@ httpx2/httpcore2, the HTTP stack of the openai SDK: pass the matching module.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from types import ModuleType
+from types import ModuleType, TracebackType
 from typing import Any
 
-__all__ = ["HEAD_BYTES", "Watch", "active_watch", "bound_transport"]
+__all__ = [
+    "HEAD_BYTES",
+    "SocketDeadline",
+    "Watch",
+    "active_watch",
+    "bound_transport",
+]
 
 HEAD_BYTES = 512  # first bytes of an exchange's answer kept as evidence
 _SPENT = 0.05  # seconds: a timeout this close to the deadline was the deadline's
@@ -185,3 +196,37 @@ def bound_transport(transport: Any, core: ModuleType) -> Any:
     if not isinstance(backend, _Backend):
         pool._network_backend = _Backend(backend, core)  # type: ignore[union-attr]
     return transport
+
+
+class SocketDeadline:
+    """The deadline of an exchange on a raw socket (``http.client``, h11 by hand):
+    when it passes, the socket is shut down, so whatever reads or writes it stops
+    at once (its own timeouts are per operation, like httpx's). ``fired`` tells a
+    deadline from any other end of the connection.
+    """
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._sock = sock
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def _fire(self) -> None:
+        self.fired = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed: nothing left to stop
+            pass
+
+    def __enter__(self) -> SocketDeadline:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
