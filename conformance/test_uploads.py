@@ -174,6 +174,7 @@ class _Reader:
         self.sock, self.conn, self.answer = sock, conn, answer
         self.cap = cap  # body bytes kept; past them the answer is cut (too large)
         self.body = bytearray()
+        self.received = 0  # bytes that came back, head included
         self.done = False
         self.ended = False  # the connection's end was fed to h11
 
@@ -209,6 +210,7 @@ class _Reader:
             self.done = self.done or self.ended  # nothing more can arrive
 
     def _feed(self, data: bytes, error: str = "") -> None:
+        self.received += len(data)
         if error and not self.answer.read_error:
             self.answer.read_error = f"reading: {error}"
         if self.ended:
@@ -274,7 +276,9 @@ def raw_upload(
         ("User-Agent", "qbtsuite-upload-probe"),
     ]
     target = f"{base_path}/{PATH}"
-    conn = h11.Connection(our_role=h11.CLIENT)
+    conn = h11.Connection(
+        our_role=h11.CLIENT, max_incomplete_event_size=config.max_headers
+    )
     reader = _Reader(sock, conn, answer, config.max_body)
     deadline = SocketDeadline(sock, api.deadline(upload=True))
     with sock, deadline:
@@ -295,7 +299,13 @@ def raw_upload(
     answer.content = bytes(reader.body)
     if deadline.fired:
         answer.read_error = f"no complete answer within {deadline.seconds:g} s"
-    api.tally(config.base_url, answered=bool(answer.status_code))
+    # Nothing at all came back: the breaker counts it (an oversized or broken head
+    # is an answer, judged by the checks).
+    api.tally(
+        config.base_url,
+        answered=bool(answer.status_code or reader.received),
+        reason=answer.read_error or answer.write_error or "no answer to an upload",
+    )
     head = [f"POST {target} HTTP/1.1", *header_lines(headers)]
     record.attach(answer.transcript(head))
     return answer

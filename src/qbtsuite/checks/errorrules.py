@@ -125,7 +125,7 @@ def _error_object(response: ResponseLike) -> Any:
     body = read_body(response)
     try:
         decoded = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return decoded.get("error") if isinstance(decoded, Mapping) else None
 

@@ -207,6 +207,9 @@ def pytest_runtest_protocol(
         return (yield)
     finally:
         _write_record(item, info, state)
+        # Items live as long as the session: their exceptions' tracebacks would keep
+        # every frame's answers (bodies of up to the size cap) until the end.
+        del item.stash[_ITEM]
 
 
 @pytest.hookimpl(wrapper=True)
