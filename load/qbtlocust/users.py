@@ -34,6 +34,8 @@ from qbtlocust.context import RunContext
 from qbtsuite.loadtest.bodies import PreparedRequest
 from qbtsuite.loadtest.samples import ERROR, OK, RATE_LIMITED, outcome_for
 from qbtsuite.loadtest.stream import StreamObserver
+from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.limits import MAX_BODY
 
 __all__ = [
     "ChatStreamUser",
@@ -51,6 +53,7 @@ __all__ = [
 ]
 
 _IDLE_PAUSE = 0.1  # seconds a user waits when its process has stopped sending
+_BLOCK = 64 * 1024  # bytes read at a time from a body
 
 
 class _Run:
@@ -147,13 +150,17 @@ class QbtSender(FastHttpUser):
             "due": None if due is None else ctx.epoch(due),
             "attempt": attempt,
         }
+        # The plan's timeout is per exchange, wall clock: a socket timeout is per
+        # read, so a target trickling bytes (or streaming forever) never trips it.
+        deadline = gevent.Timeout(ctx.plan.timeout)
+        deadline.start()
         try:
             with self.client.request(
                 "POST",
                 req.path,
                 data=cast(Any, req.body),  # bytes are sent as they are
                 headers=headers,
-                stream=req.stream,
+                stream=True,  # every body is read here, bounded (_bounded_body)
                 catch_response=True,
                 name=req.name,
             ) as resp:
@@ -162,9 +169,32 @@ class QbtSender(FastHttpUser):
                 sample["end"] = ctx.epoch(end)
                 sample["e2e"] = end - sent
                 self._report(resp, req, sample)
+        except gevent.Timeout as exc:
+            if exc is not deadline:
+                raise
+            self._late(req, sent, sample)
         finally:
+            deadline.cancel()
             ctx.in_flight -= 1
         return sample
+
+    def _late(self, req: PreparedRequest, sent: float, sample: dict[str, Any]) -> None:
+        """No complete answer within the plan's timeout: an error sample, reported to
+        Locust's statistics as a failure too."""
+        end = time.perf_counter()
+        problem = f"no complete answer within {self.ctx.plan.timeout:g} s"
+        sample.setdefault("status", 0)
+        sample.update(
+            end=self.ctx.epoch(end), e2e=end - sent, problem=problem, outcome=ERROR
+        )
+        self.environment.events.request.fire(
+            request_type="POST",
+            name=req.name,
+            response_time=(end - sent) * 1000,
+            response_length=sample.get("bytes", 0),
+            exception=TimeoutError(problem),
+            context={},
+        )
 
     def _read(
         self, resp: Any, req: PreparedRequest, sent: float, sample: dict[str, Any]
@@ -178,7 +208,11 @@ class QbtSender(FastHttpUser):
             problem = self._read_stream(resp, req, sent, sample)
         else:
             try:
-                body = resp.content or b""
+                body = _bounded_body(resp)
+            except BodyTooLarge as exc:  # answered, with too much
+                body, problem = b"", f"body larger than {exc.size - 1} bytes"
+            except UndecodableBody as exc:  # answered, with a broken body
+                body, problem = b"", f"body not in its Content-Encoding: {exc}"
             except Exception as exc:  # the body broke off: no complete answer
                 sample["interrupted"] = True
                 body, problem = b"", f"body interrupted: {type(exc).__name__}"
@@ -248,6 +282,25 @@ class QbtSender(FastHttpUser):
             resp.success()
         else:
             resp.failure(sample["problem"] or f"HTTP {sample['status']}")
+
+
+def _bounded_body(resp: Any) -> bytes:
+    """The body, at most :data:`MAX_BODY` bytes once its Content-Encoding is undone
+    (the suite's own inflater: read in blocks, never inflated past the cap)."""
+    raw = resp._response  # geventhttpclient's response, as _read_stream uses it
+    if raw is None:
+        return b""
+    inflater = Inflater(header(resp, "content-encoding") or "", MAX_BODY)
+    body = bytearray()
+    try:
+        while data := raw.read(_BLOCK):
+            for piece in inflater.feed(data):
+                body += piece
+        body += inflater.flush()
+    except (BodyTooLarge, UndecodableBody):
+        raw.release()  # not read to the end: the connection is closed, not reused
+        raise
+    return bytes(body)
 
 
 class QbtUser(QbtSender):

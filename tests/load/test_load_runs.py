@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,30 @@ def test_an_slo_breach_is_exit_code_5_and_analyse_rejudges_a_run(
     assert [v["slo"] for v in report["slo"] if not v["passed"]] == ["e2e_p50<1us"]
     assert len(report["slo"]) == 3  # the profile's two, and the new one
     assert main(["load", "--analyse", str(run_dir)]) == 0
+
+
+def test_a_run_in_which_no_request_got_an_answer_is_exit_code_3_not_an_slo_breach(
+    smoke: tuple[int, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, run_dir = smoke
+    silent = tmp_path / "silent"
+    shutil.copytree(run_dir, silent)
+    lines = []
+    for line in (run_dir / "samples.jsonl").read_text().splitlines():
+        sample = json.loads(line)
+        if sample.get("kind") == "sample":
+            sample.update(
+                status=0, outcome="error", problem="no complete answer within 30 s"
+            )
+        lines.append(json.dumps(sample))
+    (silent / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    code = main(["load", "--analyse", str(silent)])
+    err = capsys.readouterr().err
+    report = json.loads((silent / "load.json").read_text())
+    assert code == 3 and report["verdict"] == "target-not-answering"
+    assert err.startswith("error: target not answering: none of the ")
+    assert "(most often: no complete answer within 30 s, " in err
+    assert err.count("\n") == 1
 
 
 def test_a_master_with_two_workers_on_loopback_reports_both_workers(

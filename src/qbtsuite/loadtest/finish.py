@@ -6,10 +6,12 @@ checks), draws the plots and writes ``load.json``, ``load.md``, ``load.html``,
 ``qbtsuite load --analyse DIR`` for a folder whose samples came from elsewhere (a
 master with workers on several machines).
 
-Exit codes: 0 every SLO met (and every limiter check passed); 4 the load generator
-failed (crashed, timed out or recorded nothing); 5 an SLO was breached; 6 a limiter
-check failed (ratelimit profile; it wins over 5, the limiter being what that profile
-is for).
+Exit codes: 0 every SLO met (and every limiter check passed); 3 the target answered
+none of the requests (every one timed out, was refused or reset, or got no complete
+answer: there is nothing to measure, and "SLO breached" would blame the wrong party);
+4 the load generator failed (crashed, timed out or recorded nothing); 5 an SLO was
+breached; 6 a limiter check failed (ratelimit profile; it wins over 5, the limiter
+being what that profile is for).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
 from qbtsuite.loadtest.ratelimit.verdict import INFO
 from qbtsuite.loadtest.report import write_report
-from qbtsuite.loadtest.samples import SampleSet, read_samples
+from qbtsuite.loadtest.samples import ERROR, SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
 from qbtsuite.loadtest.stats import Window, figures, timeline
 
@@ -82,6 +84,8 @@ def finish(
             run_dir, timeline(sset, window.t0), measured, plan
         )
     write_report(run_dir, report)
+    if report["verdict"] == "target-not-answering":
+        return Finished(report["exit_code"], _unanswered_message(sset), report)
     return Finished(report["exit_code"], _message(report, locust), report)
 
 
@@ -116,6 +120,8 @@ def _report(
     limited = limiter is not None and bool(limiter["failed"])
     if broken:
         code, verdict = ExitCode.INCOMPLETE, "internal-error"
+    elif not _answered(sset):
+        code, verdict = ExitCode.UNREACHABLE, "target-not-answering"
     elif limited:
         code, verdict = ExitCode.LIMITER_FAILED, "ratelimit-failed"
     elif breached:
@@ -162,6 +168,20 @@ def _report(
             "plots": {},
         },
     }
+
+
+def _answered(sset: SampleSet) -> bool:
+    """Whether any request got a complete answer (ok, rate-limited or failed)."""
+    return any(s.get("outcome") != ERROR for s in sset.samples)
+
+
+def _unanswered_message(sset: SampleSet) -> str:
+    problems = Counter(str(s.get("problem") or "no answer") for s in sset.samples)
+    common, count = problems.most_common(1)[0]
+    return (
+        f"error: target not answering: none of the {len(sset.samples)} requests got "
+        f"a complete answer (most often: {common}, {count}×)"
+    )
 
 
 def _version(name: str) -> str:
