@@ -55,7 +55,7 @@ from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
-from qbtsuite.target.client import SuiteClient, cut_short
+from qbtsuite.target.client import SuiteClient, cut_short, no_status_line
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import decode_json
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
@@ -241,16 +241,9 @@ def _tee_transport(
                 with watch.active():
                     response = self.inner.handle_request(request)
             except http.TransportError as exc:
-                exchange.problem = NoCompleteAnswer(
-                    received=f"no status line and headers within {watch.seconds:g} s "
-                    f"({watch.received} bytes received; {type(exc).__name__})"
-                    if watch.spent
-                    else f"{type(exc).__name__}: {exc} ({watch.received} bytes "
-                    "received)",
-                    expected=f"a complete answer within {watch.seconds:g} s",
-                    no_answer=True,
-                )
-                api.tally(url, answered=False, reason=exchange.problem.received)
+                problem, unanswered = no_status_line(exc, watch, config.read_timeout)
+                exchange.problem = problem
+                api.tally(url, answered=not unanswered, reason=problem.received)
                 raise
             exchange.response = response
             size = sum(len(k) + len(v) + 4 for k, v in response.headers.raw)

@@ -126,11 +126,16 @@ class NoCompleteAnswer(CheckFailure):
     """The target did not complete its answer within the exchange's deadline (or
     sent nothing for a whole read timeout, or closed without answering)."""
 
-    def __init__(self, *, received: str, expected: str, no_answer: bool) -> None:
+    def __init__(
+        self,
+        *,
+        received: str,
+        expected: str,
+        no_answer: bool,
+        title: str = "No complete answer in time",
+    ) -> None:
         self.no_answer = no_answer  # not even a status line arrived
-        super().__init__(
-            title="No complete answer in time", received=received, expected=expected
-        )
+        super().__init__(title=title, received=received, expected=expected)
 
 
 class AnswerTooLarge(CheckFailure):

@@ -64,6 +64,7 @@ __all__ = [
     "build_http_client",
     "cut_short",
     "header_block_size",
+    "no_status_line",
     "unreachable",
 ]
 
@@ -139,6 +140,47 @@ def cut_short(exc: Exception, size: int) -> str:
     if "reset" in str(exc).lower():
         return f"reset by the target after {size} bytes of the body ({text})"
     return f"the answer broke off after {size} bytes of the body ({text})"
+
+
+def no_status_line(
+    exc: Exception, watch: Watch, read_timeout: float
+) -> tuple[CheckFailure, bool]:
+    """The failure of an exchange that raised ``exc`` (an httpx or httpx2 transport
+    error) before its status line and headers were in, and whether the target gave
+    no answer at all (what the breaker counts)."""
+    kind = type(exc).__name__
+    got = f"{watch.received} bytes received"
+    if kind.endswith("Timeout"):
+        if watch.spent:
+            late = f"no status line and headers within {watch.seconds:g} s ({got})"
+        else:
+            late = (
+                f"nothing for {read_timeout:g} s (the read timeout) before the status "
+                f"line ({got}, {watch.elapsed():.1f} s in all)"
+            )
+        expected = f"a complete answer within {watch.seconds:g} s"
+        return NoCompleteAnswer(received=late, expected=expected, no_answer=True), True
+    if watch.received == 0:
+        ended = f"the connection ended without an answer ({kind}: {exc})"
+        return NoCompleteAnswer(
+            title="No answer: the connection ended first",
+            received=ended,
+            expected="an HTTP answer",
+            no_answer=True,
+        ), True
+    if kind == "RemoteProtocolError":  # it answered, with something that is not HTTP
+        return BrokenAnswer(
+            title="The answer is not valid HTTP/1.1",
+            received=f"{kind}: {exc} after {got}; first bytes "
+            f"{bytes(watch.head[:120])!r}",
+            expected="a status line and header fields (RFC 9112 §2, §4, §5)",
+        ), False
+    how = "reset by the target" if "reset" in str(exc).lower() else "cut"
+    return BrokenAnswer(
+        title="The answer broke off before its header fields ended",
+        received=f"{how} after {got} ({kind}: {exc})",
+        expected="a complete status line and header fields",
+    ), False
 
 
 @dataclass
@@ -428,53 +470,12 @@ class SuiteClient:
     ) -> None:
         """No status line came back: say why, attach the transcript, raise."""
         failure: Exception
-        counts = True  # toward the breaker: the target gave no answer
-        got = f"{watch.received} bytes received"
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            failure = unreachable(call.url, exc)
+            failure, counts = unreachable(call.url, exc), True
             note = str(failure)
-        elif isinstance(exc, httpx.TimeoutException):
-            if watch.spent:
-                received = (
-                    f"no status line and headers within {watch.seconds:g} s ({got})"
-                )
-            else:
-                received = (
-                    f"nothing for {self.config.read_timeout:g} s (the read timeout) "
-                    f"before the status line ({got}, {watch.elapsed():.1f} s in all)"
-                )
-            failure = NoCompleteAnswer(
-                received=received,
-                expected=f"a complete answer within {watch.seconds:g} s",
-                no_answer=True,
-            )
-            note = received
-        elif watch.received == 0:
-            received = (
-                f"the connection ended without an answer ({type(exc).__name__}: {exc})"
-            )
-            failure = NoCompleteAnswer(
-                received=received, expected="an HTTP answer", no_answer=True
-            )
-            note = received
-        elif isinstance(exc, httpx.RemoteProtocolError):
-            counts = False  # it answered, with something that is not HTTP
-            failure = BrokenAnswer(
-                title="The answer is not valid HTTP/1.1",
-                received=f"{type(exc).__name__}: {exc} after {got}; first bytes "
-                f"{bytes(watch.head[:120])!r}",
-                expected="a status line and header fields (RFC 9112 §2, §4, §5)",
-            )
-            note = f"not an HTTP answer: {type(exc).__name__}: {exc} ({got})"
         else:
-            counts = False  # it began to answer
-            how = "reset by the target" if "reset" in str(exc).lower() else "cut"
-            failure = BrokenAnswer(
-                title="The answer broke off before its header fields ended",
-                received=f"{how} after {got} ({type(exc).__name__}: {exc})",
-                expected="a complete status line and header fields",
-            )
-            note = failure.received
+            failure, counts = no_status_line(exc, watch, self.config.read_timeout)
+            note = f"{failure.title}: {failure.received}"
         empty = Exchange(
             request=request,
             response=None,
