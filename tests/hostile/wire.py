@@ -78,7 +78,13 @@ class Connection:
         return self.writer.transport.is_closing()
 
     async def send(self, data: bytes) -> None:
-        """Write ``data`` and wait until the transport has taken it (backpressure)."""
+        """Write ``data`` and wait until the transport has taken it (backpressure).
+
+        Raises once the peer has gone: asyncio's write to a closed (TLS) transport
+        only logs, and an endless mode would spin on it forever, starving the loop.
+        """
+        if self.closed:
+            raise ConnectionResetError("peer closed")
         self.writer.write(data)
         await self.writer.drain()
 
