@@ -28,7 +28,7 @@ from qbtsuite.errors import AnswerTooLarge, BrokenAnswer, CheckFailure, NoComple
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.payloads.minimal import minimal_request
-from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.client import SuiteClient, declared_too_large
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.transcript import format_exchange
 from qbtsuite.target.watch import SocketDeadline
@@ -88,7 +88,8 @@ def send_raw_authorization(
                     "GET", url.raw_path.decode(), headers={"Authorization": value}
                 )
                 raw = conn.getresponse()
-                body = raw.read(config.max_body + 1)
+                declared = declared_too_large(dict(raw.getheaders()), config.max_body)
+                body = b"" if declared else raw.read(config.max_body + 1)
             except (OSError, http.client.HTTPException) as exc:
                 failure, unanswered = _raw_failure(exc, deadline, config)
                 shown = f"{note}; {failure.title}: {failure.received}"
@@ -100,6 +101,8 @@ def send_raw_authorization(
     finally:
         conn.close()
     api.tally(str(url), answered=True)
+    if declared is not None:
+        raise declared
     if len(body) > config.max_body:
         raise AnswerTooLarge(
             what="body",

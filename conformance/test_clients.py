@@ -55,7 +55,12 @@ from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
-from qbtsuite.target.client import SuiteClient, cut_short, no_status_line
+from qbtsuite.target.client import (
+    SuiteClient,
+    cut_short,
+    declared_too_large,
+    no_status_line,
+)
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.exchange import decode_json
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
@@ -257,6 +262,12 @@ def _tee_transport(
                 )
                 api.tally(url, answered=True)
                 raise http.RemoteProtocolError("header fields past the run's cap")
+            declared = declared_too_large(response.headers, config.max_body)
+            if declared is not None:
+                response.close()
+                exchange.problem = declared
+                api.tally(url, answered=True)
+                raise http.ReadError("the body's Content-Length passes the run's cap")
             # The body reaches the SDK inflated already (under the cap).
             undone = ("content-encoding", "content-length")
             exchange.headers = [

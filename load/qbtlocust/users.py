@@ -290,7 +290,13 @@ def _bounded_body(resp: Any) -> bytes:
     raw = resp._response  # geventhttpclient's response, as _read_stream uses it
     if raw is None:
         return b""
-    inflater = Inflater(header(resp, "content-encoding") or "", MAX_BODY)
+    declared = header(resp, "content-length")
+    coding = header(resp, "content-encoding") or ""
+    if coding.strip().lower() in ("", "identity") and (declared or "").isdigit():
+        if int(declared or 0) > MAX_BODY:  # too large as announced: not read
+            raw.release()
+            raise BodyTooLarge(int(declared or 0))
+    inflater = Inflater(coding, MAX_BODY)
     body = bytearray()
     try:
         while data := raw.read(_BLOCK):

@@ -63,6 +63,7 @@ __all__ = [
     "SuiteClient",
     "build_http_client",
     "cut_short",
+    "declared_too_large",
     "header_block_size",
     "no_status_line",
     "unreachable",
@@ -530,6 +531,17 @@ class SuiteClient:
         chunks: list[tuple[bytes, float]] = []
         whole = bytearray()
         body = _Body(b"", chunks if stream else None)
+        declared = declared_too_large(response.headers, cap)
+        if declared is not None:  # no need to read a GiB to know it is too much
+            try:
+                first = next(watch.guard(raw_body(response)), b"")
+            except httpx.TransportError:
+                first = b""
+            finally:
+                response.close()
+            body.data = first[:_KEPT_WHEN_TOO_LARGE]
+            body.problem = declared
+            return body
         try:
             for raw in watch.guard(raw_body(response)):
                 for data in inflater.feed(raw):
@@ -577,6 +589,24 @@ class SuiteClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def declared_too_large(headers: Mapping[str, str], cap: int) -> AnswerTooLarge | None:
+    """The failure of a body whose Content-Length alone says it is past ``cap``
+    (RFC 9110 §8.6; a body without Content-Encoding is that long as sent)."""
+    if headers.get("content-encoding", "identity").strip().lower() != "identity":
+        return None
+    try:
+        declared = int(headers.get("content-length", ""))
+    except ValueError:
+        return None
+    if declared <= cap:
+        return None
+    return AnswerTooLarge(
+        what="body",
+        received=f"Content-Length {declared} bytes, more than {cap} (not read)",
+        expected=f"a body of at most {cap} bytes (the run's cap, --max-body)",
+    )
 
 
 def _note(problem: CheckFailure | None) -> str:
