@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
 import gevent
@@ -31,9 +31,11 @@ from qbtlocust.answers import (
 )
 from qbtlocust.collector import Collector
 from qbtlocust.context import RunContext
+from qbtsuite.errors import AnswerTooLarge
 from qbtsuite.loadtest.bodies import PreparedRequest
 from qbtsuite.loadtest.samples import ERROR, OK, RATE_LIMITED, outcome_for
 from qbtsuite.loadtest.stream import StreamObserver
+from qbtsuite.sse import MAX_LINE
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
 from qbtsuite.target.limits import MAX_BODY
 
@@ -241,20 +243,15 @@ class QbtSender(FastHttpUser):
         media = (header(resp, "content-type") or "").split(";")[0].strip().lower()
         if media != "text/event-stream":
             observer.problem = f"stream answered as {media or 'no content type'}"
-        raw = resp._response  # geventhttpclient's response: readline() as bytes arrive
+        raw = resp._response  # geventhttpclient's response: lines as bytes arrive
         size = 0
         try:
-            while True:
-                line = raw.readline(b"\n")
-                at = time.perf_counter()
-                if not line:
-                    rest = raw.read()  # a last line without LF, once the body ended
-                    if rest:
-                        observer.feed(rest, at)
-                        size += len(rest)
-                    break
+            for line in _lines(raw):
                 size += len(line)
-                observer.feed(line, at)
+                observer.feed(line, time.perf_counter())
+        except (BodyTooLarge, AnswerTooLarge):  # answered, with too much
+            observer.problem = f"stream larger than {MAX_BODY} bytes or a line longer"
+            raw.release()
         except Exception as exc:  # reset or timeout mid-stream: no complete answer
             sample["interrupted"] = True
             observer.problem = f"stream interrupted: {type(exc).__name__}"
@@ -284,6 +281,40 @@ class QbtSender(FastHttpUser):
             resp.failure(sample["problem"] or f"HTTP {sample['status']}")
 
 
+def _lines(raw: Any) -> Iterator[bytes]:
+    """The lines of a streamed body as they arrive, the last one without LF if the
+    body ends so; what geventhttpclient's ``readline`` does, bounded: at most
+    :data:`MAX_BODY` bytes in all and :data:`MAX_LINE` in a line, and a turn for the
+    other greenlets (the exchange's deadline among them) after every read. Its own
+    ``readline`` never returns on a line without end, and a socket that always has
+    data never lets the hub run: the deadline could not fire.
+    """
+    buffer = raw._body_buffer  # what the parser has decoded so far (a bytearray)
+    total = 0
+    while True:
+        end = buffer.find(b"\n")
+        if end >= 0:
+            line = bytes(buffer[: end + 1])
+            del buffer[: end + 1]
+            total += len(line)
+            yield line
+            continue
+        if len(buffer) > MAX_LINE or total + len(buffer) > MAX_BODY:
+            raise BodyTooLarge(total + len(buffer))
+        if raw.message_complete or raw._sock is None:
+            if buffer:
+                yield bytes(buffer)
+                del buffer[:]
+            if not raw.message_complete:
+                raise ConnectionError("the connection closed before the body ended")
+            return
+        data = raw._sock.recv(_BLOCK)
+        raw.feed(data)
+        if not data and not raw.message_complete:
+            raise ConnectionError("the connection closed before the body ended")
+        gevent.sleep(0)
+
+
 def _bounded_body(resp: Any) -> bytes:
     """The body, at most :data:`MAX_BODY` bytes once its Content-Encoding is undone
     (the suite's own inflater: read in blocks, never inflated past the cap)."""
@@ -302,6 +333,7 @@ def _bounded_body(resp: Any) -> bytes:
         while data := raw.read(_BLOCK):
             for piece in inflater.feed(data):
                 body += piece
+            gevent.sleep(0)  # a turn for the deadline: the socket may never wait
         body += inflater.flush()
     except (BodyTooLarge, UndecodableBody):
         raw.release()  # not read to the end: the connection is closed, not reused
