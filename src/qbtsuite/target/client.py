@@ -105,10 +105,12 @@ def unreachable(
     host = httpx.URL(url).host
     text = str(exc) or type(exc).__name__
     connected = watch is not None and not isinstance(exc, httpx.ConnectTimeout)
-    if "CERTIFICATE" in text.upper() or "SSL" in text.upper():
+    timed_out = isinstance(exc, httpx.ConnectError) and "timed out" in text.lower()
+    if isinstance(exc, httpx.ConnectTimeout) or timed_out:
+        stage = "the TLS handshake" if "handshake" in text.lower() else "connecting"
+        why = f"connection timed out ({stage} took too long)"
+    elif "CERTIFICATE" in text.upper() or "SSL" in text.upper():
         why = f"TLS handshake failed ({text}); use --ca-bundle or --insecure"
-    elif isinstance(exc, httpx.ConnectTimeout):
-        why = "connection timed out (no TCP connection or TLS handshake in time)"
     elif isinstance(exc, httpx.TimeoutException) and connected and watch is not None:
         limit = f"within {watch.seconds:g} s" if watch.spent else "in time"
         why = f"connected, but no answer to {request or url} {limit}" + (
