@@ -163,6 +163,7 @@ class QbtSender(FastHttpUser):
                 data=cast(Any, req.body),  # bytes are sent as they are
                 headers=headers,
                 stream=True,  # every body is read here, bounded (_bounded_body)
+                allow_redirects=False,  # a redirect is the target's answer, judged
                 catch_response=True,
                 name=req.name,
             ) as resp:
