@@ -26,13 +26,15 @@ from qbtsuite.checks import (
     refused_with,
     response_does_not_echo_key,
 )
+from qbtsuite.errors import AnswerTooLarge, BrokenAnswer, CheckFailure, NoCompleteAnswer
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.selection import endpoint_marks
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.payloads.minimal import minimal_request
-from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.client import SuiteClient, declared_too_large
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.transcript import format_exchange
+from qbtsuite.target.watch import SocketDeadline
 
 
 def main_key(config: TargetConfig) -> str:
@@ -70,7 +72,7 @@ def send_raw_authorization(
     """
     config = api.config
     url = httpx.URL(api.url(path))
-    api.budget.take()
+    api.admit()
     port = url.port
     if url.scheme == "https":
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -78,22 +80,78 @@ def send_raw_authorization(
         )
     else:
         conn = http.client.HTTPConnection(url.host, port, timeout=config.read_timeout)
+    request = httpx.Request("GET", url, headers=[("Authorization", value)])
+    note = "sent with http.client, header as given"
     try:
-        conn.request("GET", url.raw_path.decode(), headers={"Authorization": value})
-        raw = conn.getresponse()
-        body = raw.read()
+        conn.connect()
+        assert conn.sock is not None
+        with SocketDeadline(conn.sock, api.deadline()) as deadline:
+            try:
+                conn.request(
+                    "GET", url.raw_path.decode(), headers={"Authorization": value}
+                )
+                raw = conn.getresponse()
+                declared = declared_too_large(dict(raw.getheaders()), config.max_body)
+                body = b"" if declared else raw.read(config.max_body + 1)
+            except (OSError, http.client.HTTPException) as exc:
+                failure, unanswered = _raw_failure(exc, deadline, config)
+                shown = f"{note}; {failure.title}: {failure.received}"
+                record.attach(format_exchange(request, "", None, None, note=shown))
+                api.tally(str(url), answered=not unanswered, reason=failure.received)
+                raise failure from None
         headers = raw.getheaders()
         status = raw.status
     finally:
         conn.close()
-    request = httpx.Request("GET", url, headers=[("Authorization", value)])
-    response = httpx.Response(status, headers=headers, content=body, request=request)
-    record.attach(
-        format_exchange(
-            request, "", response, body, note="sent with http.client, header as given"
+    api.tally(str(url), answered=True)
+    if declared is not None:
+        raise declared
+    if len(body) > config.max_body:
+        raise AnswerTooLarge(
+            what="body",
+            received=f"more than {config.max_body} bytes",
+            expected=f"a body of at most {config.max_body} bytes (--max-body)",
         )
-    )
+    response = httpx.Response(status, headers=headers, content=body, request=request)
+    record.attach(format_exchange(request, "", response, body, note=note))
     return response
+
+
+def _raw_failure(
+    exc: Exception, deadline: SocketDeadline, config: TargetConfig
+) -> tuple[CheckFailure, bool]:
+    """How a raw exchange ended without a complete answer, and whether it got no
+    answer at all (the breaker counts those)."""
+    if deadline.fired:
+        seconds = f"{deadline.seconds:g} s"
+        late = f"no complete answer within {seconds}"
+        return NoCompleteAnswer(
+            received=late,
+            expected=f"a complete answer within {seconds}",
+            no_answer=True,
+        ), True
+    if isinstance(exc, TimeoutError):
+        silent = f"nothing for {config.read_timeout:g} s (the read timeout)"
+        return NoCompleteAnswer(
+            received=silent, expected="a 401 answer", no_answer=True
+        ), True
+    if isinstance(exc, http.client.HTTPException) and "headers" in str(exc):
+        return AnswerTooLarge(
+            what="header fields",
+            received=f"{type(exc).__name__}: {exc}",
+            expected="a handful of header fields",
+        ), False
+    if isinstance(exc, http.client.HTTPException):
+        return BrokenAnswer(
+            title="The answer is not valid HTTP/1.1",
+            received=f"{type(exc).__name__}: {exc}",
+            expected="a status line and header fields (RFC 9112)",
+        ), False
+    return NoCompleteAnswer(
+        received=f"the connection ended without an answer ({type(exc).__name__}: {exc})",
+        expected="a 401 answer",
+        no_answer=True,
+    ), True
 
 
 # ─── AUTH-001, AUTH-007: no key, and a valid key ─────────────────────────────

@@ -6,7 +6,11 @@ stream with ``include_usage``, embed (the SDK asks for base64 and decodes it its
 generate an image, transcribe, and raise typed errors. Its HTTP client goes through a
 transport that keeps a copy of every response on the wire, so each test also compares
 what the SDK returned with what was sent: where the SDK is happy but the wire broke
-the schema (or the other way round), the report gets a note. Keys never reach a
+the schema (or the other way round), the report gets a note. The transport bounds
+each exchange as the suite's own client does (the deadline on every socket
+operation, the header and body caps, Content-Encoding undone under the cap before
+the SDK sees the body, the breaker told), and a broken bound fails the test with
+the wire's evidence rather than the SDK's "Connection error.". Keys never reach a
 message: errors are described by their type, status and code only, and transcripts
 are redacted.
 """
@@ -16,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
-import json
 import secrets
 import ssl
 from collections.abc import Callable, Iterator
@@ -39,15 +42,29 @@ from qbtsuite.checks import (
     stream_text,
     vector_of,
 )
-from qbtsuite.errors import CheckFailure, MissingKey
+from qbtsuite.errors import (
+    AnswerTooLarge,
+    BrokenAnswer,
+    CheckFailure,
+    MissingKey,
+    NoCompleteAnswer,
+)
 from qbtsuite.harness.imageurls import FETCHES_OFF, fetch_image_url
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
-from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.client import (
+    SuiteClient,
+    cut_short,
+    declared_too_large,
+    no_status_line,
+)
 from qbtsuite.target.config import CATALOGUE, TargetConfig
+from qbtsuite.target.exchange import decode_json
+from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
 from qbtsuite.target.transcript import format_exchange
+from qbtsuite.target.watch import Watch, bound_transport
 
 openai = pytest.importorskip("openai", reason="the openai package is not installed")
 
@@ -55,6 +72,7 @@ T = TypeVar("T")
 PROMPT = "Say hello in three words."
 UNKNOWN_MODEL = "qbtsuite-no-such-model"
 WAV = next(f for f in load_manifest() if f.file == "tone-440hz.wav")
+WIRE_COPY = 8 * 1024 * 1024  # bytes of each body kept to compare with the SDK's view
 
 
 # ─── the SDK, and a copy of the wire ─────────────────────────────────────────
@@ -71,32 +89,45 @@ def _http_module() -> ModuleType:
 
 @dataclass
 class WireExchange:
-    """One request the SDK sent and the response bytes as they came off the wire."""
+    """One request the SDK sent and the response bytes as they came off the wire
+    (Content-Encoding undone, under the run's cap); ``problem`` is the bound the
+    answer broke (deadline, size) or how it broke, when it did."""
 
     request: Any
-    response: Any
+    response: Any = None  # None: no answer arrived
+    headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytearray = field(default_factory=bytearray)
+    size: int = 0  # bytes of the body, kept or not
+    problem: CheckFailure | None = None
+
+    def keep(self, chunk: bytes) -> None:
+        """Copy ``chunk``, up to :data:`WIRE_COPY` bytes of the body (the SDK holds
+        the whole of it anyway: one more full copy would double the memory)."""
+        self.size += len(chunk)
+        room = WIRE_COPY - len(self.body)
+        if room > 0:
+            self.body.extend(chunk[:room])
+
+    @property
+    def whole(self) -> bool:
+        return self.size <= WIRE_COPY
 
     def as_response(self) -> httpx.Response:
-        """The wire answer as a read ``httpx.Response`` (Content-Encoding undone)."""
-        headers = list(self.response.headers.multi_items())
-        try:
-            return httpx.Response(
-                self.response.status_code, headers=headers, content=bytes(self.body)
-            )
-        except httpx.DecodingError:
-            plain = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
-            return httpx.Response(
-                self.response.status_code, headers=plain, content=bytes(self.body)
-            )
+        """The wire answer as a read ``httpx.Response``."""
+        status = self.response.status_code if self.response is not None else 0
+        return httpx.Response(status, headers=self.headers, content=bytes(self.body))
 
     def json(self) -> Any:
-        return json.loads(self.as_response().content)
+        if not self.whole:
+            raise ValueError(f"only {WIRE_COPY} of its {self.size} bytes were kept")
+        return decode_json(bytes(self.body))
 
     def summary(self) -> str:
+        if self.response is None:
+            return "no answer"
         response = self.as_response()
         kind = response.headers.get("content-type", "no Content-Type")
-        return f"{response.status_code} {kind}, {len(response.content)} bytes"
+        return f"{response.status_code} {kind}, {self.size} bytes"
 
     def transcript(self) -> str:
         try:
@@ -104,38 +135,153 @@ class WireExchange:
             shown = sent[:2000].decode("utf-8", errors="replace")
         except Exception:  # a streamed multipart body is not kept
             shown = "<multipart/form-data body>"
-        response = self.as_response()
         note = "as seen by the openai SDK's HTTP client"
+        if self.problem is not None:
+            note += f"; {self.problem.title}: {self.problem.received}"
+        if self.response is None:
+            return format_exchange(self.request, shown, None, None, note=note)
+        response = self.as_response()
         return format_exchange(
             self.request, shown, response, response.content, note=note
         )
 
 
-def _tee_transport(http: ModuleType, verify: Any, log: list[WireExchange]) -> Any:
-    """A transport of ``http`` that records every response body it hands on."""
+def _core_module(http: ModuleType) -> ModuleType:
+    """The httpcore the HTTP library ``http`` is built on (httpcore2 for httpx2)."""
+    return importlib.import_module(http.__name__.replace("httpx", "httpcore", 1))
+
+
+def _streams(request: Any) -> tuple[bool, bool]:
+    """Whether the SDK's request asks for a stream, and whether it uploads a file."""
+    kind = request.headers.get("content-type", "")
+    try:
+        body = bytes(request.content)
+    except Exception:  # a streamed body: an upload
+        return False, True
+    stream = b'"stream":true' in body.replace(b" ", b"")
+    return stream, kind.startswith("multipart/")
+
+
+def _tee_transport(
+    http: ModuleType, verify: Any, log: list[WireExchange], api: SuiteClient
+) -> Any:
+    """A transport of ``http`` that bounds every exchange as the suite's own client
+    does (deadline, header and body caps, Content-Encoding undone under the cap; the
+    breaker told) and keeps a copy of every response body it hands on."""
+    config = api.config
 
     class TeeStream(http.SyncByteStream):  # type: ignore[misc,name-defined]
-        def __init__(self, inner: Any, sink: bytearray) -> None:
-            self.inner, self.sink = inner, sink
+        def __init__(self, inner: Any, exchange: WireExchange, watch: Watch) -> None:
+            self.inner, self.exchange, self.watch = inner, exchange, watch
+            encoding = exchange.response.headers.get("content-encoding", "")
+            self.inflater = Inflater(encoding, config.max_body)
 
         def __iter__(self) -> Iterator[bytes]:
-            for chunk in self.inner:
-                self.sink.extend(chunk)
-                yield chunk
+            exchange, watch = self.exchange, self.watch
+            url = str(exchange.request.url)
+            try:
+                for raw in watch.guard(self.inner):
+                    for chunk in self.inflater.feed(raw):
+                        exchange.keep(chunk)
+                        yield chunk
+                    if watch.left() <= 0:
+                        raise http.ReadTimeout("the exchange's deadline passed")
+                tail = self.inflater.flush()
+                exchange.keep(tail)
+                yield tail
+            except http.TimeoutException:
+                exchange.problem = NoCompleteAnswer(
+                    received=f"{self.inflater.decoded} bytes of the body within "
+                    f"{watch.seconds:g} s, not the end",
+                    expected=f"a complete answer within {watch.seconds:g} s",
+                    no_answer=False,
+                )
+                api.tally(url, answered=False, reason=exchange.problem.received)
+                raise
+            except BodyTooLarge as exc:
+                del exchange.body[8192:]
+                exchange.problem = AnswerTooLarge(
+                    what="body",
+                    received=f"more than {config.max_body} bytes, reading stopped "
+                    f"at {exc.size}",
+                    expected=f"a body of at most {config.max_body} bytes (--max-body)",
+                )
+                api.tally(url, answered=True)
+                raise http.ReadError("the body passed the run's cap") from None
+            except UndecodableBody as exc:
+                exchange.problem = BrokenAnswer(
+                    title="The body is not in its Content-Encoding",
+                    received=str(exc),
+                    expected="a body that decodes as its Content-Encoding says",
+                )
+                api.tally(url, answered=True)
+                raise http.DecodingError(str(exc)) from None
+            except http.TransportError as exc:
+                exchange.problem = BrokenAnswer(
+                    title="The answer was cut short",
+                    received=cut_short(exc, self.inflater.decoded),
+                    expected="a complete answer",
+                )
+                api.tally(url, answered=True)
+                raise
+            api.tally(url, answered=True)
 
         def close(self) -> None:
             self.inner.close()
 
     class TeeTransport(http.BaseTransport):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
-            self.inner = http.HTTPTransport(verify=verify)
+            self.inner = bound_transport(
+                http.HTTPTransport(verify=verify), _core_module(http)
+            )
 
         def handle_request(self, request: Any) -> Any:
-            response = self.inner.handle_request(request)
-            exchange = WireExchange(request, response)
+            stream, upload = _streams(request)
+            watch = Watch(api.deadline(stream=stream, upload=upload))
+            exchange = WireExchange(request)
             log.append(exchange)
-            response.stream = TeeStream(response.stream, exchange.body)
-            return response
+            url = str(request.url)
+            try:
+                with watch.active():
+                    response = self.inner.handle_request(request)
+            except http.TransportError as exc:
+                problem, unanswered = no_status_line(exc, watch, config.read_timeout)
+                exchange.problem = problem
+                api.tally(url, answered=not unanswered, reason=problem.received)
+                raise
+            exchange.response = response
+            size = sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
+            if size > config.max_headers:
+                response.close()
+                exchange.problem = AnswerTooLarge(
+                    what="header fields",
+                    received=f"{response.status_code} with {size} bytes of header "
+                    "fields",
+                    expected=f"at most {config.max_headers} bytes (--max-headers)",
+                )
+                api.tally(url, answered=True)
+                raise http.RemoteProtocolError("header fields past the run's cap")
+            declared = declared_too_large(response.headers, config.max_body)
+            if declared is not None:
+                response.close()
+                exchange.problem = declared
+                api.tally(url, answered=True)
+                raise http.ReadError("the body's Content-Length passes the run's cap")
+            # The body reaches the SDK inflated already (under the cap).
+            undone = ("content-encoding", "content-length")
+            exchange.headers = [
+                (k, v)
+                for k, v in response.headers.multi_items()
+                if k.lower() not in undone
+                or not response.headers.get("content-encoding")
+            ]
+            return http.Response(
+                response.status_code,
+                headers=exchange.headers,
+                stream=TeeStream(response.stream, exchange, watch),
+                extensions=response.extensions,
+                request=request,
+            )
 
         def close(self) -> None:
             self.inner.close()
@@ -166,7 +312,7 @@ class Sdk:
         self.wire: list[WireExchange] = []
         self.api, self.record = api, record
         self.http_client = openai.DefaultHttpxClient(
-            transport=_tee_transport(http, _verify(config), self.wire),
+            transport=_tee_transport(http, _verify(config), self.wire, api),
             timeout=http.Timeout(config.read_timeout, connect=config.connect_timeout),
         )
         self.client = openai.OpenAI(
@@ -178,17 +324,25 @@ class Sdk:
         )
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run one SDK call (one request of the budget); any exception is a failure."""
-        self.api.budget.take()
+        """Run one SDK call (one request of the budget); any exception is a failure,
+        the wire's own when the answer broke a bound or broke off."""
+        self.api.admit()
         try:
             return fn()
         except Exception as exc:
+            self.raise_wire_problem()
             wire = f" (on the wire: {self.wire[-1].summary()})" if self.wire else ""
             raise CheckFailure(
                 title=f"The openai SDK failed: {what}",
                 received=describe_error(exc) + wire,
                 expected="the call returns its typed result",
             ) from None
+
+    def raise_wire_problem(self) -> None:
+        """Raise what went wrong on the wire in the last exchange, if anything did:
+        the SDK's own error ("Connection error.") would hide it."""
+        if self.wire and self.wire[-1].problem is not None:
+            raise self.wire[-1].problem from None
 
     def last(self) -> WireExchange:
         if not self.wire:
@@ -335,8 +489,10 @@ def test_the_sdk_creates_a_chat_completion_with_string_content(
     sdk.wire_note("chat.completions.create()", problems)
 
 
-def _stream_problems(wire: WireExchange) -> tuple[str, list[str]]:
+def _stream_problems(wire: WireExchange) -> tuple[str | None, list[str]]:
     """The text the wire streamed, and what the strict SSE checks found wrong."""
+    if not wire.whole:
+        return None, [f"the stream ({wire.size} bytes) is too large to compare"]
     problems = []
     try:
         sse_content_type_is_event_stream(wire.as_response())
@@ -399,7 +555,7 @@ def test_the_sdk_streams_a_chat_completion_to_the_end_with_a_final_usage(
         "a last chunk with empty choices and a usage object (include_usage)",
     )
     text, problems = _stream_problems(sdk.last())
-    if text != "".join(pieces):
+    if text is not None and text != "".join(pieces):
         problems.append("the SDK's text differs from the text of the wire's chunks")
     sdk.wire_note("chat.completions.create(stream=True)", problems)
 
@@ -559,17 +715,19 @@ def _raises(sdk: Sdk, what: str, fn: Callable[[], Any], kind: Any, code: str) ->
     the envelope. The statement names that code, so an answer without one (no
     envelope, or an envelope without ``code``) fails like a different code.
     """
-    sdk.api.budget.take()
+    sdk.api.admit()
     expected = f"{kind.__name__} with code {code!r} (the envelope's error.code)"
     try:
         fn()
     except openai.APIError as exc:
+        sdk.raise_wire_problem()
         if isinstance(exc, kind) and exc.code == code:
             return
         received = describe_error(exc)
         if exc.code is None:
             received += " (the answer carries no error.code)"
     except Exception as exc:
+        sdk.raise_wire_problem()
         received = describe_error(exc)
     else:
         received = "no error: the call returned a result"

@@ -34,7 +34,12 @@ from qbtsuite.checks import (
     same_redirect_with_and_without_key,
     speaks_plain_http,
 )
-from qbtsuite.errors import CheckFailure, TargetUnreachable
+from qbtsuite.errors import (
+    BrokenAnswer,
+    CheckFailure,
+    NoCompleteAnswer,
+    TargetUnreachable,
+)
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.target.client import SuiteClient
@@ -106,6 +111,9 @@ def over_http(
         derived = config.http_url == derive_http_url(config.base_url)
         reason = str(exc) or type(exc).__name__
         raise PlainHttpUnanswered(url, reason, derived) from None
+    except (NoCompleteAnswer, BrokenAnswer) as exc:  # the client's bounds
+        derived = config.http_url == derive_http_url(config.base_url)
+        raise PlainHttpUnanswered(url, exc.received, derived) from None
 
 
 WHAT = ["get-models", "post-chat"]

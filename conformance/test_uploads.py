@@ -40,6 +40,7 @@ from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.transcript import body_excerpt, header_lines
+from qbtsuite.target.watch import SocketDeadline
 
 PATH = "audio/transcriptions"
 UNDER_CAP = 25_000_000  # UPLOAD-001: "at most 25,000,000 bytes"
@@ -168,9 +169,12 @@ class _Reader:
     """Feeds what the server sends into h11 and keeps the answer."""
 
     def __init__(
-        self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer
+        self, sock: socket.socket, conn: h11.Connection, answer: RawAnswer, cap: int
     ) -> None:
         self.sock, self.conn, self.answer = sock, conn, answer
+        self.cap = cap  # body bytes kept; past them the answer is cut (too large)
+        self.body = bytearray()
+        self.received = 0  # bytes that came back, head included
         self.done = False
         self.ended = False  # the connection's end was fed to h11
 
@@ -206,6 +210,7 @@ class _Reader:
             self.done = self.done or self.ended  # nothing more can arrive
 
     def _feed(self, data: bytes, error: str = "") -> None:
+        self.received += len(data)
         if error and not self.answer.read_error:
             self.answer.read_error = f"reading: {error}"
         if self.ended:
@@ -238,7 +243,11 @@ class _Reader:
                     ]
                 )
             elif isinstance(event, h11.Data):
-                self.answer.content += bytes(event.data)
+                self.body += event.data
+                if len(self.body) > self.cap:
+                    self.answer.read_error = f"the body passed {self.cap} bytes"
+                    del self.body[self.cap :]
+                    self.done = True
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 self.done = True
 
@@ -253,7 +262,7 @@ def raw_upload(
 ) -> RawAnswer:
     """POST ``body`` (``total`` bytes) to the transcription endpoint over a raw socket."""
     config = api.config
-    api.budget.take()
+    api.admit()
     answer = RawAnswer(total=total)
     sock, netloc, base_path = _connect(config)
     framing = (
@@ -267,9 +276,12 @@ def raw_upload(
         ("User-Agent", "qbtsuite-upload-probe"),
     ]
     target = f"{base_path}/{PATH}"
-    conn = h11.Connection(our_role=h11.CLIENT)
-    reader = _Reader(sock, conn, answer)
-    with sock:
+    conn = h11.Connection(
+        our_role=h11.CLIENT, max_incomplete_event_size=config.max_headers
+    )
+    reader = _Reader(sock, conn, answer, config.max_body)
+    deadline = SocketDeadline(sock, api.deadline(upload=True))
+    with sock, deadline:
         try:
             sock.sendall(
                 conn.send(h11.Request(method="POST", target=target, headers=headers))
@@ -284,6 +296,16 @@ def raw_upload(
         except OSError as exc:  # the server may close its end after answering
             answer.write_error = f"writing: {type(exc).__name__}: {exc}"
         reader.wait()
+    answer.content = bytes(reader.body)
+    if deadline.fired:
+        answer.read_error = f"no complete answer within {deadline.seconds:g} s"
+    # Nothing at all came back: the breaker counts it (an oversized or broken head
+    # is an answer, judged by the checks).
+    api.tally(
+        config.base_url,
+        answered=bool(answer.status_code or reader.received),
+        reason=answer.read_error or answer.write_error or "no answer to an upload",
+    )
     head = [f"POST {target} HTTP/1.1", *header_lines(headers)]
     record.attach(answer.transcript(head))
     return answer

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qbtsuite.errors import AnswerTooLarge
 from qbtsuite.sse import SSEEvent, SSEParser, SSEStream, parse_stream
 
 
@@ -321,3 +322,18 @@ def test_any_chunking_gives_the_same_result_as_one_shot(
 def test_byte_at_a_time_gives_the_same_result_as_one_shot(data: bytes) -> None:
     chunks = [(data[i : i + 1], None) for i in range(len(data))]
     assert summary(parse_stream(chunks)) == summary(one_shot(data))
+
+
+def test_a_line_that_never_ends_is_the_targets_failure_not_memory() -> None:
+    parser = SSEParser(max_line=1000)
+    parser.feed(b'data: {"id":"1"}\n\n')
+    with pytest.raises(AnswerTooLarge) as info:
+        for _ in range(10):
+            parser.feed(b'data: {"text":"' + b"x" * 300)
+    assert "a line of more than 1000 bytes" in info.value.received
+
+
+def test_a_stream_of_too_many_lines_is_the_targets_failure() -> None:
+    with pytest.raises(AnswerTooLarge) as info:
+        SSEParser(max_lines=50).feed(b"data: x\n\n" * 40)
+    assert "more than 50 lines" in info.value.received

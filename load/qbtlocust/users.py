@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
 import gevent
@@ -31,9 +31,13 @@ from qbtlocust.answers import (
 )
 from qbtlocust.collector import Collector
 from qbtlocust.context import RunContext
+from qbtsuite.errors import AnswerTooLarge
 from qbtsuite.loadtest.bodies import PreparedRequest
 from qbtsuite.loadtest.samples import SampleOutcome, outcome_for
 from qbtsuite.loadtest.stream import StreamObserver
+from qbtsuite.sse import MAX_LINE
+from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.limits import MAX_BODY
 
 __all__ = [
     "ChatStreamUser",
@@ -51,6 +55,7 @@ __all__ = [
 ]
 
 _IDLE_PAUSE = 0.1  # seconds a user waits when its process has stopped sending
+_BLOCK = 64 * 1024  # bytes read at a time from a body
 
 
 class _Run:
@@ -153,13 +158,18 @@ class QbtSender(FastHttpUser):
             "due": None if due is None else ctx.epoch(due),
             "attempt": attempt,
         }
+        # The plan's timeout is per exchange, wall clock: a socket timeout is per
+        # read, so a target trickling bytes (or streaming forever) never trips it.
+        deadline = gevent.Timeout(ctx.plan.timeout)
+        deadline.start()
         try:
             with self.client.request(
                 "POST",
                 req.path,
                 data=cast(Any, req.body),  # bytes are sent as they are
                 headers=headers,
-                stream=req.stream,
+                stream=True,  # every body is read here, bounded (_bounded_body)
+                allow_redirects=False,  # a redirect is the target's answer, judged
                 catch_response=True,
                 name=req.name,
             ) as resp:
@@ -168,9 +178,35 @@ class QbtSender(FastHttpUser):
                 sample["end"] = ctx.epoch(end)
                 sample["e2e"] = end - sent
                 self._report(resp, req, sample)
+        except gevent.Timeout as exc:
+            if exc is not deadline:
+                raise
+            self._late(req, sent, sample)
         finally:
+            deadline.cancel()
             ctx.in_flight -= 1
         return sample
+
+    def _late(self, req: PreparedRequest, sent: float, sample: dict[str, Any]) -> None:
+        """No complete answer within the plan's timeout: an error sample, reported to
+        Locust's statistics as a failure too."""
+        end = time.perf_counter()
+        problem = f"no complete answer within {self.ctx.plan.timeout:g} s"
+        sample.setdefault("status", 0)
+        sample.update(
+            end=self.ctx.epoch(end),
+            e2e=end - sent,
+            problem=problem,
+            outcome=SampleOutcome.ERROR,
+        )
+        self.environment.events.request.fire(
+            request_type="POST",
+            name=req.name,
+            response_time=(end - sent) * 1000,
+            response_length=sample.get("bytes", 0),
+            exception=TimeoutError(problem),
+            context={},
+        )
 
     def _read(
         self, resp: Any, req: PreparedRequest, sent: float, sample: dict[str, Any]
@@ -184,7 +220,11 @@ class QbtSender(FastHttpUser):
             problem = self._read_stream(resp, req, sent, sample)
         else:
             try:
-                body = resp.content or b""
+                body = _bounded_body(resp)
+            except BodyTooLarge as exc:  # answered, with too much
+                body, problem = b"", f"body larger than {exc.size - 1} bytes"
+            except UndecodableBody as exc:  # answered, with a broken body
+                body, problem = b"", f"body not in its Content-Encoding: {exc}"
             except Exception as exc:  # the body broke off: no complete answer
                 sample["interrupted"] = True
                 body, problem = b"", f"body interrupted: {type(exc).__name__}"
@@ -213,20 +253,15 @@ class QbtSender(FastHttpUser):
         media = (header(resp, "content-type") or "").split(";")[0].strip().lower()
         if media != "text/event-stream":
             observer.problem = f"stream answered as {media or 'no content type'}"
-        raw = resp._response  # geventhttpclient's response: readline() as bytes arrive
+        raw = resp._response  # geventhttpclient's response: lines as bytes arrive
         size = 0
         try:
-            while True:
-                line = raw.readline(b"\n")
-                at = time.perf_counter()
-                if not line:
-                    rest = raw.read()  # a last line without LF, once the body ended
-                    if rest:
-                        observer.feed(rest, at)
-                        size += len(rest)
-                    break
+            for line in _lines(raw):
                 size += len(line)
-                observer.feed(line, at)
+                observer.feed(line, time.perf_counter())
+        except (BodyTooLarge, AnswerTooLarge):  # answered, with too much
+            observer.problem = f"stream larger than {MAX_BODY} bytes or a line longer"
+            raw.release()
         except Exception as exc:  # reset or timeout mid-stream: no complete answer
             sample["interrupted"] = True
             observer.problem = f"stream interrupted: {type(exc).__name__}"
@@ -254,6 +289,66 @@ class QbtSender(FastHttpUser):
             resp.success()
         else:
             resp.failure(sample["problem"] or f"HTTP {sample['status']}")
+
+
+def _lines(raw: Any) -> Iterator[bytes]:
+    """The lines of a streamed body as they arrive, the last one without LF if the
+    body ends so; what geventhttpclient's ``readline`` does, bounded: at most
+    :data:`MAX_BODY` bytes in all and :data:`MAX_LINE` in a line, and a turn for the
+    other greenlets (the exchange's deadline among them) after every read. Its own
+    ``readline`` never returns on a line without end, and a socket that always has
+    data never lets the hub run: the deadline could not fire.
+    """
+    buffer = raw._body_buffer  # what the parser has decoded so far (a bytearray)
+    total = 0
+    while True:
+        end = buffer.find(b"\n")
+        if end >= 0:
+            line = bytes(buffer[: end + 1])
+            del buffer[: end + 1]
+            total += len(line)
+            yield line
+            continue
+        if len(buffer) > MAX_LINE or total + len(buffer) > MAX_BODY:
+            raise BodyTooLarge(total + len(buffer))
+        if raw.message_complete or raw._sock is None:
+            if buffer:
+                yield bytes(buffer)
+                del buffer[:]
+            if not raw.message_complete:
+                raise ConnectionError("the connection closed before the body ended")
+            return
+        data = raw._sock.recv(_BLOCK)
+        raw.feed(data)
+        if not data and not raw.message_complete:
+            raise ConnectionError("the connection closed before the body ended")
+        gevent.sleep(0)
+
+
+def _bounded_body(resp: Any) -> bytes:
+    """The body, at most :data:`MAX_BODY` bytes once its Content-Encoding is undone
+    (the suite's own inflater: read in blocks, never inflated past the cap)."""
+    raw = resp._response  # geventhttpclient's response, as _read_stream uses it
+    if raw is None:
+        return b""
+    declared = header(resp, "content-length")
+    coding = header(resp, "content-encoding") or ""
+    if coding.strip().lower() in ("", "identity") and (declared or "").isdigit():
+        if int(declared or 0) > MAX_BODY:  # too large as announced: not read
+            raw.release()
+            raise BodyTooLarge(int(declared or 0))
+    inflater = Inflater(coding, MAX_BODY)
+    body = bytearray()
+    try:
+        while data := raw.read(_BLOCK):
+            for piece in inflater.feed(data):
+                body += piece
+            gevent.sleep(0)  # a turn for the deadline: the socket may never wait
+        body += inflater.flush()
+    except (BodyTooLarge, UndecodableBody):
+        raw.release()  # not read to the end: the connection is closed, not reused
+        raise
+    return bytes(body)
 
 
 class QbtUser(QbtSender):

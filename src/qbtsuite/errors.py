@@ -8,9 +8,14 @@ QbtsuiteError                   anything the suite itself reports to the user
 ├── RunFileError(ValueError)    a run folder's results.json, plan.json or test records
 │                               are not ours or are malformed (exit 2 where a command
 │                               reads them)
+├── TargetNotAnswering          K exchanges in a row got no answer in time: the run
+│                               stops sending (the test is an error, the run exits 3)
 └── MissingKey                  a test needs a key the run was not given (the test is
                                 skipped: the harness turns it into a pytest skip)
 CheckFailure(AssertionError)    the target broke a requirement (a verdict, not a bug)
+├── NoCompleteAnswer            no complete answer within the exchange's deadline
+├── AnswerTooLarge              a body or header block past the run's size cap
+└── BrokenAnswer(ValueError)    an answer cut short, not HTTP, not UTF-8, not JSON
 RecordedFailures(AssertionError)
                                 qbtsuite.harness.recording: the ``record.check``
                                 failures of one test, raised after its body
@@ -27,13 +32,17 @@ Outside the tree, on purpose:
 from __future__ import annotations
 
 __all__ = [
+    "AnswerTooLarge",
+    "BrokenAnswer",
     "CheckFailure",
     "ConfigError",
     "MissingKey",
+    "NoCompleteAnswer",
     "QbtsuiteError",
     "RequestBudgetExhausted",
     "RunFileError",
     "ServerStartError",
+    "TargetNotAnswering",
     "TargetUnreachable",
 ]
 
@@ -67,6 +76,19 @@ class RequestBudgetExhausted(QbtsuiteError):
             f"request budget exhausted: {limit} requests already sent in this run "
             "(raise it with --request-budget or QBTSUITE_REQUEST_BUDGET)"
         )
+
+
+class TargetNotAnswering(QbtsuiteError):
+    """The run stopped sending: ``limit`` exchanges in a row got no answer in time."""
+
+    def __init__(self, *, limit: int, last: str = "") -> None:
+        self.limit = limit
+        self.last = last
+        text = (
+            f"target not answering ({limit} exchanges in a row got no answer "
+            "within their deadline); the run sends nothing more"
+        )
+        super().__init__(f"{text}: last: {last}" if last else text)
 
 
 class MissingKey(QbtsuiteError):
@@ -106,3 +128,34 @@ class CheckFailure(AssertionError):
     @property
     def message(self) -> str:
         return f"{self.title}\nReceived: {self.received}\nExpected: {self.expected}"
+
+
+class NoCompleteAnswer(CheckFailure):
+    """The target did not complete its answer within the exchange's deadline (or
+    sent nothing for a whole read timeout, or closed without answering)."""
+
+    def __init__(
+        self,
+        *,
+        received: str,
+        expected: str,
+        no_answer: bool,
+        title: str = "No complete answer in time",
+    ) -> None:
+        self.no_answer = no_answer  # not even a status line arrived
+        super().__init__(title=title, received=received, expected=expected)
+
+
+class AnswerTooLarge(CheckFailure):
+    """A body or a header block of the answer is larger than the run reads."""
+
+    def __init__(self, *, what: str, received: str, expected: str) -> None:
+        self.what = what
+        super().__init__(
+            title=f"Answer too large: {what}", received=received, expected=expected
+        )
+
+
+class BrokenAnswer(CheckFailure, ValueError):
+    """An answer that cannot be read as what it claims: cut short, not HTTP/1.1,
+    not UTF-8, not JSON (also a ``ValueError``, what a JSON decoder raises)."""

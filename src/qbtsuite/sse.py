@@ -12,6 +12,10 @@ of every event, the field names and values used, comment lines, the blocks that 
 line-ending styles, invalid UTF-8, and the bytes that follow the ``[DONE]``
 terminator. It does no I/O: feed it bytes (with the caller's timestamp) and read
 events back.
+
+What it keeps is bounded: a line longer than ``max_line`` bytes, or more than
+``max_lines`` lines in one stream, is the target's failure
+(:class:`~qbtsuite.errors.AnswerTooLarge`), never memory growing without end.
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qbtsuite.errors import AnswerTooLarge
+
 __all__ = [
     "DONE",
+    "MAX_LINE",
+    "MAX_LINES",
     "SSEEvent",
     "SSELine",
     "SSEParser",
@@ -36,6 +44,10 @@ DONE = "[DONE]"  # OpenAI's stream terminator (protocol-facts §5.1)
 _BOM = b"\xef\xbb\xbf"
 _EOL = re.compile(rb"[\r\n]")
 _KEEP_AFTER_TERMINATOR = 64 * 1024  # bytes of post-[DONE] content kept for reports
+# A chunk of a completion is a few hundred bytes; a test's stream a few dozen
+# events. Each line kept costs a few hundred bytes of objects.
+MAX_LINE = 1024 * 1024
+MAX_LINES = 50_000
 _NAMES = {"\r\n": "CRLF", "\n": "LF", "\r": "CR"}
 
 
@@ -158,8 +170,17 @@ class SSEParser:
     everything after its block is still parsed but flagged and counted.
     """
 
-    def __init__(self, terminator: str | None = DONE) -> None:
+    def __init__(
+        self,
+        terminator: str | None = DONE,
+        *,
+        max_line: int = MAX_LINE,
+        max_lines: int = MAX_LINES,
+    ) -> None:
         self.terminator = terminator
+        self.max_line = max_line
+        self.max_lines = max_lines
+        self._lines = 0
         self.blocks: list[SSEEvent] = []
         self.comments: list[SSELine] = []
         self.invalid_utf8: list[SSELine] = []
@@ -221,7 +242,19 @@ class SSEParser:
         del self._buf[:pos]
         self._buf_offset += pos
         self._keep_after(data, start)
+        if len(self._buf) > self.max_line:
+            self._too_large(
+                f"a line of more than {self.max_line} bytes", len(self._buf)
+            )
         return out
+
+    def _too_large(self, what: str, size: int) -> None:
+        raise AnswerTooLarge(
+            what="event stream",
+            received=f"{what} ({size} so far, at byte {self._buf_offset} of the stream)",
+            expected=f"lines of at most {self.max_line} bytes, at most "
+            f"{self.max_lines} lines in a stream",
+        )
 
     def close(self) -> SSETail:
         """End of stream: discard (and report) any unfinished event."""
@@ -274,6 +307,11 @@ class SSEParser:
     def _make_line(
         self, raw: bytes, pos: int, at: float | None, ending: str
     ) -> SSELine:
+        self._lines += 1
+        if len(raw) > self.max_line:
+            self._too_large(f"a line of more than {self.max_line} bytes", len(raw))
+        if self._lines > self.max_lines:
+            self._too_large(f"more than {self.max_lines} lines", self._lines)
         try:
             text, valid = raw.decode("utf-8"), True
         except UnicodeDecodeError:
@@ -356,7 +394,8 @@ class SSEParser:
 def parse_stream(
     chunks: Iterable[tuple[bytes, float | None]], terminator: str | None = DONE
 ) -> SSEStream:
-    """Parse a whole stream given as ``(bytes, timestamp)`` chunks."""
+    """Parse a whole stream given as ``(bytes, timestamp)`` chunks (bounded: see
+    :class:`SSEParser`)."""
     parser = SSEParser(terminator)
     events: list[SSEEvent] = []
     for data, at in chunks:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import pytest
 
@@ -95,6 +97,27 @@ def test_key_is_never_echoed_and_the_message_withholds_it() -> None:
     assert (
         "header x-debug-key"
         in fails(response_does_not_echo_key, in_header, CANARY).received
+    )
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        base64.b64encode(f"Bearer {CANARY}".encode()).decode(),
+        base64.urlsafe_b64encode(f"x:{CANARY}".encode()).decode().rstrip("="),
+        "".join(f"%{b:02X}" for b in CANARY.encode()),
+        "".join(f"\\u{ord(c):04x}" for c in CANARY),
+        CANARY.encode().hex().upper(),
+    ],
+    ids=["base64", "base64url-inside", "percent", "json-escaped", "hex"],
+)
+def test_an_encoded_echo_of_the_key_is_an_echo_too(encoded: str) -> None:
+    in_header = response(401, headers={"x-debug-authorization": encoded})
+    failure = fails(response_does_not_echo_key, in_header, CANARY)
+    assert "header x-debug-authorization" in failure.received
+    in_body = error_response(401, "invalid_api_key", message=f"was {encoded}")
+    assert (
+        "body (encoded)" in fails(response_does_not_echo_key, in_body, CANARY).received
     )
 
 

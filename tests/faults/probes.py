@@ -99,11 +99,29 @@ def _missing_key(t: ServerTarget) -> str | None:
 
 
 @probe("auth.key_echoed_in_401")
-def _key_echo(t: ServerTarget) -> str | None:
+def _key_echoed_in_401(t: ServerTarget) -> str | None:
     canary = "qbt_canary_probe_5f1e2d3c4b5a"
     with https_client(t, None) as c:
         r = c.get("models", headers={"Authorization": f"Bearer {canary}"})
     return "the 401 quotes the presented token" if canary in r.text else None
+
+
+@probe("auth.echo_key_encoded")
+def _key_echo(t: ServerTarget) -> str | None:
+    key = t.keys["main"]
+    wanted = {
+        "base64": base64.b64encode(f"Bearer {key}".encode()).decode(),
+        "percent": "".join(f"%{b:02X}" for b in key.encode()),
+        "hex": key.encode().hex(),
+    }
+    with https_client(t, None) as c:
+        served = c.get("models", headers={"Authorization": f"Bearer {key}"})
+        refused = c.get("models", headers={"Authorization": "Bearer qbt_unknown_0000"})
+    echoed = " ".join(v for _, v in served.headers.multi_items())
+    seen = [name for name, form in wanted.items() if form in echoed]
+    if b"qbt_unknown_0000".hex() in refused.text:
+        seen.append("hex in the 401 message")
+    return f"the key echoed as {', '.join(seen)}" if seen else None
 
 
 # --- errors ---------------------------------------------------------------------

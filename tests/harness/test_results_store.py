@@ -56,6 +56,11 @@ TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "fetch_urls": True,
     "headers": {},
     "faults": [],
+    "deadline": 30.0,
+    "stream_deadline": 120.0,
+    "max_body": 64 * 1024 * 1024,
+    "max_headers": 64 * 1024,
+    "no_answer_limit": 3,
 }
 FACTS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "run_id": None,

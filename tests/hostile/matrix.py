@@ -105,8 +105,11 @@ def _argv(command: str, where: ServerLocation, folder: Path) -> list[str]:
     ]
 
 
-def _environment(where: ServerLocation, key: str, tmp: Path) -> dict[str, str]:
+def _environment(
+    where: ServerLocation, key: str, tmp: Path, extra: dict[str, str]
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
+    env.update(extra)
     env.update(QUBITTRON_API_KEY=key, QBTSUITE_HTTP_URL=where.http_url, TMPDIR=str(tmp))
     if where.ca:
         env["QBTSUITE_CA_BUNDLE"] = where.ca
@@ -159,6 +162,7 @@ def _measure(
     limits: Limits,
     cancel: threading.Event,
     server: ServerChild,
+    extra: dict[str, str],
 ) -> Row:
     folder = base / command
     tmp = base / f"{command}.tmp"
@@ -168,7 +172,7 @@ def _measure(
     stdout, stderr = base / f"{command}.stdout", base / f"{command}.stderr"
     outcome: Outcome = supervise(
         _argv(command, where, folder),
-        env=_environment(where, key, tmp),
+        env=_environment(where, key, tmp, extra),
         cwd=_REPO,
         stdout=stdout,
         stderr=stderr,
@@ -216,6 +220,7 @@ def _mode_rows(
     cancel: threading.Event,
     plain: bool,
     scope: str,
+    extra: dict[str, str],
 ) -> list[Row]:
     base = out / mode
     rows = []
@@ -224,7 +229,9 @@ def _mode_rows(
             break
         server = ServerChild(mode, base / f"{command}.server", plain=plain, scope=scope)
         with large if MODES[mode].large else contextlib.nullcontext(), server as where:
-            row = _measure(mode, command, where, base, limits[command], cancel, server)
+            row = _measure(
+                mode, command, where, base, limits[command], cancel, server, extra
+            )
         rows.append(row)
         sys.stderr.write(f"  {_line(row)}\n")
         sys.stderr.flush()
@@ -319,6 +326,13 @@ def _parser() -> argparse.ArgumentParser:
         "--plain", action="store_true", help="serve plain HTTP instead of HTTPS"
     )
     parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the suite, e.g. QBTSUITE_DEADLINE=5 (repeatable)",
+    )
+    parser.add_argument(
         "--scope",
         choices=("endpoints", "all"),
         default="endpoints",
@@ -334,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(
             f"error: unknown mode(s) {', '.join(unknown)}; see python -m tests.hostile.server --list-modes\n"
         )
+        return 2
+    extra = dict(item.split("=", 1) for item in args.env if "=" in item)
+    if len(extra) != len(args.env):
+        sys.stderr.write("error: --env takes NAME=VALUE\n")
         return 2
     modes = [m for m in args.modes if not (args.plain and MODES[m].tls_only)]
     commands = tuple(args.command or _COMMANDS)
@@ -360,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cancel,
                 args.plain,
                 args.scope,
+                extra,
             )
             for m in modes
         }
@@ -376,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document = {
         "limits": {c: asdict(lim) for c, lim in limits.items()},
         "scope": args.scope,
+        "env": extra,
         "tls": not args.plain,
         "connection_modes": [
             m for m in modes if MODES[m].target in (Target.CONNECTION, Target.LISTENER)

@@ -78,9 +78,19 @@ class Connection:
         return self.writer.transport.is_closing()
 
     async def send(self, data: bytes) -> None:
-        """Write ``data`` and wait until the transport has taken it (backpressure)."""
+        """Write ``data`` and wait until the transport has taken it (backpressure).
+
+        Raises once the peer has gone. A write to a lost connection only logs, and
+        ``drain`` returns at once while nothing is buffered, so an endless mode never
+        gave the loop a turn to learn the peer had gone: it spun on the dead
+        connection and starved every other one. Yielding once per write lets the
+        loss arrive.
+        """
+        if self.closed:
+            raise ConnectionResetError("peer closed")
         self.writer.write(data)
         await self.writer.drain()
+        await asyncio.sleep(0)
 
     async def send_slowly(self, data: bytes, interval: float) -> None:
         """One byte, then ``interval`` seconds, until ``data`` is sent or the peer leaves."""

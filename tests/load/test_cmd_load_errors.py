@@ -45,6 +45,7 @@ def _run(
         (["smoke", "--base-url", "ftp://127.0.0.1/v1"], "scheme must be https://"),
         (["smoke", "--base-url", "not a url"], "a URL cannot contain spaces"),
         (["smoke", "--base-url", "https://127.0.0.1:99999/v1"], "port is not a number"),
+        (["smoke", "--base-url", "https://[::1"], "not a URL (Invalid IPv6 URL)"),
         (
             ["smoke", "--base-url", "https://staging.example.com/v1"],
             "refusing to load staging.example.com: it is not loopback; repeat the "
@@ -75,6 +76,21 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "reports").exists(), "nothing may run on bad input"
+
+
+def test_a_ca_file_that_is_not_pem_is_one_line_and_exit_code_2(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + "0" * 32)
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not a certificate\n")
+    url = f"https://127.0.0.1:{_closed_port()}/v1"
+    code, err = _run(["smoke", "--base-url", url, "--ca", str(ca)], tmp_path, capsys)
+    assert code == 2, err
+    assert err.startswith("error: ") and "is not a PEM CA bundle" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 @pytest.mark.parametrize("args", [[], ["smoke", "--analyse", "x"]])

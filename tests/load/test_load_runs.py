@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -189,6 +190,30 @@ def test_the_report_page_has_the_conformance_look_the_host_and_inline_plots(
     header = page.split("</header>", 1)[0]
     assert '<header class="verdict ok"><h1>Pass</h1>' in header
     assert f"· {host}</p>" in header
+
+
+def test_a_run_in_which_no_request_got_an_answer_is_exit_code_3_not_an_slo_breach(
+    smoke: tuple[int, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, run_dir = smoke
+    silent = tmp_path / "silent"
+    shutil.copytree(run_dir, silent)
+    lines = []
+    for line in (run_dir / "samples.jsonl").read_text().splitlines():
+        sample = json.loads(line)
+        if sample.get("kind") == "sample":
+            sample.update(
+                status=0, outcome="error", problem="no complete answer within 30 s"
+            )
+        lines.append(json.dumps(sample))
+    (silent / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    code = main(["load", "--analyse", str(silent)])
+    err = capsys.readouterr().err
+    report = json.loads((silent / "load.json").read_text())
+    assert code == 3 and report["verdict"] == "target-not-answering"
+    assert err.startswith("error: target not answering: none of the ")
+    assert "(most often: no complete answer within 30 s, " in err
+    assert err.count("\n") == 1
 
 
 def test_a_master_with_two_workers_on_loopback_reports_both_workers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import trustme
 
 from qbtsuite.errors import ConfigError
 from qbtsuite.target.config import (
@@ -132,6 +133,11 @@ def test_keys_come_from_the_environment_as_secrets() -> None:
         ("QBTSUITE_INSECURE", "maybe", "true or false"),
         ("QBTSUITE_CA_BUNDLE", "/nonexistent/ca.pem", "file not found"),
         ("QBTSUITE_CAPABILITIES", "images,Bad Name", "capability"),
+        ("QBTSUITE_DEADLINE", "0", "positive"),
+        ("QBTSUITE_STREAM_DEADLINE", "soon", "number of seconds"),
+        ("QBTSUITE_MAX_BODY", "12", ">= 1024"),
+        ("QBTSUITE_NO_ANSWER_LIMIT", "-1", ">= 0"),
+        ("QUBITTRON_BASE_URL", "https://[::1", "not a URL"),
     ],
 )
 def test_bad_values_name_their_source_and_setting(
@@ -141,6 +147,49 @@ def test_bad_values_name_their_source_and_setting(
         load_settings({}, {variable: value})
     assert str(info.value).startswith("environment: ")
     assert expected in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not a certificate\n",
+        b"\x00\x01binary",
+        b"-----BEGIN CERTIFICATE-----\nAA\n",
+    ],
+    ids=["empty", "text", "binary", "broken-pem"],
+)
+def test_a_ca_bundle_that_is_not_pem_is_a_config_error_naming_the_file(
+    tmp_path: Path, content: bytes
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings({}, {"QBTSUITE_CA_BUNDLE": str(ca)})
+    assert "is not a PEM CA bundle" in str(info.value)
+    assert str(ca) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_deadlines_caps_and_the_no_answer_limit_come_from_every_source(
+    tmp_path: Path,
+) -> None:
+    file = _toml(
+        tmp_path,
+        "[timeouts]\ndeadline = 7\nstream_deadline = 70\n"
+        "[limits]\nbody = 2048\nheaders = 4096\nno_answer = 5\n",
+    )
+    env = {"QBTSUITE_STREAM_DEADLINE": "9", "QBTSUITE_MAX_HEADERS": "8192"}
+    cli = {"base_url": "https://a.example/v1", "no_answer_limit": 0}
+    target = load_settings(cli, env, file).target(require_key=False)
+    assert (target.deadline, target.stream_deadline) == (7.0, 9.0)
+    assert (target.max_body, target.max_headers) == (2048, 8192)
+    assert target.no_answer_limit == 0
+    default = load_settings({"base_url": "https://a.example/v1"}, {}).target(
+        require_key=False
+    )
+    assert (default.deadline, default.stream_deadline) == (30.0, 120.0)
+    assert (default.max_body, default.max_headers) == (64 * 1024**2, 64 * 1024)
+    assert default.no_answer_limit == 3
 
 
 def test_a_bad_key_value_is_not_echoed() -> None:
@@ -183,7 +232,7 @@ def test_models_and_capabilities_from_every_source(tmp_path: Path) -> None:
 
 def test_insecure_and_ca_bundle_decide_verification(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    trustme.CA().cert_pem.write_to_path(str(ca))
     base = {"base_url": "https://a.example/v1"}
     assert load_settings(base, {}).target(require_key=False).verify is True
     with_ca = load_settings({**base, "ca_bundle": str(ca)}, {}).target(

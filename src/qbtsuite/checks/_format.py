@@ -123,7 +123,7 @@ def parse_json(response: ResponseLike, title: str) -> Any:
         raise ValueError("the response body was not read; call .read() first")
     try:
         return json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # too deep for any decoder
         raise failure(
             title,
             f"{describe_response(response)} (not JSON: {exc})",

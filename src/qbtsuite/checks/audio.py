@@ -74,7 +74,7 @@ def transcription_text_is_plain(response: ResponseLike) -> None:
     if stripped[:1] in (b"{", b"[", b'"'):
         try:
             json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         raise failure(
             "Text transcription is wrapped in JSON",

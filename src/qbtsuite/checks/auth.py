@@ -7,6 +7,10 @@ code invalid_api_key; an exhausted account gets 402 insufficient_funds.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 from qbtsuite.checks._format import (
     ResponseLike,
     describe_response,
@@ -15,6 +19,7 @@ from qbtsuite.checks._format import (
 )
 from qbtsuite.checks._registry import check
 from qbtsuite.checks.envelope import error_code_is, error_type_matches_status
+from qbtsuite.redact import found_in
 
 __all__ = [
     "key_accepted",
@@ -52,9 +57,35 @@ def key_accepted(response: ResponseLike) -> None:
         )
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string (keys included) of a decoded JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield name
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _encoded_in_body(body: bytes, key: str) -> bool:
+    """The key encoded in the body's bytes, or in a string of its JSON (where an
+    escaped escape such as ``\\\\u0071`` reads ``\\u0071``)."""
+    if found_in(body.decode("latin-1"), key):
+        return True
+    try:
+        decoded = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return any(found_in(text, key) for text in _strings(decoded))
+
+
 @check
 def response_does_not_echo_key(response: ResponseLike, key: str) -> None:
-    """Neither the body nor any header repeats the presented key (AUTH-010).
+    """Neither the body nor any header repeats the presented key (AUTH-010), as is
+    or encoded: base64 (alone or inside a longer text), percent- or JSON-escaped, hex.
 
     The message says where the key was found, never the key itself.
     """
@@ -63,11 +94,13 @@ def response_does_not_echo_key(response: ResponseLike, key: str) -> None:
     places = [
         f"header {name}"
         for name, value in response.headers.multi_items()
-        if key in value
+        if found_in(value, key)
     ]
     body = read_body(response)
     if body is not None and key.encode() in body:
         places.append(f"body at byte {body.index(key.encode())}")
+    elif body is not None and _encoded_in_body(body, key):
+        places.append("body (encoded)")
     if places:
         raise failure(
             "Response echoes the presented key",

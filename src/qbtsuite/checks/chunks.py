@@ -79,7 +79,7 @@ def json_chunks(stream: SSEStream) -> list[Chunk]:
             continue
         try:
             body = json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(body, dict):
             chunks.append(Chunk(event, body))

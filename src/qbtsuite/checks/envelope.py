@@ -199,7 +199,7 @@ def error_envelope_conforms(response: ResponseLike) -> None:
         raise ValueError("the response body was not read; call .read() first")
     try:
         decoded = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested too deep: not usable JSON
         raise failure(
             "Error body does not follow the envelope",
             f"{describe_response(response)} (not JSON: {exc})",

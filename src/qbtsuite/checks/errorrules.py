@@ -156,7 +156,7 @@ def _error_member(response: ResponseLike) -> Any:
     body = read_body(response)
     try:
         decoded = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return decoded.get("error") if isinstance(decoded, Mapping) else None
 

@@ -107,7 +107,7 @@ def sse_data_is_single_line_json(stream: SSEStream) -> None:
             )
         try:
             value = json.loads(event.data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise failure(
                 "Event data is not JSON",
                 f"{describe_event(event)}: {_quote(event.data)} ({exc})",

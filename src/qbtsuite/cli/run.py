@@ -4,7 +4,9 @@ Exit codes (:class:`~qbtsuite.exitcodes.ExitCode`): OK conformant, FAILED a MUST
 (or a SHOULD with ``--strict``), USAGE a usage or configuration error, UNREACHABLE the
 target cannot be reached, INCOMPLETE an internal error or a run that could not give a
 verdict, TERMINATED / INTERRUPTED stopped by SIGTERM / SIGINT (what ran is reported,
-marked ``interrupted``). Bad input gets one line, never a traceback.
+marked ``interrupted``); a run whose target stopped answering (the circuit breaker
+tripped) is UNREACHABLE too, whatever it found before. Bad input gets one line, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.records import exit_code_for, left_out
 from qbtsuite.results.store import write_plan
+from qbtsuite.target.breaker import tripped
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
@@ -303,6 +306,13 @@ def _finish(
         _say(f"left out {'; '.join(omitted)}")
     if certify is not None:
         _seal(run_dir, results, args, certify)
+    stopped = tripped(run_dir)
+    if stopped is not None:  # the verdicts so far stand; the run could not finish
+        _error(
+            f"target not answering: {stopped.limit} exchanges in a row got no answer "
+            f"within their deadline, so the run stopped sending (last: {stopped.last})"
+        )
+        return ExitCode.UNREACHABLE
     return exit_code_for(results.verdict)
 
 

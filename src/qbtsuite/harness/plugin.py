@@ -53,6 +53,7 @@ from qbtsuite.reporting.allure import write_allure_extras
 from qbtsuite.results.model import Interruption, RequirementCheck, TestRecord
 from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.store import append_record
+from qbtsuite.target.breaker import Breaker, SharedBreaker, breaker_file
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
@@ -320,12 +321,22 @@ def pytest_runtest_protocol(
     try:
         result = yield
     except KeyboardInterrupt:  # cut short: it checked nothing, it is not_checked
+        _forget(item)
         raise
     except BaseException:
         _write_record(item, info, state)
+        _forget(item)
         raise
     _write_record(item, info, state)
+    _forget(item)
     return result
+
+
+def _forget(item: pytest.Item) -> None:
+    """Items live as long as the session: their exceptions' tracebacks would keep
+    every frame's answers (bodies of up to the size cap) until the end."""
+    if _ITEM in item.stash:
+        del item.stash[_ITEM]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -513,16 +524,21 @@ def target_config(pytestconfig: pytest.Config) -> TargetConfig:
 def qbt_session_client(
     pytestconfig: pytest.Config, target_config: TargetConfig
 ) -> Iterator[SuiteClient]:
-    """One connection pool and one request budget for this process."""
+    """One connection pool for this process; the request budget and the breaker
+    are shared by every process of the run."""
     state = _state(pytestconfig)
     budget: RequestBudget
-    if state.records_dir is not None:
+    breaker: Breaker
+    limit = target_config.no_answer_limit
+    if state.records_dir is not None and state.results_dir is not None:
         budget = SharedBudget(
             target_config.request_budget, state.records_dir / "budget"
         )
+        breaker = SharedBreaker(limit, breaker_file(state.results_dir))
     else:
         budget = RequestBudget(target_config.request_budget)
-    client = SuiteClient(target_config, budget=budget)
+        breaker = Breaker(limit)
+    client = SuiteClient(target_config, budget=budget, breaker=breaker)
     yield client
     client.close()
 

@@ -11,11 +11,13 @@ where it was aborted, and ``load.json`` says why (``aborted``). A run stopped by
 or SIGINT is reported over the samples so far, with the verdict ``interrupted``
 (``interrupted``: the signal, and when), whatever its SLOs say; exit 143 / 130.
 
-Exit codes: 0 every SLO met (and every limiter check passed); 4 the load generator
-failed (crashed, timed out or recorded nothing); 5 an SLO was breached (an aborted
-run included); 6 a limiter check failed (ratelimit profile; it wins over 5, the
-limiter being what that profile is for); 143 / 130 interrupted (SIGTERM / SIGINT; it
-wins over every other).
+Exit codes: 0 every SLO met (and every limiter check passed); 3 the target answered
+none of the requests (every one timed out, was refused or reset, or got no complete
+answer: there is nothing to measure, and "SLO breached" would blame the wrong party);
+4 the load generator failed (crashed, timed out or recorded nothing); 5 an SLO was
+breached (an aborted run included); 6 a limiter check failed (ratelimit profile; it
+wins over 5, the limiter being what that profile is for); 143 / 130 interrupted
+(SIGTERM / SIGINT; it wins over every other).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from qbtsuite.loadtest.ratelimit.judge import judge
 from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
 from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.report import write_report
-from qbtsuite.loadtest.samples import SampleSet, read_samples
+from qbtsuite.loadtest.samples import SampleOutcome, SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
 from qbtsuite.loadtest.stats import Window, figures, timeline
 
@@ -56,6 +58,7 @@ class LoadVerdict(StrEnum):
     SLO_BREACHED = "slo-breached"
     RATELIMIT_FAILED = "ratelimit-failed"
     INTERNAL_ERROR = "internal-error"
+    TARGET_NOT_ANSWERING = "target-not-answering"  # no request got a complete answer
     INTERRUPTED = "interrupted"  # SIGTERM/SIGINT: the samples so far, no verdict
 
 
@@ -126,6 +129,8 @@ def finish(
             run_dir, timeline(sset, window.t0), measured, plan
         )
     write_report(run_dir, report)
+    if report["verdict"] == "target-not-answering":
+        return Finished(report["exit_code"], _unanswered_message(sset), report)
     return Finished(report["exit_code"], _message(report, locust), report)
 
 
@@ -170,6 +175,8 @@ def _report(
         verdict = LoadVerdict.INTERRUPTED
     elif broken:
         code, verdict = ExitCode.INCOMPLETE, LoadVerdict.INTERNAL_ERROR
+    elif not _answered(sset):
+        code, verdict = ExitCode.UNREACHABLE, LoadVerdict.TARGET_NOT_ANSWERING
     elif limited:
         code, verdict = ExitCode.LIMITER_FAILED, LoadVerdict.RATELIMIT_FAILED
     elif breached:
@@ -218,6 +225,20 @@ def _report(
             "plots": {},
         },
     }
+
+
+def _answered(sset: SampleSet) -> bool:
+    """Whether any request got a complete answer (ok, rate-limited or failed)."""
+    return any(s.get("outcome") != SampleOutcome.ERROR for s in sset.samples)
+
+
+def _unanswered_message(sset: SampleSet) -> str:
+    problems = Counter(str(s.get("problem") or "no answer") for s in sset.samples)
+    common, count = problems.most_common(1)[0]
+    return (
+        f"error: target not answering: none of the {len(sset.samples)} requests got "
+        f"a complete answer (most often: {common}, {count}×)"
+    )
 
 
 def _version(name: str) -> str:

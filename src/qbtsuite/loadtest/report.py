@@ -53,7 +53,7 @@ DEFINITIONS = {
 EXIT_CODES = {
     ExitCode.OK: "every SLO met, no rate-limit check failed",
     ExitCode.USAGE: "usage or configuration error",
-    ExitCode.UNREACHABLE: "target unreachable",
+    ExitCode.UNREACHABLE: "target unreachable, or it answered none of the requests",
     ExitCode.INCOMPLETE: "internal error (the load generator failed)",
     ExitCode.SLO_BREACHED: "an SLO was breached",
     ExitCode.LIMITER_FAILED: "a rate-limit check failed (ratelimit profile)",

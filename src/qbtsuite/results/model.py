@@ -459,6 +459,11 @@ class TargetSummary:
     fetch_urls: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)  # secret values redacted
     faults: tuple[str, ...] = ()  # faults injected into the embedded server
+    deadline: float = 30.0
+    stream_deadline: float = 120.0
+    max_body: int = 67108864
+    max_headers: int = 65536
+    no_answer_limit: int = 3
 
     @classmethod
     def of(cls, config: TargetConfig) -> TargetSummary:
@@ -484,6 +489,11 @@ class TargetSummary:
             fetch_urls=config.fetch_urls,
             headers=redacted_headers(config.headers),
             faults=config.faults,
+            deadline=config.deadline,
+            stream_deadline=config.stream_deadline,
+            max_body=config.max_body,
+            max_headers=config.max_headers,
+            no_answer_limit=config.no_answer_limit,
         )
 
     def to_json(self) -> JSONObject:
@@ -508,6 +518,11 @@ class TargetSummary:
             "fetch_urls": self.fetch_urls,
             "headers": {name: value for name, value in self.headers.items()},
             "faults": _texts(self.faults),
+            "deadline": self.deadline,
+            "stream_deadline": self.stream_deadline,
+            "max_body": self.max_body,
+            "max_headers": self.max_headers,
+            "no_answer_limit": self.no_answer_limit,
         }
 
     @classmethod
@@ -538,6 +553,11 @@ class TargetSummary:
                 for name, value in data.child("headers", {}).text_values().items()
             },
             faults=data.texts("faults", ()),
+            deadline=data.number("deadline", 30.0),
+            stream_deadline=data.number("stream_deadline", 120.0),
+            max_body=data.integer("max_body", 67108864),
+            max_headers=data.integer("max_headers", 65536),
+            no_answer_limit=data.integer("no_answer_limit", 3),
         )
 
 

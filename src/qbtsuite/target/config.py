@@ -23,6 +23,13 @@ from qbtsuite.capabilities import CAPABILITIES, CATALOGUE, Assumed
 from qbtsuite.errors import ConfigError
 from qbtsuite.target.embedded import ServerTarget
 from qbtsuite.target.headers import redacted_headers, register_secrets
+from qbtsuite.target.limits import (
+    DEADLINE,
+    MAX_BODY,
+    MAX_HEADERS,
+    NO_ANSWER_LIMIT,
+    STREAM_DEADLINE,
+)
 from qbtsuite.target.sources import ENV_VARIABLES, from_cli, from_env, from_toml
 from qbtsuite.target.values import coerce, derive_http_url
 
@@ -96,6 +103,11 @@ class TargetConfig:
     insecure: bool = False
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    deadline: float = DEADLINE  # seconds for a whole JSON answer
+    stream_deadline: float = STREAM_DEADLINE  # for a stream or an upload
+    max_body: int = MAX_BODY  # bytes of one body (after Content-Encoding)
+    max_headers: int = MAX_HEADERS  # bytes of one answer's header fields
+    no_answer_limit: int = NO_ANSWER_LIMIT  # exchanges in a row; 0: never stop
     request_budget: int = 1000  # the full profile plans ~500 requests
     retries: int = 0
     capabilities: tuple[str, ...] | None = None  # None: not declared
@@ -225,6 +237,11 @@ class Settings:
             "insecure",
             "connect_timeout",
             "read_timeout",
+            "deadline",
+            "stream_deadline",
+            "max_body",
+            "max_headers",
+            "no_answer_limit",
             "request_budget",
             "retries",
             "capabilities",

@@ -20,6 +20,9 @@ import httpx
 from qbtsuite.modelcatalog import Category, models_for
 from qbtsuite.target.client import build_http_client, unreachable
 from qbtsuite.target.config import CATALOGUE, TargetConfig
+from qbtsuite.target.exchange import decode_json, raw_body
+from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.watch import Watch
 
 __all__ = [
     "ENDPOINT_CATEGORY",
@@ -41,33 +44,56 @@ ENDPOINT_CATEGORY: Mapping[str, Category] = {
 
 
 def probe(config: TargetConfig, transport: httpx.BaseTransport | None = None) -> int:
-    """One GET of ``/models`` without a key; its status, or TargetUnreachable."""
+    """One GET of ``/models`` without a key; its status, or TargetUnreachable.
+
+    The status line is all it waits for (within the JSON deadline); the body is
+    not read.
+    """
     url = config.base_url.rstrip("/") + "/models"
+    watch = Watch(config.deadline)
     with build_http_client(config, transport) as http:
         try:
-            response = http.get(url)
+            with watch.active():
+                response = http.send(http.build_request("GET", url), stream=True)
         except httpx.TransportError as exc:
-            raise unreachable(url, exc) from exc
+            raise unreachable(url, exc, watch) from None
+        response.close()
         return response.status_code
 
 
 def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
-    """The model ids ``GET /models`` lists with the main key, or None if it cannot."""
+    """The model ids ``GET /models`` lists with the main key, or None if it cannot
+    (no 200, not the documented list, or not within the deadline and size cap)."""
     key = config.key("main")
     headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
     url = config.base_url.rstrip("/") + "/models"
+    watch = Watch(config.deadline)
     try:
-        response = http.get(url, headers=headers)
+        with watch.active():
+            response = http.send(
+                http.build_request("GET", url, headers=headers), stream=True
+            )
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise unreachable(url, exc) from exc
+        raise unreachable(url, exc, watch) from None
     except httpx.TransportError:
         return None
-    if response.status_code != 200:
-        return None
     try:
-        return {str(m["id"]) for m in response.json()["data"]}
+        if response.status_code != 200:
+            return None
+        encoding = response.headers.get("content-encoding", "")
+        inflater = Inflater(encoding, config.max_body)
+        body = bytearray()
+        for raw in watch.guard(raw_body(response)):
+            for piece in inflater.feed(raw):
+                body += piece
+        body += inflater.flush()
+        return {str(m["id"]) for m in decode_json(bytes(body))["data"]}
+    except (httpx.TransportError, BodyTooLarge, UndecodableBody):
+        return None
     except (ValueError, KeyError, TypeError):
         return None
+    finally:
+        response.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,21 +2,36 @@
 
 Times are ``time.monotonic()`` seconds: ``sent`` (request handed to the transport),
 ``first_byte`` (status line and headers received), ``done`` (body read or stream
-closed). Streams also keep each chunk with its arrival time.
+closed). Streams also keep each chunk with its arrival time. An exchange that got no
+answer at all (it timed out or the connection closed first) has no ``response``;
+it exists only for its transcript, attached to the test before its failure is raised.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from qbtsuite.errors import AnswerTooLarge, BrokenAnswer, CheckFailure, NoCompleteAnswer
+from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
 from qbtsuite.target.transcript import BODY_EXCERPT, body_excerpt
+from qbtsuite.target.watch import Watch
 
-__all__ = ["Exchange", "RetryEvent", "StreamExchange", "describe_request_body"]
+__all__ = [
+    "Exchange",
+    "RetryEvent",
+    "StreamExchange",
+    "decode_json",
+    "describe_request_body",
+    "raw_body",
+]
+
+_EVIDENCE = 16  # bytes shown around an invalid UTF-8 sequence
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +50,7 @@ class Exchange:
     """One completed request: response, body, timings, retries and transcript."""
 
     request: httpx.Request
-    response: httpx.Response
+    response: httpx.Response | None  # None: no answer arrived
     body: bytes
     sent: float
     first_byte: float
@@ -43,15 +58,16 @@ class Exchange:
     transcript: str
     chunks: list[tuple[bytes, float]] | None = None
     retries: list[RetryEvent] = field(default_factory=list)
-    error: str = ""  # a transport error while reading the body, if any
+    error: str = ""  # the body broke off (reset, closed early), if it did
 
     @property
     def status_code(self) -> int:
-        return self.response.status_code
+        """The status, 0 when no answer arrived."""
+        return 0 if self.response is None else self.response.status_code
 
     @property
     def headers(self) -> httpx.Headers:
-        return self.response.headers
+        return httpx.Headers() if self.response is None else self.response.headers
 
     @property
     def content(self) -> bytes:
@@ -59,11 +75,19 @@ class Exchange:
 
     @property
     def text(self) -> str:
-        return self.body.decode(self.response.encoding or "utf-8", errors="replace")
+        encoding = self.response.encoding if self.response is not None else None
+        return self.body.decode(encoding or "utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON (raises ``ValueError`` if it is not JSON)."""
-        return jsonlib.loads(self.body)
+        """The body parsed as JSON; :class:`~qbtsuite.errors.BrokenAnswer` (a
+        ``ValueError``, the target's failure) if it was cut or is not JSON."""
+        if self.error:
+            raise BrokenAnswer(
+                title="The answer was cut short",
+                received=f"{self.status_code}: {self.error}",
+                expected="a complete JSON body",
+            )
+        return decode_json(self.body)
 
     @property
     def elapsed(self) -> float:
@@ -75,8 +99,22 @@ class Exchange:
         return self.first_byte - self.sent
 
 
+def raw_body(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it came (chunked framing undone, Content-Encoding not): what the
+    suite inflates itself. A response made with its content in memory (a test's
+    ``MockTransport``) is already read: its content is all there is."""
+    try:
+        yield from response.iter_raw()
+    except httpx.StreamConsumed:
+        yield response.content
+
+
 class StreamExchange:
-    """A response being read as a stream; iterate for ``(chunk, arrival_time)``."""
+    """A response being read as a stream; iterate for ``(chunk, arrival_time)``.
+
+    Iterating stops with the failure past the stream's deadline (the ``watch``) or
+    its size cap (``max_body`` bytes); :attr:`problem` keeps it for the transcript.
+    """
 
     def __init__(
         self,
@@ -85,6 +123,8 @@ class StreamExchange:
         first_byte: float,
         retries: list[RetryEvent],
         clock: Callable[[], float],
+        watch: Watch | None = None,
+        max_body: int | None = None,
     ) -> None:
         self.response = response
         self.sent = sent
@@ -92,8 +132,12 @@ class StreamExchange:
         self.first_chunk: float | None = None
         self.chunks: list[tuple[bytes, float]] = []
         self.error = ""
+        self.problem: CheckFailure | None = None
         self._retries = retries
         self._clock = clock
+        self._watch = watch
+        self._max_body = max_body
+        self._size = 0
 
     @property
     def status_code(self) -> int:
@@ -104,15 +148,53 @@ class StreamExchange:
         return self.response.headers
 
     def __iter__(self) -> Iterator[tuple[bytes, float]]:
+        body = raw_body(self.response)
+        pieces = self._watch.guard(body) if self._watch is not None else body
+        encoding = self.response.headers.get("content-encoding", "")
+        inflater = Inflater(encoding, self._max_body or sys.maxsize)
         try:
-            for chunk in self.response.iter_bytes():
-                now = self._clock()
-                if self.first_chunk is None:
-                    self.first_chunk = now
-                self.chunks.append((chunk, now))
-                yield chunk, now
+            for piece in pieces:
+                for chunk in inflater.feed(piece):
+                    now = self._clock()
+                    if self.first_chunk is None:
+                        self.first_chunk = now
+                    self.chunks.append((chunk, now))
+                    yield chunk, now
+                if self._watch is not None and self._watch.left() <= 0:
+                    raise httpx.ReadTimeout("the stream's deadline passed")
+        except httpx.TimeoutException:
+            seconds = self._watch.seconds if self._watch else 0.0
+            self.problem = NoCompleteAnswer(
+                received=f"{inflater.decoded} bytes of the stream within "
+                f"{seconds:g} s, not the end",
+                expected=f"a complete stream within {seconds:g} s",
+                no_answer=False,
+            )
+            raise self.problem from None
+        except BodyTooLarge as exc:
+            self.problem = AnswerTooLarge(
+                what="stream",
+                received=f"more than {self._max_body} bytes, reading stopped at "
+                f"{exc.size}",
+                expected=f"a stream of at most {self._max_body} bytes (--max-body)",
+            )
+            del self.chunks[1:]
+            raise self.problem from None
+        except UndecodableBody as exc:
+            self.problem = BrokenAnswer(
+                title="The stream is not in its Content-Encoding",
+                received=str(exc),
+                expected="a body that decodes as its Content-Encoding says",
+            )
+            raise self.problem from None
         except httpx.TransportError as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
+            size = sum(len(c) for c, _ in self.chunks)
+            self.error = (
+                f"reset by the target after {size} bytes ({type(exc).__name__}: {exc})"
+                if "reset" in str(exc).lower()
+                else f"the stream broke off after {size} bytes "
+                f"({type(exc).__name__}: {exc})"
+            )
             raise
 
     def finish(self) -> Exchange:
@@ -129,6 +211,38 @@ class StreamExchange:
             retries=list(self._retries),
             error=self.error,
         )
+
+
+def decode_json(body: bytes) -> Any:
+    """``body`` as JSON, or :class:`~qbtsuite.errors.BrokenAnswer` saying why not:
+    not UTF-8 (RFC 8259 §8.1 requires it), nested past the decoder's recursion
+    limit, or not JSON at all."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        around = body[max(0, exc.start - _EVIDENCE) : exc.end + _EVIDENCE]
+        raise BrokenAnswer(
+            title="The JSON body is not UTF-8",
+            received=f"invalid UTF-8 at byte {exc.start} of {len(body)}: {around!r}",
+            expected="a UTF-8 JSON text (RFC 8259 §8.1)",
+        ) from None
+    try:
+        return jsonlib.loads(text)
+    except RecursionError:
+        depth = len(text) - len(text.lstrip("[{ \t\r\n"))
+        raise BrokenAnswer(
+            title="The JSON body nests too deeply to decode",
+            received=f"{len(body)} bytes, more than {depth} levels deep at the start"
+            if depth > 100
+            else f"{len(body)} bytes nested past the decoder's recursion limit",
+            expected="JSON an ordinary client can decode (a few levels deep)",
+        ) from None
+    except ValueError as exc:
+        raise BrokenAnswer(
+            title="The body is not JSON",
+            received=f"{len(body)} bytes: {exc}; starts {body[:80]!r}",
+            expected="a JSON text",
+        ) from None
 
 
 def _file_summary(name: str, value: Any) -> str:

@@ -30,6 +30,11 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_INSECURE": "insecure",
     "QBTSUITE_TIMEOUT": "read_timeout",
     "QBTSUITE_CONNECT_TIMEOUT": "connect_timeout",
+    "QBTSUITE_DEADLINE": "deadline",
+    "QBTSUITE_STREAM_DEADLINE": "stream_deadline",
+    "QBTSUITE_MAX_BODY": "max_body",
+    "QBTSUITE_MAX_HEADERS": "max_headers",
+    "QBTSUITE_NO_ANSWER_LIMIT": "no_answer_limit",
     "QBTSUITE_UPLOAD_CAP": "upload_cap",
     "QBTSUITE_RATE_LIMIT_RPM": "rate_limit_rpm",
     "QBTSUITE_RATE_LIMIT_WINDOW": "rate_limit_window",
@@ -56,7 +61,17 @@ _TABLES: dict[str, dict[str, str]] = {
         # the width of the embeddings model's vectors: a fact of that model
         "embeddings_dimensions": "embeddings_dimensions",
     },
-    "timeouts": {"connect": "connect_timeout", "read": "read_timeout"},
+    "timeouts": {
+        "connect": "connect_timeout",
+        "read": "read_timeout",
+        "deadline": "deadline",
+        "stream_deadline": "stream_deadline",
+    },
+    "limits": {
+        "body": "max_body",
+        "headers": "max_headers",
+        "no_answer": "no_answer_limit",
+    },
     "rate_limit": {"rpm": "rate_limit_rpm", "window": "rate_limit_window"},
 }
 _TOP_LEVEL = {

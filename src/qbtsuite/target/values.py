@@ -8,6 +8,7 @@ itself when it is a key.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,17 @@ def validate_url(url: str) -> str:
     url = url.strip()
     if any(c.isspace() for c in url):
         raise _Invalid("a URL cannot contain spaces")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "https://[::1": an unclosed IPv6 literal
+        raise _Invalid(f"not a URL ({exc})") from None
     if parts.scheme not in {"http", "https"}:
         raise _Invalid(f"scheme must be https:// or http://, not {parts.scheme!r}")
-    if not parts.hostname:
+    try:
+        host = parts.hostname
+    except ValueError as exc:
+        raise _Invalid(f"not a URL ({exc})") from None
+    if not host:
         raise _Invalid("no host in the URL")
     if parts.username or parts.password:
         raise _Invalid("credentials in the URL are not allowed (use the key settings)")
@@ -132,6 +140,17 @@ def _existing_file(value: Any) -> str:
     return str(path.resolve())
 
 
+def _ca_bundle(value: Any) -> str:
+    """An existing file that holds at least one PEM certificate a TLS context loads."""
+    path = _existing_file(value)
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+        raise _Invalid(f"{path} is not a PEM CA bundle ({reason})") from None
+    return path
+
+
 def _capabilities(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
@@ -165,10 +184,15 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "second_key": _secret,
     "zero_balance_key": _secret,
     "low_limit_key": _secret,
-    "ca_bundle": _existing_file,
+    "ca_bundle": _ca_bundle,
     "insecure": _bool,
     "connect_timeout": _positive_float,
     "read_timeout": _positive_float,
+    "deadline": _positive_float,
+    "stream_deadline": _positive_float,
+    "max_body": _int(1024),
+    "max_headers": _int(1024),
+    "no_answer_limit": _int(0),
     "upload_cap": _int(1),
     "rate_limit_rpm": _int(1),
     "rate_limit_window": _positive_float,

@@ -1,15 +1,18 @@
-"""Authentication faults: keys accepted where they must not be, wrong status for 401."""
+"""Authentication faults: keys accepted where they must not be, wrong status for 401,
+the presented key echoed back."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qbtsuite.server.faults import Fault, fault
 from qbtsuite.server.faults._asgi import (
+    Headers,
     header,
     json_rewrite,
     replace_header,
@@ -130,3 +133,99 @@ class KeyEchoedIn401(Fault):
             return body
 
         return rewrite_response(app, json_rewrite(quote, only_status=401))
+
+
+def _base64(data: bytes, *, urlsafe: bool, padded: bool) -> str:
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    text = encode(data).decode("ascii")
+    return text if padded else text.rstrip("=")
+
+
+def _echo_forms(value: str) -> dict[str, str]:
+    """``value`` in the encodings a leaky gateway or its debug middleware echoes:
+    as is; base64 standard and URL-safe (RFC 4648 §4, §5), padded or not, alone and
+    inside a longer base64 text at each of the three byte offsets mod 3; every byte
+    percent-encoded (upper, lower hex); every character JSON-escaped (``\\uXXXX``,
+    upper, lower); hex (upper, lower)."""
+    raw = value.encode("utf-8")
+    forms = {"plain": value}
+    for urlsafe in (False, True):
+        alphabet = "b64url" if urlsafe else "b64"
+        for padded in (True, False):
+            kind = "padded" if padded else "unpadded"
+            forms[f"{alphabet}-{kind}"] = _base64(raw, urlsafe=urlsafe, padded=padded)
+        for offset in range(3):
+            inside = b"~" * offset + b"credential=" + raw + b";scope=all"
+            forms[f"{alphabet}-inside-{offset}"] = _base64(
+                inside, urlsafe=urlsafe, padded=True
+            )
+    for upper in (True, False):
+        case = "upper" if upper else "lower"
+        percent = "".join(f"%{b:02X}" if upper else f"%{b:02x}" for b in raw)
+        escaped = "".join(
+            f"\\u{ord(c):04X}" if upper else f"\\u{ord(c):04x}" for c in value
+        )
+        forms[f"percent-{case}"] = percent
+        forms[f"json-{case}"] = escaped
+        forms[f"hex-{case}"] = raw.hex().upper() if upper else raw.hex()
+    return forms
+
+
+def _echo_message(body: bytes, authorization: str) -> bytes:
+    """An error envelope whose message also carries ``authorization`` in every form,
+    the JSON-escaped ones raw in the JSON text (a JSON reader decodes them back)."""
+    try:
+        data = json.loads(body)
+        message = data["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return body
+    forms = _echo_forms(authorization)
+    shown = ", ".join(
+        f"{name} @@{name}@@" if name.startswith("json-") else f"{name} {text}"
+        for name, text in forms.items()
+    )
+    data["error"]["message"] = f"{message} (Authorization was: {shown})"
+    text = json.dumps(data)
+    for name, escaped in forms.items():
+        text = text.replace(f"@@{name}@@", escaped)
+    return text.encode("utf-8")
+
+
+@fault(
+    "auth.echo_key_encoded",
+    area="auth",
+    breaks=("AUTH-010",),
+    description="Every answer echoes the Authorization value in X-Debug-Authorization-* "
+    "headers, error messages too, in 17 encodings (base64, %XX, \\u escapes, hex)",
+)
+class EchoKeyEncoded(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def echo_in_errors(
+            scope: Scope, status: int, headers: Headers, body: bytes
+        ) -> tuple[int, Headers, bytes]:
+            value = header(scope["headers"], b"authorization")
+            if status < 400 or value is None:
+                return status, headers, body
+            return status, headers, _echo_message(body, value.decode("latin-1"))
+
+        inner = rewrite_response(app, echo_in_errors)
+
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            value = header(scope.get("headers", []), b"authorization")
+            if scope["type"] != "http" or value is None:
+                await app(scope, receive, send)
+                return
+            echoed = [
+                (f"x-debug-authorization-{name}".encode(), text.encode("latin-1"))
+                for name, text in _echo_forms(value.decode("latin-1")).items()
+            ]
+
+            async def with_echo(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [*message.get("headers", []), *echoed]
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await inner(scope, receive, with_echo)
+
+        return wrapped
