@@ -56,6 +56,25 @@ def _tls_context(config: TargetConfig) -> ssl.SSLContext:
     return context
 
 
+def _raw_get(
+    config: TargetConfig, url: httpx.URL, value: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One GET with ``Authorization: value`` as given, by ``http.client``."""
+    port = url.port
+    if url.scheme == "https":
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            url.host, port, context=_tls_context(config), timeout=config.read_timeout
+        )
+    else:
+        conn = http.client.HTTPConnection(url.host, port, timeout=config.read_timeout)
+    try:
+        conn.request("GET", url.raw_path.decode(), headers={"Authorization": value})
+        raw = conn.getresponse()
+        return raw.status, raw.getheaders(), raw.read()
+    finally:
+        conn.close()
+
+
 def send_raw_authorization(
     api: SuiteClient, record: RequirementRecorder, path: str, value: str
 ) -> httpx.Response:
@@ -67,22 +86,15 @@ def send_raw_authorization(
     """
     config = api.config
     url = httpx.URL(api.url(path))
-    api.budget.take()
-    port = url.port
-    if url.scheme == "https":
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            url.host, port, context=_tls_context(config), timeout=config.read_timeout
-        )
-    else:
-        conn = http.client.HTTPConnection(url.host, port, timeout=config.read_timeout)
-    try:
-        conn.request("GET", url.raw_path.decode(), headers={"Authorization": value})
-        raw = conn.getresponse()
-        body = raw.read()
-        headers = raw.getheaders()
-        status = raw.status
-    finally:
-        conn.close()
+    role = api.role_of(value)  # a lenient target counts it against that key
+    while True:
+        api.budget.take()
+        api.pace(role)
+        status, headers, body = _raw_get(config, url, value)
+        if not api.after_answer(
+            role, "GET", str(url), status, httpx.Headers(headers), body
+        ):
+            break
     request = httpx.Request("GET", url, headers=[("Authorization", value)])
     response = httpx.Response(status, headers=headers, content=body, request=request)
     record.attach(

@@ -41,13 +41,14 @@ from qbtsuite.checks import (
     stream_text,
     vector_of,
 )
-from qbtsuite.errors import CheckFailure, MissingKey
+from qbtsuite.errors import CheckFailure, MissingKey, Throttled
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.sse import parse_stream
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import CATALOGUE, TargetConfig
+from qbtsuite.target.throttle import may_be_throttled
 from qbtsuite.target.transcript import format_exchange
 
 openai = pytest.importorskip("openai", reason="the openai package is not installed")
@@ -112,8 +113,20 @@ class WireExchange:
         )
 
 
-def _tee_transport(http: ModuleType, verify: Any, log: list[WireExchange]) -> Any:
-    """A transport of ``http`` that records every response body it hands on."""
+def _tee_transport(
+    http: ModuleType,
+    verify: Any,
+    log: list[WireExchange],
+    api: SuiteClient,
+    role: str | None,
+) -> Any:
+    """A transport of ``http`` that records every response body it hands on.
+
+    It paces the main key and waits out throttle answers as the suite's own client
+    does (:meth:`SuiteClient.after_answer`): the SDK, told to make no retries, sees
+    the answer that stands. A throttle not waited out reaches the SDK as it came;
+    the test's record already says it is no evidence.
+    """
 
     class TeeStream(http.SyncByteStream):  # type: ignore[misc,name-defined]
         def __init__(self, inner: Any, sink: bytearray) -> None:
@@ -131,8 +144,39 @@ def _tee_transport(http: ModuleType, verify: Any, log: list[WireExchange]) -> An
         def __init__(self) -> None:
             self.inner = http.HTTPTransport(verify=verify)
 
+        def _answer(self, request: Any) -> Any:
+            again = False
+            while True:
+                if again:  # the SDK call took the first request of the budget
+                    api.budget.take()
+                api.pace(role)
+                response = self.inner.handle_request(request)
+                if not may_be_throttled(response.status_code, response.headers):
+                    return response
+                raw = b"".join(response.stream)
+                response.close()
+                try:
+                    again = api.after_answer(
+                        role,
+                        request.method,
+                        str(request.url),
+                        response.status_code,
+                        response.headers,
+                        raw,
+                    )
+                except Throttled:
+                    again = False
+                if not again:
+                    return http.Response(
+                        response.status_code,
+                        headers=response.headers,
+                        content=raw,
+                        request=request,
+                        extensions=response.extensions,
+                    )
+
         def handle_request(self, request: Any) -> Any:
-            response = self.inner.handle_request(request)
+            response = self._answer(request)
             exchange = WireExchange(request, response)
             log.append(exchange)
             response.stream = TeeStream(response.stream, exchange.body)
@@ -166,8 +210,9 @@ class Sdk:
         http = _http_module()
         self.wire: list[WireExchange] = []
         self.api, self.record = api, record
+        role = api.role_of(f"Bearer {api_key}")
         self.http_client = openai.DefaultHttpxClient(
-            transport=_tee_transport(http, _verify(config), self.wire),
+            transport=_tee_transport(http, _verify(config), self.wire, api, role),
             timeout=http.Timeout(config.read_timeout, connect=config.connect_timeout),
         )
         self.client = openai.OpenAI(

@@ -5,6 +5,10 @@ QbtsuiteError                   anything the suite itself reports to the user
 ├── TargetUnreachable           the target cannot be reached at all (exit 3)
 ├── ServerStartError            the embedded reference server did not come up (exit 4)
 ├── RequestBudgetExhausted      the run spent its request budget (the test is an error)
+├── Throttled                   a key the test did not mean to exhaust stayed throttled
+│                               (429, 402, a 5xx with Retry-After): no evidence, an error
+├── NoEvidence                  an answer that proves nothing about the requirement under
+│                               test and is the run's doing (its own throttling)
 └── MissingKey                  a test needs a key the run was not given (the test is
                                 skipped: the harness turns it into a pytest skip)
 CheckFailure(AssertionError)    the target broke a requirement (a verdict, not a bug)
@@ -27,10 +31,12 @@ __all__ = [
     "CheckFailure",
     "ConfigError",
     "MissingKey",
+    "NoEvidence",
     "QbtsuiteError",
     "RequestBudgetExhausted",
     "ServerStartError",
     "TargetUnreachable",
+    "Throttled",
 ]
 
 
@@ -59,6 +65,22 @@ class RequestBudgetExhausted(QbtsuiteError):
             f"request budget exhausted: {limit} requests already sent in this run "
             "(raise it with --request-budget or QBTSUITE_REQUEST_BUDGET)"
         )
+
+
+class Throttled(QbtsuiteError):
+    """A key the test did not mean to exhaust was throttled past what the run may wait.
+
+    ``role`` is the key role that was throttled (None: no key, or a literal one).
+    """
+
+    def __init__(self, message: str, *, role: str | None) -> None:
+        self.role = role
+        super().__init__(message)
+
+
+class NoEvidence(QbtsuiteError):
+    """An answer that proves nothing about the requirement a check judges, and is the
+    run's doing (its own throttling, its own credit): the test is an error."""
 
 
 class MissingKey(QbtsuiteError):

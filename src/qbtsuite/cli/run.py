@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +26,7 @@ from qbtsuite.harness.options import cli_reader, config_file, settings_values
 from qbtsuite.reporting import write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.reporting.throttle import pace_estimate, throttle_lines
 from qbtsuite.results.records import exit_code_for
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
@@ -40,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Run the conformance suite. Without --base-url (or QUBITTRON_BASE_URL) "
             "the embedded reference server is started on loopback and tested. "
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
-            "2 usage or configuration error, 3 target unreachable, 4 internal error."
+            "2 usage or configuration error, 3 target unreachable, 4 internal error "
+            "or incomplete (e.g. the main key throttled past --max-throttle-wait)."
         ),
     )
     add_run_options(p)
@@ -122,15 +125,54 @@ def _run(args: argparse.Namespace) -> int:
     run_dir = new_run_dir(args.output, args.reports_dir, args.profile)
     if args.dry_run:
         return _dry_run(args, settings, run_dir)
+    planned = _planned_requests(args, settings, run_dir)
+    if isinstance(planned, ExitCode):
+        return planned
     with resolve(settings, EmbeddedSpec(faults=tuple(args.fault))) as resolved:
         target = resolved.target
         _say(
             f"target   {target.base_url}"
             + (" (embedded reference server)" if target.embedded else "")
         )
+        for notice in resolved.notices:
+            _say(f"notice   {notice}")
+        if target.main_key_rpm and planned:
+            _say(f"pace     {pace_estimate(target.main_key_rpm, planned)}")
         _say(f"profile  {args.profile}    results {run_dir}")
         outcome = run_suite(_request(args, target, run_dir), _terminal())
     return _finish(outcome, run_dir)
+
+
+def _planned_requests(
+    args: argparse.Namespace, settings: Settings, run_dir: Path
+) -> int | ExitCode | None:
+    """The requests the selection plans, held to the request budget before anything
+    is sent (a metered target, or a budget given): ConfigError if over it.
+
+    None when not planned (the embedded server with its own, ample budget).
+    """
+    target: TargetConfig | None = None
+    if settings.needs_embedded:
+        explicit = settings.values.get("request_budget")
+        if explicit is None:
+            return None
+        budget = int(explicit)
+    else:
+        target = settings.target()  # a missing key is found first
+        budget = target.request_budget
+    request = replace(_request(args, target, run_dir), dry_run=True)
+    outcome = run_suite(request, lambda _text: None)
+    if outcome.plan is None:
+        return ExitCode(_pytest_problem(outcome))
+    planned = int(outcome.plan["totals"]["requests"])
+    if planned > budget:
+        raise ConfigError(
+            f"the selection plans {planned} requests but the request budget is "
+            f"{budget}: nothing was sent; raise --request-budget (or "
+            f"QBTSUITE_REQUEST_BUDGET) to at least {planned}, or select fewer tests "
+            "(--profile smoke, --area, --requirement)"
+        )
+    return planned
 
 
 def _check_faults(names: list[str], settings: Settings) -> None:
@@ -186,5 +228,7 @@ def _finish(outcome: RunOutcome, run_dir: Path) -> int:
     write_reports(run_dir, results)
     _say("")
     _say(render_terminal_summary(results))
+    for line in throttle_lines(results):
+        _say(line)
     _say(f"report   {run_dir / 'report.html'}")
     return exit_code_for(str(results["verdict"]))

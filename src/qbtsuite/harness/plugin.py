@@ -42,6 +42,7 @@ from qbtsuite.results.records import append_record
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.throttle import SharedWaitAllowance, ThrottlePolicy, throttle_for
 
 __all__ = ["api", "record", "target_config"]
 
@@ -293,6 +294,11 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     result = classify(tracked.phases, recorder, claimed)
     if state.records_dir is None:
         return
+    if recorder.paced_seconds >= 1 and state.target is not None:
+        recorder.note(
+            f"paced: waited {recorder.paced_seconds:.0f} s to keep the main key under "
+            f"its declared {state.target.main_key_rpm} requests per minute"
+        )
     record = {
         "nodeid": recorder.nodeid,
         "area": info.area,
@@ -310,6 +316,8 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
         "transcripts": recorder.transcripts,
         "omitted_transcripts": recorder.omitted,
         "retries": recorder.retries,
+        "throttle": recorder.throttle,
+        "paced": round(recorder.paced_seconds, 3),
     }
     append_record(state.records_dir / f"{state.worker}.jsonl", record)
 
@@ -353,16 +361,22 @@ def target_config(pytestconfig: pytest.Config) -> TargetConfig:
 def qbt_session_client(
     pytestconfig: pytest.Config, target_config: TargetConfig
 ) -> Iterator[SuiteClient]:
-    """One connection pool and one request budget for this process."""
+    """One connection pool, one request budget and one throttle allowance for this
+    process (the budget and the allowance shared with the run's other processes)."""
     state = _state(pytestconfig)
     budget: RequestBudget
+    allowance = None
     if state.records_dir is not None:
         budget = SharedBudget(
             target_config.request_budget, state.records_dir / "budget"
         )
+        allowance = SharedWaitAllowance(
+            target_config.max_throttle_wait, state.records_dir / "throttle-wait"
+        )
     else:
         budget = RequestBudget(target_config.request_budget)
-    client = SuiteClient(target_config, budget=budget)
+    throttle = throttle_for(target_config, allowance)
+    client = SuiteClient(target_config, budget=budget, throttle=throttle)
     yield client
     client.close()
 
@@ -380,6 +394,22 @@ def record(request: pytest.FixtureRequest) -> RequirementRecorder:
 
 
 @pytest.fixture
-def api(qbt_session_client: SuiteClient, record: RequirementRecorder) -> SuiteClient:
-    """The client for the main key; every exchange is attached to this test's record."""
-    return qbt_session_client.bind(on_exchange=record.attach, on_retry=record.retried)
+def api(
+    request: pytest.FixtureRequest,
+    qbt_session_client: SuiteClient,
+    record: RequirementRecorder,
+) -> SuiteClient:
+    """The client for the main key; every exchange is attached to this test's record.
+
+    Throttle answers of keys the test does not spend (marker ``spends``) are waited
+    out or make the test an error; the spent keys' answers reach the test as they are.
+    """
+    info = request.node.stash.get(_INFO, None)
+    spends = frozenset(info.spends) if info is not None else frozenset()
+    return qbt_session_client.bind(
+        on_exchange=record.attach,
+        on_retry=record.retried,
+        on_throttle=record.throttled,
+        on_pace=record.paced,
+        policy=ThrottlePolicy(spends),
+    )

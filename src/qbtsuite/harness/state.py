@@ -23,7 +23,9 @@ from qbtsuite.errors import ServerStartError
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.handoff import HANDED_OVER
 from qbtsuite.harness.options import config_file, pytest_reader, settings_values
+from qbtsuite.reporting.throttle import throttle_lines
 from qbtsuite.results.records import merge_records, read_records, write_results
+from qbtsuite.results.throttle import throttle_totals
 from qbtsuite.target.config import TargetConfig, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
 
@@ -86,13 +88,15 @@ class RunState:
             return
         records = read_records(self.records_dir) if self.records_dir.is_dir() else []
         finished = time.time()
+        target = self.target.redacted() if self.target else None
         meta = {
             "suite_version": __version__,
             "profile": self.profile,
             "started": time.strftime(_TIME, time.gmtime(self.started)),
             "finished": time.strftime(_TIME, time.gmtime(finished)),
             "duration": round(finished - self.started, 3),
-            "target": self.target.redacted() if self.target else None,
+            "target": target,
+            "throttle": throttle_totals(records, target),
             "digests": {
                 "catalogue": self.catalogue_digest,
                 "schemas": _schema_digest(),
@@ -116,6 +120,7 @@ class RunState:
         totals = ", ".join(f"{n} {k}" for k, n in self.results["totals"].items() if n)
         return [
             f"qbtsuite: {self.results['verdict']} ({totals or 'nothing checked'})",
+            *(f"qbtsuite {line}" for line in throttle_lines(self.results)),
             f"qbtsuite results: {self.results_dir / 'results.json'}",
         ]
 

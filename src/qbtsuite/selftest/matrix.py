@@ -10,6 +10,11 @@ compares the failing requirements with the ones the fault declares it breaks:
   fault lists it as collateral, unexplained otherwise (a defect of the suite or of
   the fault's declaration).
 
+A fault that ``expects="incomplete"`` (the main key throttled everywhere) leaves
+nothing to judge: its run covers every area and is caught when it ends incomplete
+(exit 4), nothing fails, and no test whose answers were throttles not waited out
+has a verdict (pass, fail or warn).
+
 The clean server is run too, over every area: it must give no failure at all.
 """
 
@@ -25,12 +30,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qbtsuite.exitcodes import ExitCode
 from qbtsuite.requirements import load_catalogue
 from qbtsuite.server.faults import load_faults
 
-__all__ = ["FaultPlan", "Matrix", "RunResult", "plan_faults", "run_matrix"]
+__all__ = [
+    "INCOMPLETE",
+    "FaultPlan",
+    "Matrix",
+    "Row",
+    "RunResult",
+    "judged_on_throttle",
+    "plan_faults",
+    "run_matrix",
+]
 
 FAILED = ("fail", "warn")
+VERDICTS = ("pass", "fail", "warn")
+INCOMPLETE = "incomplete"
 RUN_TIMEOUT = (
     600.0  # seconds for one run of the suite; a hung target cannot stall the matrix
 )
@@ -45,7 +62,8 @@ class FaultPlan:
     breaks: tuple[str, ...]
     collateral: tuple[str, ...]
     invisible_because: str | None
-    areas: tuple[str, ...]
+    areas: tuple[str, ...]  # empty: every area
+    expects: str = "failures"  # or INCOMPLETE
 
 
 @dataclass(slots=True)
@@ -58,6 +76,8 @@ class RunResult:
     seconds: float
     outcomes: dict[str, str] = field(default_factory=dict)
     problem: str = ""
+    # Tests with a verdict although their answers were throttles not waited out.
+    judged_on_throttle: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> set[str]:
@@ -90,11 +110,25 @@ class Row:
 
     @property
     def status(self) -> str:
+        if self.plan.expects == INCOMPLETE:
+            return self._incomplete_status()
         if self.run.problem or self.run.errors:
             return "error"
         if self.missed:
             return "invisible" if self.plan.invisible_because else "missed"
         return "caught"
+
+    def _incomplete_status(self) -> str:
+        """Caught: no verdict given (exit 4), none resting on the fault's answers."""
+        if self.run.problem:
+            return "error"
+        if (
+            self.run.exit_code == ExitCode.INCOMPLETE
+            and not self.run.failing
+            and not self.run.judged_on_throttle
+        ):
+            return "caught"
+        return "missed"
 
 
 @dataclass(slots=True)
@@ -136,6 +170,8 @@ def plan_faults(names: Iterable[str] | None = None) -> list[FaultPlan]:
         cls = faults[name]
         ids = (*cls.breaks, *cls.collateral)
         areas = {catalogue.requirements[i].area for i in ids} | {cls.area}
+        if cls.expects == INCOMPLETE:  # nothing may be judged anywhere
+            areas = set()
         plans.append(
             FaultPlan(
                 name,
@@ -144,6 +180,7 @@ def plan_faults(names: Iterable[str] | None = None) -> list[FaultPlan]:
                 cls.collateral,
                 cls.invisible_because,
                 tuple(sorted(areas)),
+                cls.expects,
             )
         )
     return plans
@@ -179,7 +216,27 @@ def run_suite(
     result.outcomes = {
         rid: str(r["outcome"]) for rid, r in data["requirements"].items()
     }
+    result.judged_on_throttle = judged_on_throttle(data.get("tests") or {})
     return result
+
+
+def judged_on_throttle(tests: dict[str, dict[str, object]]) -> list[str]:
+    """Node ids of tests with a verdict on a requirement although a throttle of
+    theirs was not waited out (the harness must have made them errors)."""
+    found = []
+    for nodeid, test in tests.items():
+        events = test.get("throttle") or []
+        lost = isinstance(events, list) and any(
+            isinstance(e, dict) and not e.get("resolved") for e in events
+        )
+        requirements = test.get("requirements") or {}
+        judged = isinstance(requirements, dict) and any(
+            isinstance(r, dict) and r.get("outcome") in VERDICTS
+            for r in requirements.values()
+        )
+        if lost and judged:
+            found.append(nodeid)
+    return sorted(found)
 
 
 def run_matrix(

@@ -8,6 +8,12 @@ Retries are off by default. With ``retries > 0`` they follow getting-started.txt
 "Treat 5xx responses … and network errors as transient and retry with exponential
 backoff (e.g. 1s, 2s, 4s …). Do not auto-retry on 4xx". Every retry is reported to
 ``on_retry`` so the results show it as a flake; nothing is hidden.
+
+Throttling is not that policy: before each attempt and after each answer the client
+asks its :class:`~qbtsuite.target.throttle.Throttle` (pace the main key; wait out a
+429/402/5xx-with-Retry-After on a key the test does not mean to exhaust, then send
+again), reports each wait to ``on_pace``/``on_throttle``, and raises
+:class:`~qbtsuite.errors.Throttled` when a throttle cannot be waited out.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from qbtsuite.errors import MissingKey, TargetUnreachable
+from qbtsuite.errors import MissingKey, TargetUnreachable, Throttled
 from qbtsuite.target.budget import RequestBudget
 from qbtsuite.target.config import KEY_ROLES, TargetConfig
 from qbtsuite.target.exchange import (
@@ -29,6 +35,13 @@ from qbtsuite.target.exchange import (
     RetryEvent,
     StreamExchange,
     describe_request_body,
+)
+from qbtsuite.target.throttle import (
+    Throttle,
+    ThrottleEvent,
+    ThrottlePolicy,
+    may_be_throttled,
+    throttle_for,
 )
 from qbtsuite.target.transcript import format_exchange
 
@@ -84,10 +97,21 @@ class _Call:
     url: str
     headers: dict[str, str]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    role: str | None = None  # the key role whose key the request carries
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """The arguments of one attempt: a body factory (``content=callable``) makes a
+        fresh body each time."""
+        content = self.kwargs.get("content")
+        if callable(content):
+            return {**self.kwargs, "content": content()}
+        return self.kwargs
 
     @property
     def retryable(self) -> bool:
         content = self.kwargs.get("content")
+        if callable(content):
+            return True
         if content is not None and not isinstance(content, bytes | str):
             return False  # a generator cannot be sent twice
         files = self.kwargs.get("files") or {}
@@ -114,24 +138,39 @@ class SuiteClient:
         clock: Callable[[], float] = time.monotonic,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        throttle: Throttle | None = None,
+        on_throttle: Callable[[ThrottleEvent], None] | None = None,
+        on_pace: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_client(config)
         self.budget = (
             budget if budget is not None else RequestBudget(config.request_budget)
         )
+        self.throttle = (
+            throttle if throttle is not None else throttle_for(config, sleep=sleep)
+        )
         self._sleep = sleep
         self._clock = clock
         self._on_exchange = on_exchange
         self._on_retry = on_retry
+        self._on_throttle = on_throttle
+        self._on_pace = on_pace
 
     def bind(
         self,
         *,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        on_throttle: Callable[[ThrottleEvent], None] | None = None,
+        on_pace: Callable[[float], None] | None = None,
+        policy: ThrottlePolicy | None = None,
     ) -> SuiteClient:
-        """A client sharing this one's connection pool and budget, reporting elsewhere."""
+        """A client sharing this one's connection pool, budget and throttle allowance,
+        reporting elsewhere, under the throttle ``policy`` of another test."""
+        throttle = (
+            self.throttle if policy is None else self.throttle.with_policy(policy)
+        )
         return SuiteClient(
             self.config,
             http=self.http,
@@ -140,6 +179,24 @@ class SuiteClient:
             clock=self._clock,
             on_exchange=on_exchange,
             on_retry=on_retry,
+            throttle=throttle,
+            on_throttle=on_throttle,
+            on_pace=on_pace,
+        )
+
+    def with_policy(self, policy: ThrottlePolicy) -> SuiteClient:
+        """This client (same pool, budget, allowance and reports) under ``policy``."""
+        return SuiteClient(
+            self.config,
+            http=self.http,
+            budget=self.budget,
+            sleep=self._sleep,
+            clock=self._clock,
+            on_exchange=self._on_exchange,
+            on_retry=self._on_retry,
+            throttle=self.throttle.with_policy(policy),
+            on_throttle=self._on_throttle,
+            on_pace=self._on_pace,
         )
 
     def url(self, path: str) -> str:
@@ -159,6 +216,68 @@ class SuiteClient:
             key = secret.reveal()
         return {"Authorization": f"Bearer {key}"}
 
+    def role_of(self, authorization: str | None) -> str | None:
+        """The key role whose key an ``Authorization`` value carries (even malformed:
+        a lenient target counts it against that key), or None."""
+        if not authorization:
+            return None
+        for role, secret in self.config.keys.items():
+            if secret.reveal() in authorization:
+                return role
+        return None
+
+    def pace(self, role: str | None) -> None:
+        """Wait for the main key's next free slot (its declared limit), if need be.
+
+        For requests sent outside this client (raw sockets, the openai SDK).
+        """
+        waited = self.throttle.pace(role)
+        if waited > 0 and self._on_pace is not None:
+            self._on_pace(waited)
+
+    def after_answer(
+        self,
+        role: str | None,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        resendable: bool = True,
+    ) -> bool:
+        """True once a throttle answer has been waited out: send the request again.
+
+        False: the answer stands. Raises :class:`~qbtsuite.errors.Throttled` when the
+        throttle cannot be waited out (reported to ``on_throttle`` first). For
+        requests sent outside this client; its own requests do this by themselves.
+        """
+        event = self._judge_throttle(
+            role, method, url, status, headers, body, resendable
+        )
+        if event is None:
+            return False
+        if not event.resolved:
+            raise Throttled(event.message, role=event.role)
+        return True
+
+    def _judge_throttle(
+        self,
+        role: str | None,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        resendable: bool,
+    ) -> ThrottleEvent | None:
+        event = self.throttle.after(
+            role, method, url, status, headers, body, resendable=resendable
+        )
+        if event is not None and self._on_throttle is not None:
+            self._on_throttle(event)
+        return event
+
     def _call(
         self,
         method: str,
@@ -170,7 +289,8 @@ class SuiteClient:
         merged = self.authorization(key)
         merged.update(headers or {})
         present = {k: v for k, v in kwargs.items() if v is not None}
-        return _Call(method.upper(), self.url(path), merged, present)
+        role = self.role_of(merged.get("Authorization"))
+        return _Call(method.upper(), self.url(path), merged, present, role)
 
     def request(
         self,
@@ -200,7 +320,7 @@ class SuiteClient:
             json=json, content=content, data=data, files=files, params=params,
             timeout=timeout,
         )  # fmt: skip
-        response, sent, first, retries = self._send(call)
+        response, sent, first, retries, throttled = self._send(call)
         chunks: list[tuple[bytes, float]] = []
         error = ""
         try:
@@ -223,6 +343,8 @@ class SuiteClient:
             transcript="",
         )
         self._finish(exchange, call)
+        if throttled is not None:
+            raise Throttled(throttled.message, role=throttled.role)
         return exchange
 
     @contextmanager
@@ -244,8 +366,14 @@ class SuiteClient:
         call = self._call(
             method, path, key, headers, json=json, content=content, timeout=timeout
         )
-        response, sent, first, retries = self._send(call)
+        response, sent, first, retries, throttled = self._send(call)
         stream = StreamExchange(response, sent, first, retries, self._clock)
+        if throttled is not None:
+            for _ in stream:  # the answer is read already; transcribe it, then stop
+                pass
+            response.close()
+            self._finish(stream.finish(), call)
+            raise Throttled(throttled.message, role=throttled.role)
         try:
             yield stream
         finally:
@@ -264,13 +392,16 @@ class SuiteClient:
 
     def _send(
         self, call: _Call
-    ) -> tuple[httpx.Response, float, float, list[RetryEvent]]:
+    ) -> tuple[httpx.Response, float, float, list[RetryEvent], ThrottleEvent | None]:
+        """Send ``call`` until an answer stands; the last element is an unresolved
+        throttle (the answer is then read, and no evidence)."""
         retries: list[RetryEvent] = []
         allowed = self.config.retries if call.retryable else 0
         while True:
             self.budget.take()
+            self.pace(call.role)
             request = self.http.build_request(
-                call.method, call.url, headers=call.headers, **call.kwargs
+                call.method, call.url, headers=call.headers, **call.send_kwargs()
             )
             sent = self._clock()
             try:
@@ -283,12 +414,39 @@ class SuiteClient:
                     raise unreachable(call.url, exc) from exc
                 raise
             first = self._clock()
+            throttled = self._throttled(call, response)
+            if throttled is not None and throttled.resolved:
+                continue
+            if throttled is not None:
+                return response, sent, first, retries, throttled
             if response.status_code >= 500 and len(retries) < allowed:
                 response.close()
                 reason = f"{response.status_code} {response.reason_phrase}"
                 self._retry(call, retries, reason)
                 continue
-            return response, sent, first, retries
+            return response, sent, first, retries, None
+
+    def _throttled(self, call: _Call, response: httpx.Response) -> ThrottleEvent | None:
+        """The throttle event of ``response`` if it is one the test did not mean to
+        provoke (its body is then read; closed when waited out)."""
+        if not may_be_throttled(response.status_code, response.headers):
+            return None
+        try:
+            response.read()
+        except httpx.TransportError:
+            return None  # a cut answer is judged as it is
+        event = self._judge_throttle(
+            call.role,
+            call.method,
+            call.url,
+            response.status_code,
+            response.headers,
+            response.content,
+            call.retryable,
+        )
+        if event is not None and event.resolved:
+            response.close()
+        return event
 
     def _retry(self, call: _Call, retries: list[RetryEvent], reason: str) -> None:
         wait = BACKOFF[min(len(retries), len(BACKOFF) - 1)]

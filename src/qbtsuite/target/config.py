@@ -99,6 +99,11 @@ class TargetConfig:
     read_timeout: float = 60.0
     request_budget: int = 1000  # the full profile plans ~500 requests
     retries: int = 0
+    # The main key's declared limit, requests per minute: the run spaces its requests.
+    main_key_rpm: int | None = None
+    # Seconds the whole run may wait out throttle answers (Retry-After) on keys the
+    # tests do not mean to exhaust; past it those tests are errors.
+    max_throttle_wait: float = 120.0
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
     embeddings_dimensions: int | None = None  # width of the embeddings model's vectors
@@ -209,6 +214,8 @@ class Settings:
             "read_timeout",
             "request_budget",
             "retries",
+            "main_key_rpm",
+            "max_throttle_wait",
             "capabilities",
             "embeddings_dimensions",
         )

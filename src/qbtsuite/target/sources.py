@@ -35,6 +35,8 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_RATE_LIMIT_WINDOW": "rate_limit_window",
     "QBTSUITE_REQUEST_BUDGET": "request_budget",
     "QBTSUITE_RETRIES": "retries",
+    "QBTSUITE_MAIN_KEY_RPM": "main_key_rpm",
+    "QBTSUITE_MAX_THROTTLE_WAIT": "max_throttle_wait",
     "QBTSUITE_CAPABILITIES": "capabilities",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
     "QBTSUITE_EMBEDDING_DIMENSIONS": "embeddings_dimensions",
@@ -54,7 +56,11 @@ _TABLES: dict[str, dict[str, str]] = {
         "embeddings_dimensions": "embeddings_dimensions",
     },
     "timeouts": {"connect": "connect_timeout", "read": "read_timeout"},
-    "rate_limit": {"rpm": "rate_limit_rpm", "window": "rate_limit_window"},
+    "rate_limit": {
+        "rpm": "rate_limit_rpm",
+        "window": "rate_limit_window",
+        "main_key_rpm": "main_key_rpm",
+    },
 }
 _TOP_LEVEL = {
     "base_url",
@@ -64,6 +70,7 @@ _TOP_LEVEL = {
     "insecure",
     "request_budget",
     "retries",
+    "max_throttle_wait",
     "capabilities",
 }
 
