@@ -3,6 +3,8 @@ or the route fails it, saying so; a throttle of the run's own key is no evidence
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from qbtsuite.checks import (
@@ -14,7 +16,11 @@ from qbtsuite.errors import NoEvidence
 
 from .support import error_response, fails, passes, response
 
-ASKED = {"title": "t", "expected": "a 4xx about the file", "about": "the file"}
+ASKED: dict[str, Any] = {
+    "title": "t",
+    "expected": "a 4xx about the file",
+    "about": "the file",
+}
 
 
 @pytest.mark.parametrize("status", [400, 409, 413, 415, 422])
