@@ -371,6 +371,7 @@ def test_a_main_key_throttled_past_the_wait_bound_exits_4_saying_what_to_set(
     results = json.loads((out / "results.json").read_text())
     assert results["requirements"]["AUTH-001"]["outcome"] == "pass"  # no key: evidence
     assert results["requirements"]["MODEL-001"]["outcome"] == "error"
+    assert "1 passed, 1 error" in done.stdout  # the progress line: no "failed"
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("throttled"))
     assert "the main key answered 429" in line
     assert "QBTSUITE_MAIN_KEY_RPM" in line and "--max-throttle-wait" in line

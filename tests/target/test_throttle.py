@@ -156,11 +156,11 @@ def test_the_pacer_admits_rpm_requests_per_window_then_spaces_them(
 ) -> None:
     now = [1000.0]
     pacer = MainKeyPacer(3, tmp_path / "pace", margin=1.0, clock=lambda: now[0])
-    waits = [pacer.reserve() for _ in range(3)]
+    waits = [pacer.reserve().waited for _ in range(3)]
     assert waits == [0.0, 0.0, 0.0]
-    assert pacer.reserve() == 61.0  # the first slot leaves the window at 1061
+    assert pacer.reserve().waited == 61.0  # the first slot leaves the window at 1061
     now[0] = 1030.0
-    assert pacer.reserve() == 31.0  # the second one, reserved at 1000, too
+    assert pacer.reserve().waited == 31.0  # the second one, reserved at 1000, too
 
 
 def test_two_pacers_of_one_key_share_one_log(tmp_path: Path) -> None:
@@ -168,14 +168,27 @@ def test_two_pacers_of_one_key_share_one_log(tmp_path: Path) -> None:
     path = tmp_path / "pace"
     one = MainKeyPacer(2, path, margin=0.0, clock=lambda: now[0])
     two = MainKeyPacer(2, path, margin=0.0, clock=lambda: now[0])
-    assert (one.reserve(), two.reserve(), one.reserve()) == (0.0, 0.0, 60.0)
+    waits = (one.reserve().waited, two.reserve().waited, one.reserve().waited)
+    assert waits == (0.0, 0.0, 60.0)
+
+
+def test_a_late_answer_moves_its_slot_so_the_next_request_is_never_early(
+    tmp_path: Path,
+) -> None:
+    now = [0.0]
+    pacer = MainKeyPacer(1, tmp_path / "pace", margin=0.0, clock=lambda: now[0])
+    ticket = pacer.reserve()
+    now[0] = 4.0  # a slow connection: the target saw the request up to 4 s late
+    pacer.confirm(ticket)
+    assert pacer.reserve().waited == 60.0  # 64 s: one window after the answer began
 
 
 def test_only_the_main_key_is_paced(tmp_path: Path) -> None:
     sleeps: list[float] = []
     pacer = MainKeyPacer(1, tmp_path / "pace", margin=0.0, clock=lambda: 0.0)
     throttle = Throttle(WaitAllowance(0), pacer, sleep=sleeps.append)
-    assert throttle.pace("second") == 0.0 and throttle.pace(None) == 0.0
-    assert throttle.pace("main") == 0.0
-    assert throttle.pace("main") == 60.0
+    assert throttle.pace("second") is None and throttle.pace(None) is None
+    first, second = throttle.pace("main"), throttle.pace("main")
+    assert first is not None and first.waited == 0.0
+    assert second is not None and second.waited == 60.0
     assert sleeps == [60.0]

@@ -271,6 +271,8 @@ def pytest_runtest_makereport(
     if tracked is not None:
         text = _phase_text(report, exc)
         tracked.phases[call.when] = Phase(call.when, report.outcome, exc, text)
+        if tracked.recorder.unresolved:  # no evidence: an error, whatever pytest says
+            report.qbtsuite_no_evidence = True  # type: ignore[attr-defined]
     if isinstance(exc, RecordedFailures):
         report.longrepr = str(exc)  # the messages say it all; the hook is noise
     _scrub_report(report)

@@ -56,7 +56,9 @@ class Progress:
         area = area_of(nodeid)
         self._area_started.setdefault(area, time.monotonic())
         previous = self._status.get(nodeid, "passed")
-        if report.failed:
+        if getattr(report, "qbtsuite_no_evidence", False):  # throttled: no verdict
+            self._status[nodeid] = "error"
+        elif report.failed:
             self._status[nodeid] = "failed" if report.when == "call" else "error"
         elif report.skipped and previous == "passed":
             self._status[nodeid] = "skipped"

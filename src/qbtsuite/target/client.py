@@ -37,6 +37,7 @@ from qbtsuite.target.exchange import (
     describe_request_body,
 )
 from qbtsuite.target.throttle import (
+    PaceTicket,
     Throttle,
     ThrottleEvent,
     ThrottlePolicy,
@@ -156,6 +157,7 @@ class SuiteClient:
         self._on_retry = on_retry
         self._on_throttle = on_throttle
         self._on_pace = on_pace
+        self._ticket: PaceTicket | None = None  # the paced request awaiting its answer
 
     def bind(
         self,
@@ -231,9 +233,14 @@ class SuiteClient:
 
         For requests sent outside this client (raw sockets, the openai SDK).
         """
-        waited = self.throttle.pace(role)
-        if waited > 0 and self._on_pace is not None:
-            self._on_pace(waited)
+        self._answered()  # a ticket left open by a request that raised
+        self._ticket = ticket = self.throttle.pace(role)
+        if ticket is not None and ticket.waited > 0 and self._on_pace is not None:
+            self._on_pace(ticket.waited)
+
+    def _answered(self) -> None:
+        ticket, self._ticket = self._ticket, None
+        self.throttle.answered(ticket)
 
     def after_answer(
         self,
@@ -250,8 +257,11 @@ class SuiteClient:
 
         False: the answer stands. Raises :class:`~qbtsuite.errors.Throttled` when the
         throttle cannot be waited out (reported to ``on_throttle`` first). For
-        requests sent outside this client; its own requests do this by themselves.
+        requests sent outside this client, after each answer (it also tells the
+        main key's pacer when the answer came); its own requests do this by
+        themselves.
         """
+        self._answered()
         event = self._judge_throttle(
             role, method, url, status, headers, body, resendable
         )
@@ -407,6 +417,7 @@ class SuiteClient:
             try:
                 response = self.http.send(request, stream=True)
             except httpx.TransportError as exc:
+                self._answered()
                 if len(retries) < allowed:
                     self._retry(call, retries, f"{type(exc).__name__}: {exc}")
                     continue
@@ -414,6 +425,7 @@ class SuiteClient:
                     raise unreachable(call.url, exc) from exc
                 raise
             first = self._clock()
+            self._answered()
             throttled = self._throttled(call, response)
             if throttled is not None and throttled.resolved:
                 continue

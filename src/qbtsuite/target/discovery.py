@@ -89,13 +89,15 @@ def list_models(
     url = config.base_url.rstrip("/") + "/models"
     throttle = throttle if throttle is not None else throttle_for(config)
     while True:
-        throttle.pace(role)
+        ticket = throttle.pace(role)
         try:
             response = http.get(url, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise unreachable(url, exc) from exc
         except httpx.TransportError:
             return Listing(url, None)
+        finally:
+            throttle.answered(ticket)
         event = throttle.after(
             role, "GET", url, response.status_code, response.headers, response.content
         )

@@ -46,6 +46,7 @@ __all__ = [
     "PACE_WINDOW",
     "THROTTLE_STATUSES",
     "MainKeyPacer",
+    "PaceTicket",
     "SharedWaitAllowance",
     "Throttle",
     "ThrottleAnswer",
@@ -284,12 +285,23 @@ def pace_file(base_url: str, key: str) -> Path:
     return folder / digest[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class PaceTicket:
+    """A reserved send time of the main key (wall clock), and the wait for it."""
+
+    slot: float
+    waited: float
+
+
 class MainKeyPacer:
     """Reserves send times so at most ``rpm`` requests fall in any ``window`` seconds.
 
     The reserved times live in a file under a lock: every process reserving there
     (pytest-xdist workers) shares one sliding log, so the key's declared limit is
-    never reached whatever the distribution of tests.
+    never reached whatever the distribution of tests. Once the answer has begun to
+    arrive, :meth:`confirm` moves the entry to that time: the target saw the request
+    no later, so the log holds upper bounds of the target's own times (a slow
+    connection or a long upload cannot make the next request early).
     """
 
     def __init__(
@@ -321,8 +333,12 @@ class MainKeyPacer:
                 continue
         return times
 
-    def reserve(self) -> float:
-        """Reserve the next free send time; the seconds to wait for it."""
+    def _write(self, times: list[float]) -> None:
+        text = "".join(f"{t:.3f}\n" for t in sorted(times))
+        self._path.write_text(text, encoding="ascii")
+
+    def reserve(self) -> PaceTicket:
+        """Reserve the next free send time."""
         with self._lock:
             now = self._clock()
             span = self.window + self.margin
@@ -330,10 +346,20 @@ class MainKeyPacer:
             slot = now
             if len(times) >= self.rpm:
                 slot = max(now, times[-self.rpm] + span)
-            times.append(slot)
-            text = "\n".join(f"{t:.3f}" for t in times)
-            self._path.write_text(text + "\n", encoding="ascii")
-        return slot - now
+            slot = round(slot, 3)
+            self._write([*times, slot])
+        return PaceTicket(slot, max(0.0, slot - now))
+
+    def confirm(self, ticket: PaceTicket) -> None:
+        """The answer to the request of ``ticket`` has begun to arrive: now."""
+        with self._lock:
+            times = self._read()
+            at = round(max(self._clock(), ticket.slot), 3)
+            for i, t in enumerate(times):
+                if abs(t - ticket.slot) < 0.0015:
+                    times[i] = at
+                    break
+            self._write(times)
 
 
 class Throttle:
@@ -358,14 +384,19 @@ class Throttle:
     def with_policy(self, policy: ThrottlePolicy) -> Throttle:
         return Throttle(self.allowance, self.pacer, policy, sleep=self._sleep)
 
-    def pace(self, role: str | None) -> float:
+    def pace(self, role: str | None) -> PaceTicket | None:
         """Wait for the main key's next free slot, if its limit is declared."""
         if role != "main" or self.pacer is None:
-            return 0.0
-        wait = self.pacer.reserve()
-        if wait > 0:
-            self._sleep(wait)
-        return max(0.0, wait)
+            return None
+        ticket = self.pacer.reserve()
+        if ticket.waited > 0:
+            self._sleep(ticket.waited)
+        return ticket
+
+    def answered(self, ticket: PaceTicket | None) -> None:
+        """The answer to a paced request has begun to arrive (see :class:`MainKeyPacer`)."""
+        if ticket is not None and self.pacer is not None:
+            self.pacer.confirm(ticket)
 
     def after(
         self,
