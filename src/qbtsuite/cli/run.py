@@ -193,6 +193,9 @@ def _dry_run(args: argparse.Namespace, settings: Settings, run_dir: Path) -> int
     if outcome.plan is None:
         return _pytest_problem(outcome)
     _say(render_plan(outcome.plan))
+    rpm = settings.values.get("main_key_rpm")
+    if rpm:
+        _say(pace_estimate(int(rpm), int(outcome.plan["totals"]["requests"])))
     _say(f"nothing was sent. plan: {run_dir / 'plan.json'}")
     return ExitCode.OK
 
