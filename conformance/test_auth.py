@@ -82,7 +82,8 @@ def send_raw_authorization(
 
     httpx (h11) rejects a header value with trailing whitespace (``"Bearer "``);
     the standard library's ``http.client`` sends it as given, which is what a
-    hand-written client or a proxy may do.
+    hand-written client or a proxy may do. Paced and throttle-aware like the
+    suite's own requests (the key inside the value is the one a target counts).
     """
     config = api.config
     url = httpx.URL(api.url(path))

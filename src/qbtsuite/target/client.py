@@ -188,17 +188,12 @@ class SuiteClient:
 
     def with_policy(self, policy: ThrottlePolicy) -> SuiteClient:
         """This client (same pool, budget, allowance and reports) under ``policy``."""
-        return SuiteClient(
-            self.config,
-            http=self.http,
-            budget=self.budget,
-            sleep=self._sleep,
-            clock=self._clock,
+        return self.bind(
             on_exchange=self._on_exchange,
             on_retry=self._on_retry,
-            throttle=self.throttle.with_policy(policy),
             on_throttle=self._on_throttle,
             on_pace=self._on_pace,
+            policy=policy,
         )
 
     def url(self, path: str) -> str:
