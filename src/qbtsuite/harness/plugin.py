@@ -327,6 +327,12 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
 # ─── end of the run ──────────────────────────────────────────────────────────
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The resolution's notices (endpoints without a model) above the run."""
+    state = config.stash.get(_STATE, None)
+    return [f"qbtsuite notice: {n}" for n in state.notices] if state else []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is not None and not hasattr(session.config, "workerinput"):

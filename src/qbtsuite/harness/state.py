@@ -52,6 +52,7 @@ class RunState:
     selection: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] | None = None
     results: dict[str, Any] | None = None
+    notices: tuple[str, ...] = ()  # from the target's resolution (plain pytest)
 
     @property
     def records_dir(self) -> Path | None:
@@ -175,14 +176,18 @@ def _catalogue(path: str | None) -> tuple[dict[str, dict[str, Any]], str | None,
     return entries, catalogue.digest, str(catalogue.path)
 
 
-def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None:
-    """The target handed over by ``qbtsuite run``, or resolved from the options."""
+def _resolve_target(
+    config: pytest.Config, offline: bool
+) -> tuple[TargetConfig | None, tuple[str, ...]]:
+    """The target handed over by ``qbtsuite run`` (which shows its notices itself),
+    or resolved from the options, with the resolution's notices."""
     if HANDED_OVER in config.stash:
-        return config.stash[HANDED_OVER]
+        return config.stash[HANDED_OVER], ()
     read = pytest_reader(config)
     settings = load_settings(settings_values(read), config_file=config_file(read))
     if offline:
-        return None if settings.needs_embedded else settings.target(require_key=False)
+        target = None if settings.needs_embedded else settings.target(require_key=False)
+        return target, ()
     spec = EmbeddedSpec(faults=tuple(config.getoption("qbt_fault") or ()))
     try:
         resolved = resolve(settings, spec, check_reachable=False)
@@ -192,7 +197,7 @@ def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None
             returncode=ExitCode.INCOMPLETE,
         )
     config.add_cleanup(resolved.close)
-    return resolved.target
+    return resolved.target, resolved.notices
 
 
 def _fresh_results_dir(path: Path) -> None:
@@ -214,11 +219,12 @@ def controller_state(config: pytest.Config) -> RunState:
     results_dir = Path(results).resolve() if results else None
     if results_dir is not None and not offline:
         _fresh_results_dir(results_dir)
+    target, notices = _resolve_target(config, offline)
     return RunState(
         catalogue=entries,
         catalogue_path=path,
         catalogue_digest=digest,
-        target=_resolve_target(config, offline),
+        target=target,
         profile=config.getoption("qbt_profile"),
         strict=bool(config.getoption("qbt_strict")),
         dry_run=dry_run,
@@ -232,6 +238,7 @@ def controller_state(config: pytest.Config) -> RunState:
             "keyword": config.option.keyword or None,
             "markers": config.option.markexpr or None,
         },
+        notices=notices,
     )
 
 
