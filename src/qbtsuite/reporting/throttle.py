@@ -41,8 +41,6 @@ def _advice(totals: Mapping[str, Any]) -> str:
     )
     rpm = totals.get("main_key_rpm")
     roles = totals.get("roles") or []
-    if 402 in (totals.get("statuses") or []) and set(totals["statuses"]) == {402}:
-        return "top up its credit (402): waiting does not help"
     if "main" not in roles:
         return f"raise {bound}"
     if rpm:
@@ -72,9 +70,16 @@ def throttle_lines(results: Mapping[str, Any]) -> list[str]:
     tests = totals.get("tests_without_evidence") or []
     if tests:
         roles = list(totals.get("roles") or [])
-        statuses = "/".join(str(s) for s in totals.get("statuses") or [])
+        statuses = list(totals.get("statuses") or [])
+        if statuses == [402]:  # no credit: waiting does not help
+            lines.append(
+                f"throttled {_keys(roles)} answered 402 (no credit left): "
+                f"{len(tests)} test(s) could not be judged (error); top up its credit"
+            )
+            return lines
+        answered = "/".join(str(s) for s in statuses)
         lines.append(
-            f"throttled {_keys(roles)} answered {statuses} past what the run may "
+            f"throttled {_keys(roles)} answered {answered} past what the run may "
             f"wait: {len(tests)} test(s) could not be judged (error); "
             + _advice(totals)
         )
