@@ -11,7 +11,8 @@ compares the failing requirements with the ones the fault declares it breaks:
   the fault's declaration).
 
 A fault that ``expects="incomplete"`` (the main key throttled everywhere) leaves
-nothing to judge: its run covers every area and is caught when it ends incomplete
+nothing to judge: its run covers every area but the rate-limit scenario (which
+spends other keys) and is caught when it ends incomplete
 (exit 4), nothing fails, and no test whose answers were throttles not waited out
 has a verdict (pass, fail or warn).
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.requirements import load_catalogue
+from qbtsuite.requirements import AREAS, load_catalogue
 from qbtsuite.server.faults import load_faults
 
 __all__ = [
@@ -62,7 +63,7 @@ class FaultPlan:
     breaks: tuple[str, ...]
     collateral: tuple[str, ...]
     invisible_because: str | None
-    areas: tuple[str, ...]  # empty: every area
+    areas: tuple[str, ...]
     expects: str = "failures"  # or INCOMPLETE
 
 
@@ -170,8 +171,10 @@ def plan_faults(names: Iterable[str] | None = None) -> list[FaultPlan]:
         cls = faults[name]
         ids = (*cls.breaks, *cls.collateral)
         areas = {catalogue.requirements[i].area for i in ids} | {cls.area}
-        if cls.expects == INCOMPLETE:  # nothing may be judged anywhere
-            areas = set()
+        if cls.expects == INCOMPLETE:
+            # Nothing may be judged on its answers anywhere; the rate-limit scenario
+            # spends other keys and judges their throttles itself.
+            areas = set(AREAS) - {"rate-limits"}
         plans.append(
             FaultPlan(
                 name,
