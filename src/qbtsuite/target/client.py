@@ -37,11 +37,11 @@ from qbtsuite.target.exchange import (
     describe_request_body,
 )
 from qbtsuite.target.throttle import (
-    PaceTicket,
     Throttle,
     ThrottleEvent,
+    ThrottleGate,
     ThrottlePolicy,
-    may_be_throttled,
+    role_of,
     throttle_for,
 )
 from qbtsuite.target.transcript import format_exchange
@@ -151,13 +151,11 @@ class SuiteClient:
         self.throttle = (
             throttle if throttle is not None else throttle_for(config, sleep=sleep)
         )
+        self.gate = ThrottleGate(self.throttle, on_throttle, on_pace)
         self._sleep = sleep
         self._clock = clock
         self._on_exchange = on_exchange
         self._on_retry = on_retry
-        self._on_throttle = on_throttle
-        self._on_pace = on_pace
-        self._ticket: PaceTicket | None = None  # the paced request awaiting its answer
 
     def bind(
         self,
@@ -191,8 +189,8 @@ class SuiteClient:
         return self.bind(
             on_exchange=self._on_exchange,
             on_retry=self._on_retry,
-            on_throttle=self._on_throttle,
-            on_pace=self._on_pace,
+            on_throttle=self.gate.on_throttle,
+            on_pace=self.gate.on_pace,
             policy=policy,
         )
 
@@ -214,28 +212,15 @@ class SuiteClient:
         return {"Authorization": f"Bearer {key}"}
 
     def role_of(self, authorization: str | None) -> str | None:
-        """The key role whose key an ``Authorization`` value carries (even malformed:
-        a lenient target counts it against that key), or None."""
-        if not authorization:
-            return None
-        for role, secret in self.config.keys.items():
-            if secret.reveal() in authorization:
-                return role
-        return None
+        """The key role whose key an ``Authorization`` value carries, or None."""
+        return role_of(self.config.keys, authorization)
 
     def pace(self, role: str | None) -> None:
         """Wait for the main key's next free slot (its declared limit), if need be.
 
         For requests sent outside this client (raw sockets, the openai SDK).
         """
-        self._answered()  # a ticket left open by a request that raised
-        self._ticket = ticket = self.throttle.pace(role)
-        if ticket is not None and ticket.waited > 0 and self._on_pace is not None:
-            self._on_pace(ticket.waited)
-
-    def _answered(self) -> None:
-        ticket, self._ticket = self._ticket, None
-        self.throttle.answered(ticket)
+        self.gate.before(role)
 
     def after_answer(
         self,
@@ -252,36 +237,17 @@ class SuiteClient:
 
         False: the answer stands. Raises :class:`~qbtsuite.errors.Throttled` when the
         throttle cannot be waited out (reported to ``on_throttle`` first). For
-        requests sent outside this client, after each answer (it also tells the
-        main key's pacer when the answer came); its own requests do this by
-        themselves.
+        requests sent outside this client, after each answer; its own requests do
+        this by themselves.
         """
-        self._answered()
-        event = self._judge_throttle(
-            role, method, url, status, headers, body, resendable
+        event = self.gate.judge(
+            role, method, url, status, headers, body, resendable=resendable
         )
         if event is None:
             return False
         if not event.resolved:
             raise Throttled(event.message, role=event.role)
         return True
-
-    def _judge_throttle(
-        self,
-        role: str | None,
-        method: str,
-        url: str,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        resendable: bool,
-    ) -> ThrottleEvent | None:
-        event = self.throttle.after(
-            role, method, url, status, headers, body, resendable=resendable
-        )
-        if event is not None and self._on_throttle is not None:
-            self._on_throttle(event)
-        return event
 
     def _call(
         self,
@@ -404,7 +370,7 @@ class SuiteClient:
         allowed = self.config.retries if call.retryable else 0
         while True:
             self.budget.take()
-            self.pace(call.role)
+            self.gate.before(call.role)
             request = self.http.build_request(
                 call.method, call.url, headers=call.headers, **call.send_kwargs()
             )
@@ -412,7 +378,7 @@ class SuiteClient:
             try:
                 response = self.http.send(request, stream=True)
             except httpx.TransportError as exc:
-                self._answered()
+                self.gate.answered()
                 if len(retries) < allowed:
                     self._retry(call, retries, f"{type(exc).__name__}: {exc}")
                     continue
@@ -420,8 +386,9 @@ class SuiteClient:
                     raise unreachable(call.url, exc) from exc
                 raise
             first = self._clock()
-            self._answered()
-            throttled = self._throttled(call, response)
+            throttled = self.gate.judge_response(
+                call.role, call.method, call.url, response, resendable=call.retryable
+            )
             if throttled is not None and throttled.resolved:
                 continue
             if throttled is not None:
@@ -432,28 +399,6 @@ class SuiteClient:
                 self._retry(call, retries, reason)
                 continue
             return response, sent, first, retries, None
-
-    def _throttled(self, call: _Call, response: httpx.Response) -> ThrottleEvent | None:
-        """The throttle event of ``response`` if it is one the test did not mean to
-        provoke (its body is then read; closed when waited out)."""
-        if not may_be_throttled(response.status_code, response.headers):
-            return None
-        try:
-            response.read()
-        except httpx.TransportError:
-            return None  # a cut answer is judged as it is
-        event = self._judge_throttle(
-            call.role,
-            call.method,
-            call.url,
-            response.status_code,
-            response.headers,
-            response.content,
-            call.retryable,
-        )
-        if event is not None and event.resolved:
-            response.close()
-        return event
 
     def _retry(self, call: _Call, retries: list[RetryEvent], reason: str) -> None:
         wait = BACKOFF[min(len(retries), len(BACKOFF) - 1)]

@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
+import httpx
 from filelock import FileLock
 
 if TYPE_CHECKING:
-    from qbtsuite.target.config import TargetConfig
+    from qbtsuite.target.config import Secret, TargetConfig
 
 __all__ = [
     "MIN_WAIT",
@@ -51,6 +52,7 @@ __all__ = [
     "Throttle",
     "ThrottleAnswer",
     "ThrottleEvent",
+    "ThrottleGate",
     "ThrottlePolicy",
     "ThrottleRecord",
     "WaitAllowance",
@@ -58,6 +60,7 @@ __all__ = [
     "pace_file",
     "pacer_for",
     "retry_after_seconds",
+    "role_of",
     "throttle_answer",
     "throttle_for",
     "who",
@@ -460,3 +463,97 @@ def throttle_for(
     if allowance is None:
         allowance = WaitAllowance(config.max_throttle_wait)
     return Throttle(allowance, pacer_for(config), sleep=sleep)
+
+
+def role_of(keys: Mapping[str, Secret], authorization: str | None) -> str | None:
+    """The key role whose key an ``Authorization`` value carries (even malformed: a
+    lenient target counts it against that key), or None."""
+    if not authorization:
+        return None
+    for role, secret in keys.items():
+        if secret.reveal() in authorization:
+            return role
+    return None
+
+
+class ThrottleGate:
+    """One client's hook into the run's throttling: pace before, judge after.
+
+    It keeps the ticket of the paced request awaiting its answer (the pacer learns
+    when the answer came) and reports each pacing wait to ``on_pace`` and each
+    throttle answer to ``on_throttle`` (the test's record).
+    """
+
+    def __init__(
+        self,
+        throttle: Throttle,
+        on_throttle: Callable[[ThrottleEvent], None] | None = None,
+        on_pace: Callable[[float], None] | None = None,
+    ) -> None:
+        self.throttle = throttle
+        self.on_throttle = on_throttle
+        self.on_pace = on_pace
+        self._ticket: PaceTicket | None = None
+
+    def before(self, role: str | None) -> None:
+        """Before sending a request of ``role``: wait for its slot if it is paced."""
+        self.answered()  # a ticket left open by a request that raised
+        self._ticket = ticket = self.throttle.pace(role)
+        if ticket is not None and ticket.waited > 0 and self.on_pace is not None:
+            self.on_pace(ticket.waited)
+
+    def answered(self) -> None:
+        """The answer to the last request has begun to arrive (or it failed)."""
+        ticket, self._ticket = self._ticket, None
+        self.throttle.answered(ticket)
+
+    def judge(
+        self,
+        role: str | None,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        resendable: bool = True,
+    ) -> ThrottleEvent | None:
+        """:meth:`Throttle.after` for this answer, reported; None: it stands."""
+        self.answered()
+        event = self.throttle.after(
+            role, method, url, status, headers, body, resendable=resendable
+        )
+        if event is not None and self.on_throttle is not None:
+            self.on_throttle(event)
+        return event
+
+    def judge_response(
+        self,
+        role: str | None,
+        method: str,
+        url: str,
+        response: httpx.Response,
+        *,
+        resendable: bool,
+    ) -> ThrottleEvent | None:
+        """:meth:`judge` for a streamed ``httpx.Response``: its body is read only when
+        it may be a throttle, and it is closed when waited out (to be sent again)."""
+        self.answered()
+        if not may_be_throttled(response.status_code, response.headers):
+            return None
+        try:
+            response.read()
+        except httpx.TransportError:
+            return None  # a cut answer is judged as it is
+        event = self.judge(
+            role,
+            method,
+            url,
+            response.status_code,
+            response.headers,
+            response.content,
+            resendable=resendable,
+        )
+        if event is not None and event.resolved:
+            response.close()
+        return event
