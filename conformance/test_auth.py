@@ -61,17 +61,12 @@ def _tls_context(config: TargetConfig) -> ssl.SSLContext:
     return context
 
 
-def send_raw_authorization(
-    api: SuiteClient, record: RequirementRecorder, path: str, value: str
-) -> httpx.Response:
-    """GET ``path`` with an ``Authorization`` value httpx refuses to send.
-
-    httpx (h11) rejects a header value with trailing whitespace (``"Bearer "``);
-    the standard library's ``http.client`` sends it as given, which is what a
-    hand-written client or a proxy may do.
-    """
+def _raw_get(
+    api: SuiteClient, record: RequirementRecorder, url: httpx.URL, value: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One GET with ``Authorization: value`` as given, by ``http.client``, bounded
+    like the suite's own requests (the deadline, the body cap; the breaker told)."""
     config = api.config
-    url = httpx.URL(api.url(path))
     api.admit()
     port = url.port
     if url.scheme == "https":
@@ -80,8 +75,6 @@ def send_raw_authorization(
         )
     else:
         conn = http.client.HTTPConnection(url.host, port, timeout=config.read_timeout)
-    request = httpx.Request("GET", url, headers=[("Authorization", value)])
-    note = "sent with http.client, header as given"
     try:
         conn.connect()
         assert conn.sock is not None
@@ -95,7 +88,8 @@ def send_raw_authorization(
                 body = b"" if declared else raw.read(config.max_body + 1)
             except (OSError, http.client.HTTPException) as exc:
                 failure, unanswered = _raw_failure(exc, deadline, config)
-                shown = f"{note}; {failure.title}: {failure.received}"
+                shown = f"{_RAW_NOTE}; {failure.title}: {failure.received}"
+                request = httpx.Request("GET", url, headers=[("Authorization", value)])
                 record.attach(format_exchange(request, "", None, None, note=shown))
                 api.tally(str(url), answered=not unanswered, reason=failure.received)
                 raise failure from None
@@ -112,8 +106,34 @@ def send_raw_authorization(
             received=f"more than {config.max_body} bytes",
             expected=f"a body of at most {config.max_body} bytes (--max-body)",
         )
+    return status, headers, body
+
+
+_RAW_NOTE = "sent with http.client, header as given"
+
+
+def send_raw_authorization(
+    api: SuiteClient, record: RequirementRecorder, path: str, value: str
+) -> httpx.Response:
+    """GET ``path`` with an ``Authorization`` value httpx refuses to send.
+
+    httpx (h11) rejects a header value with trailing whitespace (``"Bearer "``);
+    the standard library's ``http.client`` sends it as given, which is what a
+    hand-written client or a proxy may do. Paced and throttle-aware like the
+    suite's own requests (the key inside the value is the one a target counts).
+    """
+    url = httpx.URL(api.url(path))
+    role = api.role_of(value)  # a lenient target counts it against that key
+    while True:
+        api.pace(role)
+        status, headers, body = _raw_get(api, record, url, value)
+        if not api.after_answer(
+            role, "GET", str(url), status, httpx.Headers(headers), body
+        ):
+            break
+    request = httpx.Request("GET", url, headers=[("Authorization", value)])
     response = httpx.Response(status, headers=headers, content=body, request=request)
-    record.attach(format_exchange(request, "", response, body, note=note))
+    record.attach(format_exchange(request, "", response, body, note=_RAW_NOTE))
     return response
 
 

@@ -48,6 +48,7 @@ from qbtsuite.errors import (
     CheckFailure,
     MissingKey,
     NoCompleteAnswer,
+    Throttled,
 )
 from qbtsuite.harness.imageurls import FETCHES_OFF, fetch_image_url
 from qbtsuite.harness.recording import RequirementRecorder
@@ -63,6 +64,7 @@ from qbtsuite.target.client import (
 from qbtsuite.target.config import CATALOGUE, TargetConfig
 from qbtsuite.target.exchange import decode_json
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.throttle import may_be_throttled
 from qbtsuite.target.transcript import format_exchange
 from qbtsuite.target.watch import Watch, bound_transport
 
@@ -163,11 +165,21 @@ def _streams(request: Any) -> tuple[bool, bool]:
 
 
 def _tee_transport(
-    http: ModuleType, verify: Any, log: list[WireExchange], api: SuiteClient
+    http: ModuleType,
+    verify: Any,
+    log: list[WireExchange],
+    api: SuiteClient,
+    role: str | None,
 ) -> Any:
     """A transport of ``http`` that bounds every exchange as the suite's own client
     does (deadline, header and body caps, Content-Encoding undone under the cap; the
-    breaker told) and keeps a copy of every response body it hands on."""
+    breaker told) and keeps a copy of every response body it hands on.
+
+    It paces the main key and waits out throttle answers as the suite's own client
+    does (:meth:`SuiteClient.after_answer`): the SDK, told to make no retries, sees
+    the answer that stands. A throttle not waited out reaches the SDK as it came;
+    the test's record already says it is no evidence.
+    """
     config = api.config
 
     class TeeStream(http.SyncByteStream):  # type: ignore[misc,name-defined]
@@ -236,6 +248,37 @@ def _tee_transport(
             )
 
         def handle_request(self, request: Any) -> Any:
+            again = False
+            while True:
+                if again:  # the SDK call took the first request of the budget
+                    api.admit()
+                api.pace(role)
+                response = self._once(request)
+                if not may_be_throttled(response.status_code, response.headers):
+                    return response
+                raw = b"".join(response.stream)  # bounded by TeeStream
+                response.close()
+                try:
+                    again = api.after_answer(
+                        role,
+                        request.method,
+                        str(request.url),
+                        response.status_code,
+                        response.headers,
+                        raw,
+                    )
+                except Throttled:
+                    again = False
+                if not again:
+                    return http.Response(
+                        response.status_code,
+                        headers=response.headers,
+                        content=raw,
+                        request=request,
+                        extensions=response.extensions,
+                    )
+
+        def _once(self, request: Any) -> Any:
             stream, upload = _streams(request)
             watch = Watch(api.deadline(stream=stream, upload=upload))
             exchange = WireExchange(request)
@@ -311,8 +354,9 @@ class Sdk:
         http = _http_module()
         self.wire: list[WireExchange] = []
         self.api, self.record = api, record
+        role = api.role_of(f"Bearer {api_key}")
         self.http_client = openai.DefaultHttpxClient(
-            transport=_tee_transport(http, _verify(config), self.wire, api),
+            transport=_tee_transport(http, _verify(config), self.wire, api, role),
             timeout=http.Timeout(config.read_timeout, connect=config.connect_timeout),
         )
         self.client = openai.OpenAI(

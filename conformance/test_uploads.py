@@ -11,15 +11,21 @@ looks whether an answer has arrived. So it records how many body bytes it had se
 when the refusal came (UPLOAD-004), and a server that answers 413 and closes the
 connection mid-upload (``Connection: close``) is read correctly: a write error after
 the answer arrived is not a failure.
+
+Bodies are given as factories (a fresh generator per attempt), so that a throttle
+answer (429 with Retry-After) can be waited out and the upload sent again; the
+raw client asks the suite's client to pace the main key and to judge such answers
+as its own requests do.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import select
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,6 +35,7 @@ import pytest
 
 from qbtsuite import redact
 from qbtsuite.checks import (
+    oversize_upload_refused,
     refused_with,
     upload_not_rejected_as_too_large,
     upload_rejected_before_body_sent,
@@ -252,7 +259,7 @@ class _Reader:
                 self.done = True
 
 
-def raw_upload(
+def _raw_attempt(
     api: SuiteClient,
     record: RequirementRecorder,
     body: Iterator[bytes],
@@ -260,9 +267,8 @@ def raw_upload(
     *,
     chunked: bool,
 ) -> RawAnswer:
-    """POST ``body`` (``total`` bytes) to the transcription endpoint over a raw socket."""
+    """One POST of ``body`` over a fresh raw socket, its answer attached to the record."""
     config = api.config
-    api.admit()
     answer = RawAnswer(total=total)
     sock, netloc, base_path = _connect(config)
     framing = (
@@ -311,6 +317,27 @@ def raw_upload(
     return answer
 
 
+def raw_upload(
+    api: SuiteClient,
+    record: RequirementRecorder,
+    body: Callable[[], Iterator[bytes]],
+    total: int,
+    *,
+    chunked: bool,
+) -> RawAnswer:
+    """POST a fresh ``body()`` (``total`` bytes) to the transcription endpoint over a
+    raw socket, paced and throttle-aware like the suite's own requests."""
+    while True:
+        api.admit()
+        api.pace("main")
+        answer = _raw_attempt(api, record, body(), total, chunked=chunked)
+        url = api.url(PATH)
+        if not answer.status_code or not api.after_answer(
+            "main", "POST", url, answer.status_code, answer.headers, answer.content
+        ):
+            return answer
+
+
 def _answered(answer: RawAnswer) -> None:
     """Fail when no HTTP answer came back at all (a dropped connection)."""
     if not answer.status_code:
@@ -351,8 +378,10 @@ def test_an_upload_of_at_most_25_000_000_bytes_is_not_rejected_as_too_large(
         "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
         "Content-Length": str(UNDER_CAP),
     }
-    body = padded_upload(_model(target_config), UNDER_CAP)
-    response = api.request("POST", PATH, content=body, headers=headers)
+    model = _model(target_config)
+    response = api.request(
+        "POST", PATH, content=lambda: padded_upload(model, UNDER_CAP), headers=headers
+    )
     record.note(f"{UNDER_CAP:,}-byte upload answered {response.status_code}")
     upload_not_rejected_as_too_large(response)
 
@@ -363,8 +392,8 @@ def test_an_upload_of_at_most_25_000_000_bytes_is_not_rejected_as_too_large(
 def test_an_upload_over_25_mb_with_content_length_is_rejected_with_413(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
-    total = _over_cap(target_config)
-    body = padded_upload(_model(target_config), total)
+    total, model = _over_cap(target_config), _model(target_config)
+    body = functools.partial(padded_upload, model, total)
     answer = raw_upload(api, record, body, total, chunked=False)
     _note_timing(record, answer)
     _answered(answer)
@@ -379,8 +408,8 @@ def test_an_upload_over_25_mb_with_content_length_is_rejected_with_413(
 def test_an_upload_over_25_mb_sent_chunked_is_rejected_with_413(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
-    total = _over_cap(target_config)
-    body = padded_upload(_model(target_config), total)
+    total, model = _over_cap(target_config), _model(target_config)
+    body = functools.partial(padded_upload, model, total)
     answer = raw_upload(api, record, body, total, chunked=True)
     _note_timing(record, answer)
     _answered(answer)
@@ -395,8 +424,8 @@ def test_an_upload_over_25_mb_sent_chunked_is_rejected_with_413(
 def test_an_upload_over_the_cap_is_refused_before_the_whole_body_is_sent(
     api: SuiteClient, target_config: TargetConfig, record: RequirementRecorder
 ) -> None:
-    total = _over_cap(target_config)
-    body = padded_upload(_model(target_config), total)
+    total, model = _over_cap(target_config), _model(target_config)
+    body = functools.partial(padded_upload, model, total)
     answer = raw_upload(api, record, body, total, chunked=False)
     _note_timing(record, answer)
     _answered(answer)
@@ -405,6 +434,7 @@ def test_an_upload_over_the_cap_is_refused_before_the_whole_body_is_sent(
             f"the oversized upload was accepted ({answer.status_code}; see UPLOAD-002): "
             "there is no refusal to time"
         )
+    oversize_upload_refused(answer)  # the refusal timed must be one of the size
     upload_rejected_before_body_sent(answer.sent, total)
 
 
@@ -438,7 +468,10 @@ def test_a_json_body_over_25_mb_is_refused_in_the_error_envelope(
     headers = {"Content-Type": "application/json", "Content-Length": str(total)}
     try:
         response = api.request(
-            "POST", "embeddings", content=_oversize_json(model, total), headers=headers
+            "POST",
+            "embeddings",
+            content=lambda: _oversize_json(model, total),
+            headers=headers,
         )
     except httpx.TransportError as exc:
         raise CheckFailure(

@@ -328,6 +328,11 @@ def _lines(raw: Any) -> Iterator[bytes]:
 def _bounded_body(resp: Any) -> bytes:
     """The body, at most :data:`MAX_BODY` bytes once its Content-Encoding is undone
     (the suite's own inflater: read in blocks, never inflated past the cap)."""
+    read_already = getattr(resp, "_cached_content", None)
+    if isinstance(read_already, bytes):  # the session read it (a refused status)
+        if len(read_already) > MAX_BODY:
+            raise BodyTooLarge(len(read_already))
+        return read_already
     raw = resp._response  # geventhttpclient's response, as _read_stream uses it
     if raw is None:
         return b""

@@ -10,6 +10,10 @@ QbtsuiteError                   anything the suite itself reports to the user
 │                               reads them)
 ├── TargetNotAnswering          K exchanges in a row got no answer in time: the run
 │                               stops sending (the test is an error, the run exits 3)
+├── Throttled                   a key the test did not mean to exhaust stayed throttled
+│                               (429, 402, a 5xx with Retry-After): no evidence, an error
+├── NoEvidence                  an answer that proves nothing about the requirement under
+│                               test and is the run's doing (its own throttling)
 └── MissingKey                  a test needs a key the run was not given (the test is
                                 skipped: the harness turns it into a pytest skip)
 CheckFailure(AssertionError)    the target broke a requirement (a verdict, not a bug)
@@ -38,12 +42,14 @@ __all__ = [
     "ConfigError",
     "MissingKey",
     "NoCompleteAnswer",
+    "NoEvidence",
     "QbtsuiteError",
     "RequestBudgetExhausted",
     "RunFileError",
     "ServerStartError",
     "TargetNotAnswering",
     "TargetUnreachable",
+    "Throttled",
 ]
 
 
@@ -89,6 +95,22 @@ class TargetNotAnswering(QbtsuiteError):
             "within their deadline); the run sends nothing more"
         )
         super().__init__(f"{text}: last: {last}" if last else text)
+
+
+class Throttled(QbtsuiteError):
+    """A key the test did not mean to exhaust was throttled past what the run may wait.
+
+    ``role`` is the key role that was throttled (None: no key, or a literal one).
+    """
+
+    def __init__(self, message: str, *, role: str | None) -> None:
+        self.role = role
+        super().__init__(message)
+
+
+class NoEvidence(QbtsuiteError):
+    """An answer that proves nothing about the requirement a check judges, and is the
+    run's doing (its own throttling, its own credit): the test is an error."""
 
 
 class MissingKey(QbtsuiteError):

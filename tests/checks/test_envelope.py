@@ -179,8 +179,12 @@ def test_bad_input_must_be_a_client_error_in_the_envelope() -> None:
     failure = fails(
         rejected_as_client_error, error_response(500, "internal_error", "api_error")
     )
-    assert failure.expected == "a 4xx status in the error envelope"
+    assert failure.expected == (
+        "a 4xx about the request (not 401/403/404/405/429) in the error envelope"
+    )
     fails(rejected_as_client_error, response(415, "nope", "text/plain"))
+    forbidden = fails(rejected_as_client_error, error_response(403, "forbidden"))
+    assert "403 is a refusal of access" in forbidden.received
 
 
 def test_table_helpers() -> None:

@@ -602,6 +602,13 @@ def _retry_after_honest(t: ServerTarget) -> str | None:
         )
 
 
+@probe("rate.throttle_everything")
+def _main_key_throttled(t: ServerTarget) -> str | None:
+    with https_client(t) as c:
+        r = c.get("models")
+    return _differs("status of the main key's model listing", r.status_code, 200)
+
+
 @probe("rate.fixed_window_burst")
 def _boundary_burst(t: ServerTarget) -> str | None:
     window = t.rate_window
@@ -670,6 +677,15 @@ def _not_multipart(t: ServerTarget) -> str | None:
     return _differs("status for a JSON body", r.status_code, 400)
 
 
+@probe("transcriptions.non_audio_forbidden")
+def _non_audio(t: ServerTarget) -> str | None:
+    with https_client(t) as c:
+        files = {"file": ("noise.wav", bytes(range(256)) * 32, "audio/wav")}
+        data = {"model": "whisper-large-v3-turbo"}
+        r = c.post("audio/transcriptions", files=files, data=data)
+    return _differs("status for a file that is not audio", r.status_code, 400)
+
+
 def _oversize_chunks(total: int) -> Any:
     block = b"\0" * 65536
     sent = 0
@@ -677,6 +693,20 @@ def _oversize_chunks(total: int) -> Any:
         piece = block[: min(len(block), total - sent)]
         sent += len(piece)
         yield piece
+
+
+@probe("uploads.waf_blocks_large_bodies")
+def _large_body_within_cap(t: ServerTarget) -> str | None:
+    total = 12_000_000  # within the cap, over the WAF's 10 MB rule
+    headers = {
+        "Content-Type": "multipart/form-data; boundary=x",
+        "Content-Length": str(total),
+    }
+    with https_client(t) as c:
+        r = c.post(
+            "audio/transcriptions", content=_oversize_chunks(total), headers=headers
+        )
+    return "a 12 MB body answered 403" if r.status_code == 403 else None
 
 
 @probe("uploads.no_cap", "uploads.cap_as_400")

@@ -7,7 +7,14 @@ from collections import Counter
 import pytest
 
 from qbtsuite.requirements import AREAS, load_catalogue
-from qbtsuite.server.faults import FAULTS, UnknownFaultError, load_faults, select
+from qbtsuite.server.faults import (
+    EXPECTS,
+    FAULTS,
+    UnknownFaultError,
+    fault,
+    load_faults,
+    select,
+)
 
 CATALOGUE = load_catalogue()
 
@@ -15,7 +22,10 @@ CATALOGUE = load_catalogue()
 @pytest.mark.parametrize("name", sorted(load_faults()))
 def test_fault_declares_known_requirements_it_breaks(name: str) -> None:
     cls = FAULTS[name]
-    assert cls.breaks, f"{name} declares no requirement it breaks"
+    if cls.expects == "incomplete":  # it leaves nothing to judge: it breaks nothing
+        assert not cls.breaks, f"{name} expects no verdict yet declares {cls.breaks}"
+    else:
+        assert cls.breaks, f"{name} declares no requirement it breaks"
     unknown = [
         i for i in (*cls.breaks, *cls.collateral) if i not in CATALOGUE.requirements
     ]
@@ -44,3 +54,10 @@ def test_the_catalogue_holds_at_least_forty_faults() -> None:
 def test_selecting_an_unknown_fault_names_it() -> None:
     with pytest.raises(UnknownFaultError, match=r"no\.such\.fault"):
         select(["no.such.fault"])
+
+
+def test_a_fault_expects_failures_or_an_incomplete_run() -> None:
+    expectations = {cls.expects for cls in load_faults().values()}
+    assert expectations <= set(EXPECTS), f"Received: {sorted(expectations)}"
+    with pytest.raises(ValueError, match="expects must be one of"):
+        fault("x.y", area="auth", breaks=(), description="d", expects="maybe")

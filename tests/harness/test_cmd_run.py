@@ -7,13 +7,16 @@ which conformance tests exist.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -293,3 +296,95 @@ def test_a_canary_key_appears_in_no_file_and_no_output(
     results = json.loads((out / "results.json").read_text())
     assert results["requirements"]["AUTH-001"]["outcome"] == "pass"
     assert results["requirements"]["MODEL-002"]["outcome"] == "error"
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    """Counts every request; answers like a gateway with one model."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        body = b'{"object": "list", "data": [{"id": "m", "object": "model"}]}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def counting_gateway() -> Iterator[tuple[str, list[str]]]:
+    """A plain-HTTP gateway on loopback that counts the requests it gets."""
+    _Counting.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", _Counting.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class TestConfigurationErrors:
+    """A run that could judge nothing stops before it starts: exit 2, one line."""
+
+    def test_a_request_budget_below_the_plan_exits_2_and_sends_nothing(
+        self, tmp_path: Path, suite: Path, counting_gateway: tuple[str, list[str]]
+    ) -> None:
+        url, seen = counting_gateway
+        done = _qbtsuite("run", "--base-url", url, "--request-budget", "1",
+                         "--output", str(tmp_path / "run"),
+                         env=_env(QUBITTRON_API_KEY=CANARY), suite=suite)  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.strip().count("\n") == 0
+        assert "the selection plans 2 requests but the request budget is 1" in (
+            done.stderr
+        )
+        assert seen == []  # not even the reachability probe
+
+    def test_a_refused_main_key_exits_2_naming_the_variable(
+        self, tmp_path: Path, suite: Path, canary_server: ServerTarget
+    ) -> None:
+        env = _env(QUBITTRON_API_KEY="qbt_not_the_key_0123456789abcdef")
+        done = _qbtsuite("run", "--base-url", canary_server.https_url,
+                         "--ca-bundle", canary_server.ca, "--output", str(tmp_path / "run"),
+                         env=env, suite=suite)  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr == (
+            "error: the target refused the main key (401 invalid_api_key): "
+            "check QUBITTRON_API_KEY\n"
+        )
+
+    def test_a_base_url_without_v1_exits_2_naming_the_fix(
+        self, tmp_path: Path, suite: Path, canary_server: ServerTarget
+    ) -> None:
+        base = canary_server.https_url.removesuffix("/v1")
+        done = _qbtsuite("run", "--base-url", base, "--ca-bundle", canary_server.ca,
+                         "--output", str(tmp_path / "run"),
+                         env=_env(QUBITTRON_API_KEY=CANARY), suite=suite)  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.strip().count("\n") == 0
+        assert f"set it to {base}/v1" in done.stderr
+
+
+def test_a_main_key_throttled_past_the_wait_bound_exits_4_saying_what_to_set(
+    tmp_path: Path, suite: Path
+) -> None:
+    out = tmp_path / "run"
+    done = _qbtsuite("run", "--fault", "rate.throttle_everything",
+                     "--output", str(out), suite=suite)  # fmt: skip
+    assert done.returncode == 4, done.stdout + done.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert results["requirements"]["AUTH-001"]["outcome"] == "pass"  # no key: evidence
+    assert results["requirements"]["MODEL-001"]["outcome"] == "error"
+    progress = [ln for ln in done.stdout.splitlines() if " tests  " in ln]
+    assert any("models" in ln and "1 error" in ln for ln in progress), progress
+    assert not any("failed" in ln for ln in progress), progress  # an error, no fail
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("throttled"))
+    assert "the main key answered 429" in line
+    assert "QBTSUITE_MAIN_KEY_RPM" in line and "--max-throttle-wait" in line

@@ -645,3 +645,53 @@ def test_catalogue_checks_run_where_declared_or_on_qubittrons_own_host(
     # A declaration is the whole list, on Qubittron's host too.
     _, listed = _run(suite, "--qbt-capabilities", "images")
     assert _outcomes(listed) == {"AUTH-001": "skipped", "IMG-001": "pass"}
+
+
+THROTTLE_SUITE = """
+import pytest
+from qbtsuite.target.throttle import ThrottleAnswer, ThrottleEvent
+
+URL = "https://gateway.invalid/v1/chat/completions"
+
+def event(resolved):
+    answer = ThrottleAnswer(429, "rate_limit_exceeded", 50.0)
+    reason = "" if resolved else "Retry-After 50 s is more than the 0 s left"
+    return ThrottleEvent("main", "POST", URL, answer, 50.0 if resolved else 0.0, resolved, reason)
+
+@pytest.mark.requirement("AUTH-001")
+def test_passes_on_an_answer_that_was_a_throttle(record):
+    record.throttled(event(resolved=False))  # what the client reports before raising
+    with record.check("AUTH-001"):
+        pass  # a test that swallowed the error still has no evidence
+
+@pytest.mark.requirement("AUTH-003")
+def test_fails_on_an_answer_that_was_a_throttle(record):
+    record.throttled(event(resolved=False))
+    assert False, "Received: 429"
+
+@pytest.mark.requirement("AUTH-002")
+def test_passes_after_a_throttle_was_waited_out(record):
+    record.throttled(event(resolved=True))
+"""
+
+
+def test_a_test_whose_answers_were_throttles_not_waited_out_is_an_error_whatever_it_says(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(test_throttled=THROTTLE_SUITE)
+    _, results = _run(suite)
+    assert _outcomes(results) == {
+        "AUTH-001": "error",
+        "AUTH-003": "error",
+        "AUTH-002": "pass",
+    }
+    message = results["requirements"]["AUTH-001"]["messages"][0]
+    assert message.startswith("throttled: the main key was throttled (429")
+    waited = results["tests"][
+        "test_throttled.py::test_passes_after_a_throttle_was_waited_out"
+    ]
+    assert waited["notes"][0].startswith("throttled: waited 50 s")
+    totals = results["throttle"]
+    assert (totals["answers"], totals["waited"], totals["unresolved"]) == (1, 50.0, 2)
+    assert totals["roles"] == ["main"] and len(totals["tests_without_evidence"]) == 2
+    assert results["verdict"] == "incomplete"

@@ -56,7 +56,7 @@ def test_a_failure_or_an_error_marks_the_area_and_is_named() -> None:
     for nodeid, outcome in zip(ids, ("pass", "fail", "error"), strict=True):
         _teardown_with(progress, nodeid, outcome)
     assert lines[1].startswith(
-        "  ✗ auth                3 tests  1 passed, 1 failed, 1 errors"
+        "  ✗ auth                3 tests  1 passed, 1 failed, 1 error"
     )
 
 

@@ -61,12 +61,27 @@ TARGET_SETTINGS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "max_body": 64 * 1024 * 1024,
     "max_headers": 64 * 1024,
     "no_answer_limit": 3,
+    "main_key_rpm": None,
+    "max_throttle_wait": 120.0,
 }
 FACTS_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "run_id": None,
     "identity": None,
     "models_listing": None,
+    "throttle": {
+        "waited": 0.0,
+        "answers": 0,
+        "unresolved": 0,
+        "tests_without_evidence": [],
+        "roles": [],
+        "statuses": [],
+        "paced": 0.0,
+        "max_throttle_wait": None,
+        "main_key_rpm": None,
+    },
 }
+# Test record members added since: absent, nothing was throttled or paced.
+TEST_RECORD_ADDED_SINCE_FORMAT_1: dict[str, object] = {"throttle": [], "paced": 0.0}
 # Selection members added since: absent, they read as "none given".
 SELECTION_ADDED_SINCE_FORMAT_1: dict[str, object] = {
     "skip_areas": [],
@@ -91,6 +106,12 @@ def test_a_results_file_written_before_the_typed_records_reads_back_unchanged() 
         assert target.pop(name) == default, name  # a later setting, at its default
     for name, default in FACTS_ADDED_SINCE_FORMAT_1.items():
         assert again.pop(name) == default, name
+    tests = again["tests"]
+    assert isinstance(tests, dict) and tests
+    for record in tests.values():
+        assert isinstance(record, dict)
+        for name, default in TEST_RECORD_ADDED_SINCE_FORMAT_1.items():
+            assert record.pop(name) == default, name
     selection = again["selection"]
     assert isinstance(selection, dict)
     for name, default in SELECTION_ADDED_SINCE_FORMAT_1.items():

@@ -21,20 +21,22 @@ from qbtsuite.server.settings import ServerSettings
 
 __all__ = ["BREAKS", "ENVELOPE", "SimDriver"]
 
-# Fault → the one check that must fail. The others must not fail; some cannot be
+# Fault → the checks that must fail (sorted). The others must not fail; some cannot be
 # judged under a fault (e.g. Retry-After honesty needs integer seconds: under a
 # Retry-After format fault the "rejections" check is the one that fails, and
 # "recovery" says it could not judge the wait).
-BREAKS = {
-    "rate.limit_doubled": "limit",
-    "rate.no_retry_after": "rejections",
-    "rate.retry_after_http_date": "rejections",
-    "rate.retry_after_float": "rejections",
-    "rate.retry_after_too_short": "recovery",
-    "rate.retry_after_too_long": "recovery",
-    "rate.never_clears": "recovery",
-    "rate.fixed_window_burst": "boundary",
-    "rate.per_ip": "isolation",
+BREAKS: dict[str, tuple[str, ...]] = {
+    "rate.limit_doubled": ("limit",),
+    "rate.no_retry_after": ("rejections",),
+    "rate.retry_after_http_date": ("rejections",),
+    "rate.retry_after_float": ("rejections",),
+    "rate.retry_after_too_short": ("recovery",),
+    "rate.retry_after_too_long": ("recovery",),
+    # thousands of seconds: beyond the window, and a wait the limit never needs
+    "rate.retry_after_in_milliseconds": ("recovery", "rejections"),
+    "rate.never_clears": ("recovery",),
+    "rate.fixed_window_burst": ("boundary",),
+    "rate.per_ip": ("isolation",),
 }
 
 ENVELOPE: dict[str, str | bool | None] = {

@@ -64,7 +64,7 @@ def test_each_limiter_fault_fails_its_own_check_and_no_other(
     failed = [
         name for name, verdict in verdicts.items() if verdict == CheckVerdict.FAIL
     ]
-    assert failed == [BREAKS[fault]], verdicts
+    assert failed == list(BREAKS[fault]), verdicts
 
 
 def test_a_format_fault_leaves_the_retry_after_wait_not_judged_and_says_why() -> None:

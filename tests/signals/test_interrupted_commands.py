@@ -91,7 +91,7 @@ def _assert_run_reported_interrupted(out: Path, signum: int) -> None:
         p.get("name"): p.get("value")
         for p in ET.parse(out / "junit.xml").getroot().iter("property")
     }
-    assert properties.get("qbtsuite_verdict") == "interrupted", properties
+    assert properties.get("verdict") == "interrupted", properties
 
 
 def _run_under_way(out: Path, tests: int = 15) -> tuple[Any, str]:

@@ -6,11 +6,17 @@ All against ``httpx.MockTransport`` with an injected sleep: no network, no waiti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from qbtsuite.errors import MissingKey, RequestBudgetExhausted, TargetUnreachable
+from qbtsuite.errors import (
+    MissingKey,
+    RequestBudgetExhausted,
+    TargetUnreachable,
+    Throttled,
+)
 from qbtsuite.target.budget import RequestBudget
 from qbtsuite.target.client import (
     BACKOFF,
@@ -19,6 +25,13 @@ from qbtsuite.target.client import (
 )
 from qbtsuite.target.config import load_settings
 from qbtsuite.target.exchange import Exchange, RetryEvent
+from qbtsuite.target.throttle import (
+    MainKeyPacer,
+    Throttle,
+    ThrottleEvent,
+    ThrottlePolicy,
+    WaitAllowance,
+)
 
 CANARY = "qbt_canary_client_0123456789"
 
@@ -82,7 +95,7 @@ def test_network_errors_are_retried_when_retries_are_enabled() -> None:
     assert "ConnectError" in retried[0].reason
 
 
-@pytest.mark.parametrize("status", [400, 401, 404, 413, 429])
+@pytest.mark.parametrize("status", [400, 401, 404, 413])
 def test_4xx_is_never_retried(status: int) -> None:
     client, sleeps, retried, _ = _client(_sequence(status, 200), retries=3)
     assert client.request("GET", "models").status_code == status
@@ -236,3 +249,143 @@ def test_a_local_budget_counts_requests() -> None:
     assert budget.used == 1
     with pytest.raises(RequestBudgetExhausted):
         budget.take()
+
+
+# ─── throttle answers (target/throttle.py) ───────────────────────────────────
+
+
+def _throttled_client(
+    handler: Handler, *, retries: int = 0, **extra_env: str
+) -> tuple[SuiteClient, list[float], list[RetryEvent], list[ThrottleEvent]]:
+    env = {
+        "QUBITTRON_BASE_URL": "https://gw.example/v1",
+        "QUBITTRON_API_KEY": CANARY,
+        "QBTSUITE_RETRIES": str(retries),
+        **extra_env,
+    }
+    config = load_settings({}, env).target()
+    sleeps: list[float] = []
+    retried: list[RetryEvent] = []
+    events: list[ThrottleEvent] = []
+    client = SuiteClient(
+        config,
+        http=build_http_client(config, httpx.MockTransport(handler)),
+        sleep=sleeps.append,
+        on_retry=retried.append,
+        on_throttle=events.append,
+    )
+    return client, sleeps, retried, events
+
+
+def _answers(*answers: tuple[int, dict[str, str]]) -> Handler:
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, headers = queue.pop(0)
+        body = {"error": {"code": "rate_limit_exceeded"}} if status == 429 else {}
+        return httpx.Response(status, headers=headers, json=body, request=request)
+
+    return handler
+
+
+def test_a_429_of_the_main_key_is_waited_out_and_sent_again_never_as_a_retry() -> None:
+    handler = _answers((429, {"Retry-After": "21"}), (200, {}))
+    client, sleeps, retried, events = _throttled_client(handler, retries=3)
+    exchange = client.request("GET", "models")
+    assert exchange.status_code == 200 and exchange.retries == []
+    assert sleeps == [21.0] and retried == []
+    assert [(e.answer.status, e.resolved) for e in events] == [(429, True)]
+    assert client.budget.used == 2  # the second sending is a request of the budget
+
+
+def test_a_5xx_with_retry_after_is_a_throttle_not_a_retry_of_the_5xx_policy() -> None:
+    handler = _answers((503, {"Retry-After": "2"}), (200, {}))
+    client, sleeps, retried, events = _throttled_client(handler, retries=3)
+    assert client.request("GET", "models").status_code == 200
+    assert sleeps == [2.0] and retried == []
+    assert events[0].answer.status == 503 and events[0].resolved
+
+
+def test_a_throttle_not_waited_out_is_transcribed_then_raised_as_throttled() -> None:
+    exchanges: list[Exchange] = []
+    client, sleeps, _, events = _throttled_client(_answers((429, {})))
+    client._on_exchange = exchanges.append
+    with pytest.raises(Throttled, match="the main key was throttled") as raised:
+        client.request("GET", "models")
+    assert raised.value.role == "main"
+    assert "no Retry-After" in str(raised.value)
+    assert sleeps == [] and not events[0].resolved
+    assert "< HTTP/1.1 429 Too Many Requests" in exchanges[0].transcript
+
+
+def test_a_key_the_test_spends_gets_its_429_as_it_came() -> None:
+    handler = _answers((429, {"Retry-After": "5"}))
+    client, sleeps, _, events = _throttled_client(
+        handler, QBTSUITE_LOW_LIMIT_KEY="qbt_low_limit_key_value_1"
+    )
+    spending = client.bind(policy=ThrottlePolicy(frozenset({"low_limit"})))
+    assert spending.request("GET", "models", key="low_limit").status_code == 429
+    assert sleeps == [] and events == []
+
+
+def test_a_body_factory_is_called_again_for_the_second_sending() -> None:
+    bodies: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.read())
+        status = 429 if len(bodies) == 1 else 200
+        return httpx.Response(status, headers={"Retry-After": "1"}, request=request)
+
+    client, sleeps, _, _ = _throttled_client(handler)
+
+    def body() -> Iterator[bytes]:
+        yield b"x" * 10
+
+    exchange = client.request("POST", "audio/transcriptions", content=body)
+    assert exchange.status_code == 200
+    assert bodies == [b"x" * 10, b"x" * 10] and sleeps == [1.0]
+
+
+def test_a_generator_body_cannot_be_sent_twice_so_its_throttle_is_unresolved() -> None:
+    client, sleeps, _, _ = _throttled_client(_answers((429, {"Retry-After": "1"})))
+
+    def body() -> Iterator[bytes]:
+        yield b"x"
+
+    with pytest.raises(Throttled, match="cannot be sent a second time"):
+        client.request("POST", "audio/transcriptions", content=body())
+    assert sleeps == []
+
+
+def test_a_stream_request_throttled_for_good_raises_before_yielding() -> None:
+    client, _, _, _ = _throttled_client(_answers((429, {})))
+    with pytest.raises(Throttled):
+        with client.stream_request("POST", "chat/completions", json={}):
+            pytest.fail("the block must not run on a throttle answer")
+
+
+def test_the_main_key_is_paced_when_its_limit_is_declared(tmp_path: Path) -> None:
+    config = load_settings(
+        {}, {"QUBITTRON_BASE_URL": "https://gw.example/v1", "QUBITTRON_API_KEY": CANARY}
+    ).target()
+    sleeps: list[float] = []
+    paced: list[float] = []
+    pacer = MainKeyPacer(1, tmp_path / "pace", margin=0.0, clock=lambda: 0.0)
+    client = SuiteClient(
+        config,
+        http=build_http_client(config, httpx.MockTransport(_sequence(200, 200, 200))),
+        throttle=Throttle(WaitAllowance(0), pacer, sleep=sleeps.append),
+        on_pace=paced.append,
+    )
+    client.request("GET", "models")
+    client.request("GET", "models", key=None)  # no key: nothing to pace
+    client.request("GET", "models")
+    assert sleeps == [60.0] and paced == [60.0]
+
+
+def test_the_role_of_an_authorization_value_is_the_key_it_carries() -> None:
+    client, _, _, _ = _throttled_client(_answers())
+    assert client.role_of(f"Bearer {CANARY}") == "main"
+    assert client.role_of(f"bearer  {CANARY} ") == "main"  # malformed, still the key
+    assert client.role_of("Bearer qbt_someone_else") is None
+    assert client.role_of(None) is None

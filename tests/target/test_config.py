@@ -138,6 +138,9 @@ def test_keys_come_from_the_environment_as_secrets() -> None:
         ("QBTSUITE_MAX_BODY", "12", ">= 1024"),
         ("QBTSUITE_NO_ANSWER_LIMIT", "-1", ">= 0"),
         ("QUBITTRON_BASE_URL", "https://[::1", "not a URL"),
+        ("QBTSUITE_MAIN_KEY_RPM", "0", ">= 1"),
+        ("QBTSUITE_MAX_THROTTLE_WAIT", "-5", "seconds >= 0"),
+        ("QBTSUITE_MAX_THROTTLE_WAIT", "long", "a number of seconds"),
     ],
 )
 def test_bad_values_name_their_source_and_setting(
@@ -349,3 +352,21 @@ def test_another_endpoints_model_is_of_another_category_unless_shared() -> None:
     assert target.other_category_model("images", "embeddings") == "painter"
     assert target.other_category_model("chat", "embeddings") is None  # shared
     assert target.other_category_model("transcriptions", "embeddings") is None
+
+
+def test_throttle_settings_come_from_every_source_with_a_two_minute_default(
+    tmp_path: Path,
+) -> None:
+    base = {"QUBITTRON_BASE_URL": "https://gw.example/v1", "QUBITTRON_API_KEY": CANARY}
+    default = load_settings({}, base).target()
+    assert (default.main_key_rpm, default.max_throttle_wait) == (None, 120.0)
+    config = _toml(tmp_path, "max_throttle_wait = 30\n[rate_limit]\nmain_key_rpm = 6\n")
+    from_file = load_settings({}, base, config).target()
+    assert (from_file.main_key_rpm, from_file.max_throttle_wait) == (6, 30.0)
+    env = {**base, "QBTSUITE_MAIN_KEY_RPM": "3", "QBTSUITE_MAX_THROTTLE_WAIT": "0"}
+    from_env = load_settings({}, env, config).target()
+    assert (from_env.main_key_rpm, from_env.max_throttle_wait) == (3, 0.0)
+    cli = {"main_key_rpm": 12, "max_throttle_wait": 3600}
+    from_cli = load_settings(cli, env, config).target()
+    assert (from_cli.main_key_rpm, from_cli.max_throttle_wait) == (12, 3600.0)
+    assert TargetConfig.from_wire(from_cli.to_wire()).main_key_rpm == 12

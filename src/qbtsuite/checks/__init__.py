@@ -7,6 +7,8 @@ returns None, or raises :class:`~qbtsuite.errors.CheckFailure` with a title and 
 registered in :data:`CHECKS` under its name, and importable from this package.
 Families:
 
+- ``evidence``: whether an answer is about the request at all (not the key, the
+  route, or the run's own throttling)
 - ``envelope``: the error envelope and the status/code/type table;
   :func:`declines_capability` tells "unsupported" from "fail"
 - ``errorrules``: which error-format requirements an error answer is judged by,
@@ -103,6 +105,11 @@ from qbtsuite.checks.errorrules import (
     error_requirement_checks,
     refused_with,
 )
+from qbtsuite.checks.evidence import (
+    NOT_ABOUT_THE_REQUEST,
+    answer_is_about_the_request,
+    not_a_throttle,
+)
 from qbtsuite.checks.https import (
     HSTS_NEEDS_HTTPS,
     METHOD_PRESERVING,
@@ -191,6 +198,7 @@ from qbtsuite.checks.timing import (
 )
 from qbtsuite.checks.uploads import (
     oversize_json_refused,
+    oversize_upload_refused,
     upload_not_rejected_as_too_large,
     upload_rejected_before_body_sent,
     upload_rejected_with_413,
@@ -210,6 +218,7 @@ __all__ = [
     "MIN_CONTENT_CHUNKS",
     "MIN_GAP_SECONDS",
     "NEEDS_AN_HTTPS_API",
+    "NOT_ABOUT_THE_REQUEST",
     "REDIRECTS",
     "Chunk",
     "ErrorRow",
@@ -217,6 +226,7 @@ __all__ = [
     "admitted_at_most_per_window",
     "admitted_only_after_retry_after",
     "admitted_up_to_limit",
+    "answer_is_about_the_request",
     "api_not_served_over_plain_http",
     "base64_embeddings_match_floats",
     "batch_embeddings_match_singles",
@@ -278,8 +288,10 @@ __all__ = [
     "model_list_shape",
     "model_object_is",
     "no_retry_hint_on_client_error",
+    "not_a_throttle",
     "not_processed_over_http",
     "oversize_json_refused",
+    "oversize_upload_refused",
     "plain_http_notice",
     "rate_limited_with_429",
     "redact_text",

@@ -27,6 +27,7 @@ from qbtsuite.checks._format import (
     read_body,
 )
 from qbtsuite.checks._registry import check
+from qbtsuite.checks.evidence import answer_is_about_the_request
 
 __all__ = [
     "DOCUMENTED_TYPES",
@@ -351,13 +352,18 @@ def no_retry_hint_on_client_error(response: ResponseLike) -> None:
 
 @check
 def rejected_as_client_error(response: ResponseLike) -> None:
-    """A bad request is refused with a 4xx in the envelope, not a 5xx (AUD-011)."""
-    if not 400 <= response.status_code <= 499:
-        raise failure(
-            "Bad request not refused as a client error",
-            describe_response(response),
-            "a 4xx status in the error envelope",
-        )
+    """A bad request is refused with a 4xx about it in the envelope, not a 5xx.
+
+    A 401/403/404/405 answers something else than the request; a throttle is the
+    run's own (:mod:`qbtsuite.checks.evidence`).
+    """
+    answer_is_about_the_request(
+        response,
+        title="Bad request not refused as a client error",
+        expected="a 4xx about the request (not 401/403/404/405/429) in the error "
+        "envelope",
+        about="how the bad request is refused",
+    )
     error_envelope_conforms(response)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 from qbtsuite.checks._format import ResponseLike, describe_response, failure
 from qbtsuite.checks._registry import check
 from qbtsuite.checks.envelope import error_code_is, error_envelope_conforms
+from qbtsuite.checks.evidence import answer_is_about_the_request
 
 __all__ = [
     "oversize_json_refused",
+    "oversize_upload_refused",
     "upload_not_rejected_as_too_large",
     "upload_rejected_before_body_sent",
     "upload_rejected_with_413",
@@ -27,13 +29,44 @@ def upload_rejected_with_413(response: ResponseLike) -> None:
 
 @check
 def upload_not_rejected_as_too_large(response: ResponseLike) -> None:
-    """A body within the cap is not refused with 413 (UPLOAD-001)."""
+    """A body within the cap is not refused with 413 (UPLOAD-001).
+
+    The evidence is the endpoint's answer to the upload: a 2xx, or a 4xx about its
+    content (the padding is no audio). A refusal of the key or the route says
+    nothing about the cap; a throttle is the run's own (no evidence).
+    """
     if response.status_code == 413:
         raise failure(
             "Upload within the cap refused as too large",
             describe_response(response),
-            "any answer but 413 for a body of at most 25 MB",
+            "the endpoint's answer to a body of at most 25 MB: a 2xx, or a 4xx "
+            "about its content, but not 413",
         )
+    answer_is_about_the_request(
+        response,
+        accepted=range(200, 300),
+        title="Upload within the cap not answered by the endpoint",
+        expected="the endpoint's answer to a body of at most 25 MB: a 2xx, or a 4xx "
+        "about its content (not 401/403/404/405, not 413)",
+        about="the upload cap",
+    )
+
+
+@check
+def oversize_upload_refused(response: ResponseLike) -> None:
+    """An oversized upload is refused as a request (the refusal UPLOAD-004 times).
+
+    413 is the documented refusal; any other 4xx about the request is a refusal
+    too, its status judged by UPLOAD-002/003. A refusal of the key or the route is
+    no refusal of the size.
+    """
+    answer_is_about_the_request(
+        response,
+        title="Oversized upload not refused as too large",
+        expected="413 request_entity_too_large (or another 4xx about the request, "
+        "not 401/403/404/405), before the whole body was sent",
+        about="the upload cap",
+    )
 
 
 @check

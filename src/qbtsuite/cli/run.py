@@ -39,7 +39,9 @@ from qbtsuite.harness.options import cli_reader, config_file, settings_values
 from qbtsuite.reporting import fault_banner, write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.reporting.throttle import pace_estimate, throttle_lines
 from qbtsuite.results.model import RunResults
+from qbtsuite.results.plan import Plan
 from qbtsuite.results.records import exit_code_for, left_out
 from qbtsuite.results.store import write_plan
 from qbtsuite.target.breaker import tripped
@@ -60,7 +62,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "the embedded reference server is started on loopback and tested. "
             "pytest's own options go after '--' (qbtsuite run -- -x --lf). "
             "Exit codes: 0 conformant, 1 a MUST failed (or a SHOULD with --strict), "
-            "2 usage or configuration error, 3 target unreachable, 4 internal error, "
+            "2 usage or configuration error, 3 target unreachable, 4 internal error "
+            "or incomplete (e.g. the main key throttled past --max-throttle-wait), "
             "7 partial (certify --allow-partial: what was checked held, tests were "
             "left out), 143 / 130 interrupted by SIGTERM / SIGINT (what ran is "
             "reported)."
@@ -162,12 +165,14 @@ def _run(args: argparse.Namespace) -> int:
     planned = _plan(args, offline, certify)
     if isinstance(planned, int):
         return planned
+    assert planned.plan is not None
+    requests = _budget_check(settings, planned.plan)
     folder = claim(
         args.output, args.reports_dir, args.profile, overwrite=args.overwrite
     )
     if args.dry_run:
         with folder:
-            return _dry_run(planned, folder.path)
+            return _dry_run(planned, folder.path, settings)
     try:
         resolved = resolve(settings, EmbeddedSpec(faults=tuple(args.fault)))
     except BaseException:
@@ -181,8 +186,12 @@ def _run(args: argparse.Namespace) -> int:
         )
         if speaks_plain_http(target.base_url):
             _say(f"notice   {plain_http_notice(target.base_url)}")
+        for notice in resolved.notices:
+            _say(f"notice   {notice}")
         if target.faults:
             _say(f"note     {fault_banner(target.faults)}")
+        if target.main_key_rpm and requests:
+            _say(f"pace     {pace_estimate(target.main_key_rpm, requests)}")
         _say(f"profile  {args.profile}    results {folder.path}")
         if certify is not None:
             _say(f"product  {certify.identity.label()}")
@@ -206,6 +215,30 @@ def _plan(
         return outcome
 
 
+def _budget_check(settings: Settings, plan: Plan) -> int | None:
+    """The requests ``plan`` sends, held to the request budget before anything is
+    sent (a remote target, or a budget given): ConfigError if over it.
+
+    None when not checked (the embedded server with its own, ample budget).
+    """
+    if settings.needs_embedded:
+        explicit = settings.values.get("request_budget")
+        if explicit is None:
+            return None
+        budget = int(str(explicit))
+    else:
+        budget = settings.target().request_budget  # a missing key is found first
+    planned = round(plan.totals.spend.requests)
+    if planned > budget:
+        raise ConfigError(
+            f"the selection plans {planned} requests but the request budget is "
+            f"{budget}: nothing was sent; raise --request-budget (or "
+            f"QBTSUITE_REQUEST_BUDGET) to at least {planned}, or select fewer tests "
+            "(--profile smoke, --area, --requirement)"
+        )
+    return planned
+
+
 def _check_faults(names: list[str], settings: Settings) -> None:
     if not settings.needs_embedded:
         raise ConfigError("--fault applies to the embedded server only (no --base-url)")
@@ -218,10 +251,14 @@ def _check_faults(names: list[str], settings: Settings) -> None:
         )
 
 
-def _dry_run(planned: RunOutcome, run_dir: Path) -> int:
+def _dry_run(planned: RunOutcome, run_dir: Path, settings: Settings) -> int:
     assert planned.plan is not None
     path = write_plan(run_dir, planned.plan)
     _say(render_plan(planned.plan))
+    rpm = settings.values.get("main_key_rpm")
+    if rpm:
+        requests = round(planned.plan.totals.spend.requests)
+        _say(pace_estimate(int(str(rpm)), requests))
     _say(f"nothing was sent. plan: {path}")
     return ExitCode.OK
 
@@ -300,6 +337,8 @@ def _finish(
     write_reports(run_dir, results)
     _say("")
     _say(render_terminal_summary(results))
+    for line in throttle_lines(results):
+        _say(line)
     _say(f"report   {run_dir / 'report.html'}")
     omitted = left_out(results.run, results.not_checked)
     if omitted:

@@ -3,7 +3,10 @@
 - passed → pass; a :class:`CheckFailure` → fail (MUST) or warn (SHOULD); with
   ``requirement=`` it narrows the verdict to that id (outcomes.py);
 - :class:`~qbtsuite.results.outcomes.Unsupported` → unsupported; other skips → skipped;
-- any other exception, and failures in fixtures → error (the suite or network).
+- any other exception, and failures in fixtures → error (the suite or network);
+- a throttle the client could not wait out (``recorder.unresolved``) → error for
+  every requirement of the test, whatever it concluded: a 429 of a key the test did
+  not mean to exhaust is no evidence (README.md, "Throttled runs").
 
 Requirements checked explicitly with ``record.check`` keep what was recorded; the
 others take the test's outcome.
@@ -77,6 +80,15 @@ def _unchecked(ending: Phase | None, rid: str, level: str) -> tuple[Outcome, lis
     return Outcome.ERROR, [ending.text]
 
 
+def _without_evidence(recorder: RequirementRecorder) -> Classified:
+    """Every requirement of a test whose answers were throttles: error, with why."""
+    reason = recorder.unresolved[0]
+    results = {
+        rid: RequirementCheck(Outcome.ERROR, (reason,)) for rid in recorder.requirements
+    }
+    return Classified(Outcome.ERROR, reason, results)
+
+
 def classify(
     phases: dict[str, Phase],
     recorder: RequirementRecorder,
@@ -87,6 +99,8 @@ def classify(
     ``declared_capability_missing`` names a capability the target declared but then
     answered as unsupported: that is a failure, not "unsupported" (certify).
     """
+    if recorder.unresolved:
+        return _without_evidence(recorder)
     ending = _ending(phases)
     narrowed = (
         ending.exc.requirement

@@ -57,6 +57,7 @@ from qbtsuite.target.breaker import Breaker, SharedBreaker, breaker_file
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.throttle import SharedWaitAllowance, ThrottlePolicy, throttle_for
 
 __all__ = ["api", "record", "target_config"]
 
@@ -424,6 +425,8 @@ def pytest_runtest_makereport(
             ]
         if call.when == "teardown":  # the test's outcome, for the progress lines
             report.user_properties.append(("outcome", _classified(item).outcome.value))
+        if tracked.recorder.unresolved:  # no evidence: an error, whatever pytest says
+            report.qbtsuite_no_evidence = True  # type: ignore[attr-defined]
     if isinstance(exc, RecordedFailures):
         report.longrepr = str(exc)  # the messages say it all; the hook is noise
     _scrub_report(report)
@@ -454,6 +457,11 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
     result = _classified(item)
     if state.records_dir is None:
         return
+    if recorder.paced_seconds >= 1 and state.target is not None:
+        recorder.note(
+            f"paced: waited {recorder.paced_seconds:.0f} s to keep the main key under "
+            f"its declared {state.target.main_key_rpm} requests per minute"
+        )
     checks = dict(result.requirements)
     gated = gated_requirements(checks, state.catalogue, state.target)
     checks.update(
@@ -474,12 +482,20 @@ def _write_record(item: pytest.Item, info: TestInfo, state: RunState) -> None:
         transcripts=tuple(recorder.transcripts),
         omitted_transcripts=recorder.omitted,
         retries=tuple(recorder.retries),
+        throttle=tuple(recorder.throttle),
+        paced=round(recorder.paced_seconds, 3),
     )
     with shutdown.deferred():  # never half a line: the merge reads every line
         append_record(state.records_dir, record)
 
 
 # ─── end of the run ──────────────────────────────────────────────────────────
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The resolution's notices (endpoints without a model) above the run."""
+    state = config.stash.get(_STATE, None)
+    return [f"qbtsuite notice: {n}" for n in state.notices] if state else []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -524,21 +540,28 @@ def target_config(pytestconfig: pytest.Config) -> TargetConfig:
 def qbt_session_client(
     pytestconfig: pytest.Config, target_config: TargetConfig
 ) -> Iterator[SuiteClient]:
-    """One connection pool for this process; the request budget and the breaker
-    are shared by every process of the run."""
+    """One connection pool for this process; the request budget, the breaker and the
+    throttle allowance are shared by every process of the run."""
     state = _state(pytestconfig)
     budget: RequestBudget
     breaker: Breaker
+    allowance = None
     limit = target_config.no_answer_limit
     if state.records_dir is not None and state.results_dir is not None:
         budget = SharedBudget(
             target_config.request_budget, state.records_dir / "budget"
         )
         breaker = SharedBreaker(limit, breaker_file(state.results_dir))
+        allowance = SharedWaitAllowance(
+            target_config.max_throttle_wait, state.records_dir / "throttle-wait"
+        )
     else:
         budget = RequestBudget(target_config.request_budget)
         breaker = Breaker(limit)
-    client = SuiteClient(target_config, budget=budget, breaker=breaker)
+    throttle = throttle_for(target_config, allowance)
+    client = SuiteClient(
+        target_config, budget=budget, breaker=breaker, throttle=throttle
+    )
     yield client
     client.close()
 
@@ -556,6 +579,22 @@ def record(request: pytest.FixtureRequest) -> RequirementRecorder:
 
 
 @pytest.fixture
-def api(qbt_session_client: SuiteClient, record: RequirementRecorder) -> SuiteClient:
-    """The client for the main key; every exchange is attached to this test's record."""
-    return qbt_session_client.bind(on_exchange=record.attach, on_retry=record.retried)
+def api(
+    request: pytest.FixtureRequest,
+    qbt_session_client: SuiteClient,
+    record: RequirementRecorder,
+) -> SuiteClient:
+    """The client for the main key; every exchange is attached to this test's record.
+
+    Throttle answers of keys the test does not spend (marker ``spends``) are waited
+    out or make the test an error; the spent keys' answers reach the test as they are.
+    """
+    info = request.node.stash.get(_INFO, None)
+    spends = frozenset(info.spends) if info is not None else frozenset()
+    return qbt_session_client.bind(
+        on_exchange=record.attach,
+        on_retry=record.retried,
+        on_throttle=record.throttled,
+        on_pace=record.paced,
+        policy=ThrottlePolicy(spends),
+    )

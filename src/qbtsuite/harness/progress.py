@@ -55,6 +55,8 @@ def areas_of_items(items: Sequence[pytest.Item]) -> dict[str, str]:
 
 
 def _pytest_outcome(report: pytest.TestReport, previous: str) -> str:
+    if getattr(report, "qbtsuite_no_evidence", False):  # throttled: no verdict
+        return "error"
     if report.failed:
         return "fail" if report.when == "call" else "error"
     if report.skipped and previous == "pass":
@@ -125,7 +127,11 @@ class Progress:
 
     def _report(self, area: str, done: Counter[str]) -> None:
         seconds = time.monotonic() - self._area_started.get(area, self._started)
-        parts = [f"{done[k]} {word}" for k, word in _WORDS.items() if done[k]]
+        parts = [
+            f"{done[k]} {word.removesuffix('s') if done[k] == 1 and k == 'error' else word}"
+            for k, word in _WORDS.items()
+            if done[k]
+        ]
         broken = done["fail"] or done["error"] or (self._strict and done["warn"])
         total = sum(done.values())
         self._write(

@@ -4,6 +4,11 @@ A test checks several requirements; ``with record.check("SSE-003"): ...`` narrow
 :class:`~qbtsuite.errors.CheckFailure` to one requirement and lets the test go on.
 At the end of the test every recorded failure fails the test, listing all messages
 (:class:`RecordedFailures`), so one broken requirement never hides another.
+
+Throttling is recorded too (:meth:`RequirementRecorder.throttled`, ``paced``): each
+wait is a note of the test, and a throttle that was not waited out leaves the test
+without evidence (``unresolved``): the harness makes it an error whatever the test
+concluded.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from contextlib import contextmanager
 
 from qbtsuite import redact
 from qbtsuite.errors import CheckFailure
-from qbtsuite.results.model import Retry
+from qbtsuite.results.model import Retry, ThrottleAnswer
 from qbtsuite.results.outcomes import VIOLATIONS, Outcome
 from qbtsuite.target.exchange import Exchange, RetryEvent
+from qbtsuite.target.throttle import ThrottleEvent
 
 __all__ = ["MAX_TRANSCRIPTS", "RecordedFailures", "RequirementRecorder", "failed_as"]
 
@@ -56,6 +62,9 @@ class RequirementRecorder:
         self.transcripts: list[str] = []
         self.omitted = 0
         self.retries: list[Retry] = []
+        self.throttle: list[ThrottleAnswer] = []
+        self.unresolved: list[str] = []  # throttles not waited out: no evidence
+        self.paced_seconds = 0.0
         self._attached: set[int] = set()
 
     def level(self, requirement: str) -> str:
@@ -137,6 +146,36 @@ class RequirementRecorder:
         for rid in concerned:
             self._add(rid, Outcome.WARN, failure.message)
         return True
+
+    def throttled(self, event: ThrottleEvent) -> None:
+        """Record a throttle answer: waited out (a note), or not (no evidence)."""
+        record = event.to_record()
+        self.throttle.append(
+            ThrottleAnswer(
+                role=record["role"],
+                method=record["method"],
+                path=redact.scrub(record["path"]),
+                status=record["status"],
+                code=record["code"],
+                retry_after=record["retry_after"],
+                waited=record["waited"],
+                resolved=record["resolved"],
+                reason=redact.scrub(record["reason"]),
+            )
+        )
+        message = redact.scrub(event.message)
+        self.notes.append(message)
+        if not event.resolved:
+            self.unresolved.append(message)
+
+    def paced(self, seconds: float) -> None:
+        """Count time spent spacing the main key's requests (its declared limit)."""
+        self.paced_seconds += seconds
+
+    def cannot_judge(self, requirement: str, reason: str) -> None:
+        """Record that this test's answer for ``requirement`` proves nothing about it
+        and that this is the run's doing (a key throttled by its own use): error."""
+        self._add(requirement, Outcome.ERROR, reason)
 
     def _messages_of(self, wanted: frozenset[Outcome]) -> list[str]:
         out = []

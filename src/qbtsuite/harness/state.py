@@ -31,6 +31,7 @@ from qbtsuite.harness.options import (
     settings_values,
 )
 from qbtsuite.harness.selection import partial_refusal
+from qbtsuite.reporting.throttle import throttle_lines
 from qbtsuite.results.model import (
     Digests,
     Identity,
@@ -51,6 +52,7 @@ from qbtsuite.results.store import (
     write_plan,
     write_results,
 )
+from qbtsuite.results.throttle import throttle_totals
 from qbtsuite.target.config import TargetConfig, load_settings
 from qbtsuite.target.discovery import fetch_listing
 from qbtsuite.target.resolve import EmbeddedSpec, resolve
@@ -95,6 +97,7 @@ class RunState:
     plan: Plan | None = None
     results: RunResults | None = None
     interrupted: Interruption | None = None  # set when SIGTERM/SIGINT cut it short
+    notices: tuple[str, ...] = ()  # from the target's resolution (plain pytest)
 
     @property
     def records_dir(self) -> Path | None:
@@ -132,19 +135,21 @@ class RunState:
             return
         records = read_records(self.records_dir) if self.records_dir.is_dir() else []
         finished = time.time()
+        summary = TargetSummary.of(self.target) if self.target else None
         facts = RunFacts(
             suite_version=__version__,
             profile=self.profile,
             started=time.strftime(_TIME, time.gmtime(self.started)),
             finished=time.strftime(_TIME, time.gmtime(finished)),
             duration=round(finished - self.started, 3),
-            target=TargetSummary.of(self.target) if self.target else None,
+            target=summary,
             digests=Digests(self.catalogue_digest, _schema_digest()),
             selection=self.selection,
             workers=tuple(sorted({r.worker for r in records})),
             run_id=self.run_id,
             identity=self.identity,
             models_listing=self.models_listing,
+            throttle=throttle_totals(records, summary),
         )
         self.results = merge_records(
             records,
@@ -168,6 +173,7 @@ class RunState:
         totals = ", ".join(f"{n} {o}" for o, n in self.results.totals.items() if n)
         return [
             f"qbtsuite: {self.results.verdict} ({totals or 'nothing checked'})",
+            *(f"qbtsuite {line}" for line in throttle_lines(self.results)),
             f"qbtsuite results: {self.results_dir / RESULTS_FILE}",
         ]
 
@@ -213,14 +219,18 @@ def _catalogue(
     return entries, catalogue.digest, str(catalogue.path)
 
 
-def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None:
-    """The target handed over by ``qbtsuite run``, or resolved from the options."""
+def _resolve_target(
+    config: pytest.Config, offline: bool
+) -> tuple[TargetConfig | None, tuple[str, ...]]:
+    """The target handed over by ``qbtsuite run`` (which shows its notices itself),
+    or resolved from the options, with the resolution's notices."""
     if HANDED_OVER in config.stash:
-        return config.stash[HANDED_OVER]
+        return config.stash[HANDED_OVER], ()
     read = pytest_reader(config)
     settings = load_settings(settings_values(read), config_file=config_file(read))
     if offline:
-        return None if settings.needs_embedded else settings.target(require_key=False)
+        target = None if settings.needs_embedded else settings.target(require_key=False)
+        return target, ()
     spec = EmbeddedSpec(faults=tuple(config.getoption("qbt_fault") or ()))
     try:
         resolved = resolve(settings, spec, check_reachable=False)
@@ -230,7 +240,7 @@ def _resolve_target(config: pytest.Config, offline: bool) -> TargetConfig | None
             returncode=ExitCode.INCOMPLETE,
         )
     config.add_cleanup(resolved.close)
-    return resolved.target
+    return resolved.target, resolved.notices
 
 
 def _fresh_results_dir(path: Path) -> None:
@@ -291,7 +301,7 @@ def controller_state(config: pytest.Config) -> RunState:
     results_dir = Path(results).resolve() if results else None
     if results_dir is not None and not offline:
         _fresh_results_dir(results_dir)
-    target = _resolve_target(config, offline)
+    target, notices = _resolve_target(config, offline)
     return RunState(
         catalogue=entries,
         catalogue_path=path,
@@ -308,6 +318,7 @@ def controller_state(config: pytest.Config) -> RunState:
         run_id=uuid.uuid4().hex,
         identity=identity,
         models_listing=None if offline else _models_listing(target),
+        notices=notices,
     )
 
 

@@ -87,6 +87,10 @@ class Reader:
             raise self._wrong(key, "a number", value)
         return float(value)
 
+    def optional_number(self, key: str) -> float | None:
+        value = self._get(key, None)
+        return None if value is None else self.number(key)
+
     def integer(self, key: str, default: object = _MISSING) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
@@ -109,6 +113,14 @@ class Reader:
             isinstance(v, str) for v in value
         ):
             raise self._wrong(key, "a list of strings", value)
+        return tuple(value)
+
+    def integers(self, key: str, default: object = _MISSING) -> tuple[int, ...]:
+        value = self._get(key, default)
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise self._wrong(key, "a list of integers", value)
         return tuple(value)
 
     def optional_texts(self, key: str) -> tuple[str, ...] | None:

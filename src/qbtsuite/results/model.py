@@ -46,6 +46,8 @@ __all__ = [
     "TargetSummary",
     "TestRecord",
     "TestRef",
+    "ThrottleAnswer",
+    "ThrottleTotals",
 ]
 
 FORMAT = "qbtsuite-results/1"
@@ -130,6 +132,49 @@ class Retry:
 
 
 @dataclass(frozen=True, slots=True)
+class ThrottleAnswer:
+    """One throttle answer (429, 402, a 5xx with Retry-After) on a key the test did
+    not mean to exhaust: waited out and sent again (``resolved``), or no evidence."""
+
+    role: str | None  # the key role; None: no key, or a literal one
+    method: str
+    path: str
+    status: int
+    code: str | None  # the error envelope's code, if any
+    retry_after: float | None  # seconds, as the answer said
+    waited: float  # seconds waited before sending again
+    resolved: bool
+    reason: str
+
+    def to_json(self) -> JSONObject:
+        return {
+            "code": self.code,
+            "method": self.method,
+            "path": self.path,
+            "reason": self.reason,
+            "resolved": self.resolved,
+            "retry_after": self.retry_after,
+            "role": self.role,
+            "status": self.status,
+            "waited": self.waited,
+        }
+
+    @classmethod
+    def from_json(cls, data: Reader) -> ThrottleAnswer:
+        return cls(
+            role=data.optional_text("role"),
+            method=data.text("method", ""),
+            path=data.text("path", ""),
+            status=data.integer("status"),
+            code=data.optional_text("code"),
+            retry_after=data.optional_number("retry_after"),
+            waited=data.number("waited", 0.0),
+            resolved=data.flag("resolved"),
+            reason=data.text("reason", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RequirementCheck:
     """One requirement as one test found it."""
 
@@ -163,6 +208,8 @@ class TestRecord:
     transcripts: tuple[str, ...] = ()  # redacted request/response transcripts
     omitted_transcripts: int = 0  # exchanges beyond the ones kept
     retries: tuple[Retry, ...] = ()
+    throttle: tuple[ThrottleAnswer, ...] = ()
+    paced: float = 0.0  # seconds its main-key requests were spaced (main_key_rpm)
 
     def to_json(self) -> JSONObject:
         # Keys in sorted order: the layout records and results.json always had.
@@ -174,12 +221,14 @@ class TestRecord:
             "notes": _texts(self.notes),
             "omitted_transcripts": self.omitted_transcripts,
             "outcome": self.outcome.value,
+            "paced": self.paced,
             "reason": self.reason,
             "requirements": {
                 rid: check.to_json() for rid, check in self.requirements.items()
             },
             "retries": [r.to_json() for r in self.retries],
             "started": self.started,
+            "throttle": [a.to_json() for a in self.throttle],
             "transcripts": _texts(self.transcripts),
             "worker": self.worker,
         }
@@ -203,6 +252,10 @@ class TestRecord:
             transcripts=data.texts("transcripts", ()),
             omitted_transcripts=data.integer("omitted_transcripts", 0),
             retries=tuple(Retry.from_json(r) for r in data.children("retries", [])),
+            throttle=tuple(
+                ThrottleAnswer.from_json(a) for a in data.children("throttle", [])
+            ),
+            paced=data.number("paced", 0.0),
         )
 
 
@@ -464,6 +517,8 @@ class TargetSummary:
     max_body: int = 67108864
     max_headers: int = 65536
     no_answer_limit: int = 3
+    main_key_rpm: int | None = None
+    max_throttle_wait: float = 120.0
 
     @classmethod
     def of(cls, config: TargetConfig) -> TargetSummary:
@@ -494,6 +549,8 @@ class TargetSummary:
             max_body=config.max_body,
             max_headers=config.max_headers,
             no_answer_limit=config.no_answer_limit,
+            main_key_rpm=config.main_key_rpm,
+            max_throttle_wait=config.max_throttle_wait,
         )
 
     def to_json(self) -> JSONObject:
@@ -523,6 +580,8 @@ class TargetSummary:
             "max_body": self.max_body,
             "max_headers": self.max_headers,
             "no_answer_limit": self.no_answer_limit,
+            "main_key_rpm": self.main_key_rpm,
+            "max_throttle_wait": self.max_throttle_wait,
         }
 
     @classmethod
@@ -558,6 +617,51 @@ class TargetSummary:
             max_body=data.integer("max_body", 67108864),
             max_headers=data.integer("max_headers", 65536),
             no_answer_limit=data.integer("no_answer_limit", 3),
+            main_key_rpm=data.optional_integer("main_key_rpm"),
+            max_throttle_wait=data.number("max_throttle_wait", 120.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleTotals:
+    """The run's throttling, every process together: what was waited, what was not,
+    and the settings that bounded it."""
+
+    waited: float = 0.0  # seconds spent waiting out Retry-After
+    answers: int = 0  # throttle answers waited out (each request sent again)
+    unresolved: int = 0  # throttle answers that could not be waited out
+    tests_without_evidence: tuple[str, ...] = ()  # node ids they made errors
+    roles: tuple[str, ...] = ()  # key roles with an unresolved throttle ("": no key)
+    statuses: tuple[int, ...] = ()  # their statuses (429, 402, 503 …)
+    paced: float = 0.0  # seconds spent spacing the main key's requests
+    max_throttle_wait: float | None = None
+    main_key_rpm: int | None = None
+
+    def to_json(self) -> JSONObject:
+        return {
+            "waited": self.waited,
+            "answers": self.answers,
+            "unresolved": self.unresolved,
+            "tests_without_evidence": _texts(self.tests_without_evidence),
+            "roles": _texts(self.roles),
+            "statuses": list(self.statuses),
+            "paced": self.paced,
+            "max_throttle_wait": self.max_throttle_wait,
+            "main_key_rpm": self.main_key_rpm,
+        }
+
+    @classmethod
+    def from_json(cls, data: Reader) -> ThrottleTotals:
+        return cls(
+            waited=data.number("waited", 0.0),
+            answers=data.integer("answers", 0),
+            unresolved=data.integer("unresolved", 0),
+            tests_without_evidence=data.texts("tests_without_evidence", ()),
+            roles=data.texts("roles", ()),
+            statuses=data.integers("statuses", ()),
+            paced=data.number("paced", 0.0),
+            max_throttle_wait=data.optional_number("max_throttle_wait"),
+            main_key_rpm=data.optional_integer("main_key_rpm"),
         )
 
 
@@ -577,6 +681,7 @@ class RunFacts:
     run_id: str | None = None  # random, one per run: binds a certificate to it
     identity: Identity | None = None  # the certified product (certify profile)
     models_listing: ModelListing | None = None
+    throttle: ThrottleTotals = ThrottleTotals()
 
     def to_json(self) -> JSONObject:
         identity, listing = self.identity, self.models_listing
@@ -593,6 +698,7 @@ class RunFacts:
             "run_id": self.run_id,
             "identity": None if identity is None else identity.to_json(),
             "models_listing": None if listing is None else listing.to_json(),
+            "throttle": self.throttle.to_json(),
         }
 
     @classmethod
@@ -613,6 +719,7 @@ class RunFacts:
             run_id=data.optional_text("run_id"),
             identity=None if identity is None else Identity.from_json(identity),
             models_listing=None if listing is None else ModelListing.from_json(listing),
+            throttle=ThrottleTotals.from_json(data.child("throttle", {})),
         )
 
 

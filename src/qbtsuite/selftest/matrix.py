@@ -10,6 +10,12 @@ compares the failing requirements with the ones the fault declares it breaks:
   fault lists it as collateral, unexplained otherwise (a defect of the suite or of
   the fault's declaration).
 
+A fault that ``expects="incomplete"`` (the main key throttled everywhere) leaves
+nothing to judge: its run covers every area but the rate-limit scenario (which
+spends other keys) and is caught when it ends incomplete
+(exit 4), nothing fails, and no test whose answers were throttles not waited out
+has a verdict (pass, fail or warn).
+
 The clean server is run too, over every area: it must give no failure at all.
 
 Each run is a child process in a group of its own (:func:`qbtsuite.shutdown.spawn`).
@@ -24,20 +30,34 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qbtsuite import shutdown
 from qbtsuite.errors import RunFileError
-from qbtsuite.requirements import load_catalogue
+from qbtsuite.exitcodes import ExitCode
+from qbtsuite.requirements import AREAS, load_catalogue
+from qbtsuite.results.model import TestRecord
 from qbtsuite.results.outcomes import VIOLATIONS, Outcome
 from qbtsuite.results.store import RESULTS_FILE, read_results
 from qbtsuite.server.faults import load_faults
 
-__all__ = ["FaultPlan", "Matrix", "RunResult", "plan_faults", "run_matrix"]
+__all__ = [
+    "INCOMPLETE",
+    "FaultPlan",
+    "Matrix",
+    "Row",
+    "RunResult",
+    "judged_on_throttle",
+    "plan_faults",
+    "run_matrix",
+]
 
+INCOMPLETE = "incomplete"
+# outcomes that are a verdict on a requirement (not error, skipped, not checked)
+VERDICTS = frozenset({Outcome.PASS, Outcome.FAIL, Outcome.WARN})
 RUN_TIMEOUT = (
     600.0  # seconds for one run of the suite; a hung target cannot stall the matrix
 )
@@ -55,6 +75,7 @@ class FaultPlan:
     collateral: tuple[str, ...]
     invisible_because: str | None
     areas: tuple[str, ...]
+    expects: str = "failures"  # or INCOMPLETE
 
 
 @dataclass(slots=True)
@@ -67,6 +88,8 @@ class RunResult:
     seconds: float
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     problem: str = ""
+    # Tests with a verdict although their answers were throttles not waited out.
+    judged_on_throttle: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> set[str]:
@@ -101,11 +124,25 @@ class Row:
 
     @property
     def status(self) -> str:
+        if self.plan.expects == INCOMPLETE:
+            return self._incomplete_status()
         if self.run.problem or self.run.errors:
             return "error"
         if self.missed:
             return "invisible" if self.plan.invisible_because else "missed"
         return "caught"
+
+    def _incomplete_status(self) -> str:
+        """Caught: no verdict given (exit 4), none resting on the fault's answers."""
+        if self.run.problem:
+            return "error"
+        if (
+            self.run.exit_code == ExitCode.INCOMPLETE
+            and not self.run.failing
+            and not self.run.judged_on_throttle
+        ):
+            return "caught"
+        return "missed"
 
 
 @dataclass(slots=True)
@@ -147,6 +184,10 @@ def plan_faults(names: Iterable[str] | None = None) -> list[FaultPlan]:
         cls = faults[name]
         ids = (*cls.breaks, *cls.collateral)
         areas = {catalogue.requirements[i].area for i in ids} | {cls.area}
+        if cls.expects == INCOMPLETE:
+            # Nothing may be judged on its answers anywhere; the rate-limit scenario
+            # spends other keys and judges their throttles itself.
+            areas = set(AREAS) - {"rate-limits"}
         plans.append(
             FaultPlan(
                 name,
@@ -155,6 +196,7 @@ def plan_faults(names: Iterable[str] | None = None) -> list[FaultPlan]:
                 cls.collateral,
                 cls.invisible_because,
                 tuple(sorted(areas)),
+                cls.expects,
             )
         )
     return plans
@@ -202,7 +244,19 @@ def run_suite(
         result.problem = f"unreadable results.json: {exc}"
         return result
     result.outcomes = {rid: r.outcome for rid, r in results.requirements.items()}
+    result.judged_on_throttle = judged_on_throttle(results.tests)
     return result
+
+
+def judged_on_throttle(tests: Mapping[str, TestRecord]) -> list[str]:
+    """Node ids of tests with a verdict on a requirement although a throttle of
+    theirs was not waited out (the harness must have made them errors)."""
+    return sorted(
+        nodeid
+        for nodeid, test in tests.items()
+        if any(not a.resolved for a in test.throttle)
+        and any(c.outcome in VERDICTS for c in test.requirements.values())
+    )
 
 
 def run_matrix(

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from qbtsuite.selftest.matrix import Matrix, Row
+from qbtsuite.selftest.matrix import INCOMPLETE, Matrix, Row
 
 __all__ = ["matrix_markdown", "matrix_summary", "matrix_table"]
 
 
+def _expected(row: Row) -> str:
+    if row.plan.expects == INCOMPLETE:
+        return "no verdict: incomplete (exit 4)"
+    return ", ".join(row.plan.breaks)
+
+
 def _observed(row: Row) -> str:
-    return ", ".join(sorted(row.run.failing)) or "—"
+    failing = ", ".join(sorted(row.run.failing)) or "—"
+    if row.plan.expects != INCOMPLETE:
+        return failing
+    judged = len(row.run.judged_on_throttle)
+    return (
+        f"exit {row.run.exit_code}, {len(row.run.errors)} errors, failing {failing}, "
+        f"{judged} verdicts on throttled answers"
+    )
 
 
 def _note(row: Row) -> str:
@@ -19,8 +32,10 @@ def _note(row: Row) -> str:
         parts.append("unexplained " + ", ".join(row.unexplained))
     if row.explained:
         parts.append("collateral " + ", ".join(row.explained))
-    if row.run.errors:
+    if row.run.errors and row.plan.expects != INCOMPLETE:
         parts.append("errors " + ", ".join(sorted(row.run.errors)))
+    if row.run.judged_on_throttle:
+        parts.append("judged on throttles " + ", ".join(row.run.judged_on_throttle))
     if row.run.problem:
         parts.append(row.run.problem)
     if row.status == "invisible":
@@ -33,7 +48,7 @@ def matrix_table(matrix: Matrix) -> str:
     width = max((len(r.plan.name) for r in matrix.rows), default=10)
     lines = [f"{'fault':<{width}}  {'status':<9} expected → observed"]
     for row in matrix.rows:
-        expected = ", ".join(row.plan.breaks)
+        expected = _expected(row)
         line = (
             f"{row.plan.name:<{width}}  {row.status:<9} {expected} → {_observed(row)}"
         )
@@ -79,7 +94,7 @@ def matrix_markdown(matrix: Matrix) -> str:
         if note:
             status += f" ({note})"
         lines.append(
-            f"| `{row.plan.name}` | {row.plan.area} | {', '.join(row.plan.breaks)} "
+            f"| `{row.plan.name}` | {row.plan.area} | {_expected(row)} "
             f"| {_observed(row)} | {status} |"
         )
     return "\n".join(lines) + "\n\n```\n" + matrix_summary(matrix) + "\n```\n"

@@ -19,6 +19,12 @@ Retries are off by default. With ``retries > 0`` they follow getting-started.txt
 "Treat 5xx responses … and network errors as transient and retry with exponential
 backoff (e.g. 1s, 2s, 4s …). Do not auto-retry on 4xx". Every retry is reported to
 ``on_retry`` so the results show it as a flake; nothing is hidden.
+
+Throttling is not that policy: before each attempt and after each answer the client
+asks its :class:`~qbtsuite.target.throttle.Throttle` (pace the main key; wait out a
+429/402/5xx-with-Retry-After on a key the test does not mean to exhaust, then send
+again), reports each wait to ``on_pace``/``on_throttle``, and raises
+:class:`~qbtsuite.errors.Throttled` when a throttle cannot be waited out.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +46,7 @@ from qbtsuite.errors import (
     MissingKey,
     NoCompleteAnswer,
     TargetUnreachable,
+    Throttled,
 )
 from qbtsuite.target.breaker import Breaker
 from qbtsuite.target.budget import RequestBudget
@@ -52,6 +59,15 @@ from qbtsuite.target.exchange import (
     raw_body,
 )
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.throttle import (
+    Throttle,
+    ThrottleEvent,
+    ThrottleGate,
+    ThrottlePolicy,
+    may_be_throttled,
+    role_of,
+    throttle_for,
+)
 from qbtsuite.target.transcript import format_exchange
 from qbtsuite.target.watch import Watch, bound_transport
 
@@ -213,10 +229,21 @@ class _Call:
     url: str
     headers: dict[str, str]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    role: str | None = None  # the key role whose key the request carries
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """The arguments of one attempt: a body factory (``content=callable``) makes a
+        fresh body each time."""
+        content = self.kwargs.get("content")
+        if callable(content):
+            return {**self.kwargs, "content": content()}
+        return self.kwargs
 
     @property
     def retryable(self) -> bool:
         content = self.kwargs.get("content")
+        if callable(content):
+            return True
         if content is not None and not isinstance(content, bytes | str):
             return False  # a generator cannot be sent twice
         files = self.kwargs.get("files") or {}
@@ -263,6 +290,9 @@ class SuiteClient:
         clock: Callable[[], float] = time.monotonic,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        throttle: Throttle | None = None,
+        on_throttle: Callable[[ThrottleEvent], None] | None = None,
+        on_pace: Callable[[float], None] | None = None,
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_client(config)
@@ -270,6 +300,10 @@ class SuiteClient:
             budget if budget is not None else RequestBudget(config.request_budget)
         )
         self.breaker = breaker if breaker is not None else Breaker(0)
+        self.throttle = (
+            throttle if throttle is not None else throttle_for(config, sleep=sleep)
+        )
+        self.gate = ThrottleGate(self.throttle, on_throttle, on_pace)
         self._sleep = sleep
         self._clock = clock
         self._on_exchange = on_exchange
@@ -280,8 +314,15 @@ class SuiteClient:
         *,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        on_throttle: Callable[[ThrottleEvent], None] | None = None,
+        on_pace: Callable[[float], None] | None = None,
+        policy: ThrottlePolicy | None = None,
     ) -> SuiteClient:
-        """A client sharing this one's pool, budget and breaker, reporting elsewhere."""
+        """A client sharing this one's connection pool, budget, breaker and throttle
+        allowance, reporting elsewhere, under the throttle ``policy`` of another test."""
+        throttle = (
+            self.throttle if policy is None else self.throttle.with_policy(policy)
+        )
         return SuiteClient(
             self.config,
             http=self.http,
@@ -291,6 +332,19 @@ class SuiteClient:
             clock=self._clock,
             on_exchange=on_exchange,
             on_retry=on_retry,
+            throttle=throttle,
+            on_throttle=on_throttle,
+            on_pace=on_pace,
+        )
+
+    def with_policy(self, policy: ThrottlePolicy) -> SuiteClient:
+        """This client (same pool, budget, allowance and reports) under ``policy``."""
+        return self.bind(
+            on_exchange=self._on_exchange,
+            on_retry=self._on_retry,
+            on_throttle=self.gate.on_throttle,
+            on_pace=self.gate.on_pace,
+            policy=policy,
         )
 
     def admit(self) -> None:
@@ -326,6 +380,44 @@ class SuiteClient:
             key = secret.reveal()
         return {"Authorization": f"Bearer {key}"}
 
+    def role_of(self, authorization: str | None) -> str | None:
+        """The key role whose key an ``Authorization`` value carries, or None."""
+        return role_of(self.config.keys, authorization)
+
+    def pace(self, role: str | None) -> None:
+        """Wait for the main key's next free slot (its declared limit), if need be.
+
+        For requests sent outside this client (raw sockets, the openai SDK).
+        """
+        self.gate.before(role)
+
+    def after_answer(
+        self,
+        role: str | None,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        resendable: bool = True,
+    ) -> bool:
+        """True once a throttle answer has been waited out: send the request again.
+
+        False: the answer stands. Raises :class:`~qbtsuite.errors.Throttled` when the
+        throttle cannot be waited out (reported to ``on_throttle`` first). For
+        requests sent outside this client, after each answer; its own requests do
+        this by themselves.
+        """
+        event = self.gate.judge(
+            role, method, url, status, headers, body, resendable=resendable
+        )
+        if event is None:
+            return False
+        if not event.resolved:
+            raise Throttled(event.message, role=event.role)
+        return True
+
     def _call(
         self,
         method: str,
@@ -337,7 +429,8 @@ class SuiteClient:
         merged = {"Accept-Encoding": _ACCEPT_ENCODING, **self.authorization(key)}
         merged.update(headers or {})
         present = {k: v for k, v in kwargs.items() if v is not None}
-        return _Call(method.upper(), self.url(path), merged, present)
+        role = self.role_of(merged.get("Authorization"))
+        return _Call(method.upper(), self.url(path), merged, present, role)
 
     def deadline(self, *, stream: bool = False, upload: bool = False) -> float:
         """Seconds a whole exchange may take: streams and uploads get longer."""
@@ -373,8 +466,10 @@ class SuiteClient:
             json=json, content=content, data=data, files=files, params=params,
             timeout=timeout,
         )  # fmt: skip
-        response, sent, first, retries, watch = self._send(call, stream)
-        body = self._read(response, watch, stream)
+        response, sent, first, retries, watch, early, throttled = self._send(
+            call, stream
+        )
+        body = early if early is not None else self._read(response, watch, stream)
         exchange = Exchange(
             request=response.request,
             response=response,
@@ -389,6 +484,8 @@ class SuiteClient:
         )
         self._finish(exchange, call, note=body.error or _note(body.problem))
         self.tally(call.url, answered=not body.timed_out, reason=_note(body.problem))
+        if throttled is not None:
+            raise Throttled(throttled.message, role=throttled.role)
         if body.problem is not None:
             raise body.problem
         return exchange
@@ -414,10 +511,27 @@ class SuiteClient:
         call = self._call(
             method, path, key, headers, json=json, content=content, timeout=timeout
         )
-        response, sent, first, retries, watch = self._send(call, True)
+        response, sent, first, retries, watch, early, throttled = self._send(call, True)
         stream = StreamExchange(
-            response, sent, first, retries, self._clock, watch, self.config.max_body
+            response,
+            sent,
+            first,
+            retries,
+            self._clock,
+            watch,
+            self.config.max_body,
+            preread=None if early is None else (early.chunks or [], early.error),
         )
+        if early is not None and (throttled is not None or early.problem is not None):
+            with suppress(httpx.TransportError):
+                for _ in stream:  # the answer is read already; transcribe it, stop
+                    pass
+            self._finish(stream.finish(), call, note=_note(early.problem))
+            self.tally(call.url, answered=not early.timed_out)
+            if early.problem is not None:
+                raise early.problem
+            assert throttled is not None
+            raise Throttled(throttled.message, role=throttled.role)
         try:
             yield stream
         finally:
@@ -454,14 +568,21 @@ class SuiteClient:
 
     def _send(
         self, call: _Call, stream: bool
-    ) -> tuple[httpx.Response, float, float, list[RetryEvent], Watch]:
+    ) -> tuple[
+        httpx.Response, float, float, list[RetryEvent], Watch, _Body | None,
+        ThrottleEvent | None,
+    ]:  # fmt: skip
+        """Send ``call`` until an answer stands. An answer that may be a throttle is
+        read here (within the bounds) and comes back as the sixth element; the last
+        is an unresolved throttle (the answer is then no evidence)."""
         retries: list[RetryEvent] = []
         allowed = self.config.retries if call.retryable else 0
         seconds = self.deadline(stream=stream, upload=call.uploads)
         while True:
             self.admit()
+            self.gate.before(call.role)
             request = self.http.build_request(
-                call.method, call.url, headers=call.headers, **call.kwargs
+                call.method, call.url, headers=call.headers, **call.send_kwargs()
             )
             watch = Watch(seconds, self._clock)
             sent = self._clock()
@@ -469,18 +590,38 @@ class SuiteClient:
                 with watch.active():
                     response = self.http.send(request, stream=True)
             except httpx.TransportError as exc:
+                self.gate.answered()
                 if len(retries) < allowed:
                     self._retry(call, retries, f"{type(exc).__name__}: {exc}")
                     continue
                 self._unanswered(call, request, sent, watch, exc)
             first = self._clock()
-            if response.status_code >= 500 and len(retries) < allowed:
-                response.close()
-                reason = f"{response.status_code} {response.reason_phrase}"
-                self._retry(call, retries, reason)
-                continue
+            self.gate.answered()
             self._check_header_block(call, response, sent, first, retries)
-            return response, sent, first, retries, watch
+            early: _Body | None = None
+            throttled: ThrottleEvent | None = None
+            if may_be_throttled(response.status_code, response.headers):
+                # read under the run's bounds: a hostile 429 is still capped
+                early = self._read(response, watch, stream)
+                if early.problem is None:
+                    throttled = self.gate.judge(
+                        call.role,
+                        call.method,
+                        call.url,
+                        response.status_code,
+                        response.headers,
+                        early.data,
+                        resendable=call.retryable,
+                    )
+                if throttled is not None and throttled.resolved:
+                    continue  # waited out: send again
+            if throttled is None and response.status_code >= 500:
+                if len(retries) < allowed:
+                    response.close()
+                    reason = f"{response.status_code} {response.reason_phrase}"
+                    self._retry(call, retries, reason)
+                    continue
+            return response, sent, first, retries, watch, early, throttled
 
     def _unanswered(
         self,

@@ -110,6 +110,11 @@ class TargetConfig:
     no_answer_limit: int = NO_ANSWER_LIMIT  # exchanges in a row; 0: never stop
     request_budget: int = 1000  # the full profile plans ~500 requests
     retries: int = 0
+    # The main key's declared limit, requests per minute: the run spaces its requests.
+    main_key_rpm: int | None = None
+    # Seconds the whole run may wait out throttle answers (Retry-After) on keys the
+    # tests do not mean to exhaust; past it those tests are errors.
+    max_throttle_wait: float = 120.0
     capabilities: tuple[str, ...] | None = None  # None: not declared
     embedded: bool = False
     embeddings_dimensions: int | None = None  # width of the embeddings model's vectors
@@ -244,6 +249,8 @@ class Settings:
             "no_answer_limit",
             "request_budget",
             "retries",
+            "main_key_rpm",
+            "max_throttle_wait",
             "capabilities",
             "embeddings_dimensions",
         )

@@ -22,14 +22,17 @@ from qbtsuite.target.client import build_http_client, unreachable
 from qbtsuite.target.config import CATALOGUE, TargetConfig
 from qbtsuite.target.exchange import decode_json, raw_body
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.throttle import Throttle, ThrottleEvent, throttle_for
 from qbtsuite.target.watch import Watch
 
 __all__ = [
     "ENDPOINT_CATEGORY",
+    "Listing",
     "ListingSeen",
     "choose_models",
     "complete_models",
     "fetch_listing",
+    "list_models",
     "listed_models",
     "probe",
 ]
@@ -61,12 +64,34 @@ def probe(config: TargetConfig, transport: httpx.BaseTransport | None = None) ->
         return response.status_code
 
 
-def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
-    """The model ids ``GET /models`` lists with the main key, or None if it cannot
-    (no 200, not the documented list, or not within the deadline and size cap)."""
-    key = config.key("main")
-    headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
-    url = config.base_url.rstrip("/") + "/models"
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What ``GET /models`` with the main key answered."""
+
+    url: str
+    status: int | None  # None: no HTTP answer
+    code: str | None = None  # the error envelope's code, if any
+    ids: tuple[str, ...] | None = None  # None: not a readable model list
+    throttle: ThrottleEvent | None = None  # a throttle that was not waited out
+
+    @property
+    def listed(self) -> set[str] | None:
+        return None if self.ids is None else set(self.ids)
+
+
+def _code(body: bytes) -> str | None:
+    try:
+        code = decode_json(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, str) else None
+
+
+def _bounded_get(
+    config: TargetConfig, http: httpx.Client, url: str, headers: Mapping[str, str]
+) -> tuple[httpx.Response, bytes] | None:
+    """One GET read within the run's deadline and body cap; None: no whole answer
+    (the connection failing outright raises TargetUnreachable)."""
     watch = Watch(config.deadline)
     try:
         with watch.active():
@@ -78,22 +103,62 @@ def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
     except httpx.TransportError:
         return None
     try:
-        if response.status_code != 200:
-            return None
-        encoding = response.headers.get("content-encoding", "")
-        inflater = Inflater(encoding, config.max_body)
+        inflater = Inflater(
+            response.headers.get("content-encoding", ""), config.max_body
+        )
         body = bytearray()
         for raw in watch.guard(raw_body(response)):
             for piece in inflater.feed(raw):
                 body += piece
         body += inflater.flush()
-        return {str(m["id"]) for m in decode_json(bytes(body))["data"]}
     except (httpx.TransportError, BodyTooLarge, UndecodableBody):
-        return None
-    except (ValueError, KeyError, TypeError):
         return None
     finally:
         response.close()
+    return response, bytes(body)
+
+
+def list_models(
+    config: TargetConfig, http: httpx.Client, throttle: Throttle | None = None
+) -> Listing:
+    """``GET /models`` with the main key: its status, error code and model ids.
+
+    Bounded like the run's requests (the deadline, the body cap), paced and
+    throttle-aware (``throttle``, default: one of this process): a 429 with
+    Retry-After is waited out within ``max_throttle_wait``.
+    """
+    key = config.key("main")
+    headers = {"Authorization": f"Bearer {key.reveal()}"} if key else {}
+    role = "main" if key else None
+    url = config.base_url.rstrip("/") + "/models"
+    throttle = throttle if throttle is not None else throttle_for(config)
+    while True:
+        ticket = throttle.pace(role)
+        try:
+            answer = _bounded_get(config, http, url, headers)
+        finally:
+            throttle.answered(ticket)
+        if answer is None:
+            return Listing(url, None)
+        response, body = answer
+        event = throttle.after(
+            role, "GET", url, response.status_code, response.headers, body
+        )
+        if event is None or not event.resolved:
+            break
+    if response.status_code != 200:
+        return Listing(url, response.status_code, _code(body), throttle=event)
+    try:
+        ids = tuple(str(m["id"]) for m in decode_json(body)["data"])
+    except (ValueError, KeyError, TypeError):
+        return Listing(url, 200)
+    return Listing(url, 200, ids=ids)
+
+
+def listed_models(config: TargetConfig, http: httpx.Client) -> set[str] | None:
+    """The model ids ``GET /models`` lists with the main key, or None if it cannot
+    (no 200, not the documented list, or not within the deadline and size cap)."""
+    return list_models(config, http).listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,12 +213,17 @@ def choose_models(
 
 
 def complete_models(
-    config: TargetConfig, transport: httpx.BaseTransport | None = None
+    config: TargetConfig,
+    transport: httpx.BaseTransport | None = None,
+    listing: Listing | None = None,
 ) -> TargetConfig:
-    """``config`` with a model for every endpoint (asks the target only if needed)."""
+    """``config`` with a model for every endpoint it can have one for (asks the
+    target only if needed, unless its ``listing`` is given)."""
     if all(config.model(e) for e in ENDPOINT_CATEGORY):
         return config
-    with build_http_client(config, transport) as http:
-        listed = listed_models(config, http)
+    if listing is None:
+        with build_http_client(config, transport) as http:
+            listing = list_models(config, http)
     catalogue = bool(config.declares(CATALOGUE))
-    return config.with_models(choose_models(config.models, listed, catalogue=catalogue))
+    chosen = choose_models(config.models, listing.listed, catalogue=catalogue)
+    return config.with_models(chosen)

@@ -125,8 +125,12 @@ class StreamExchange:
         clock: Callable[[], float],
         watch: Watch | None = None,
         max_body: int | None = None,
+        preread: tuple[list[tuple[bytes, float]], str] | None = None,
     ) -> None:
         self.response = response
+        # chunks already read (a possible throttle is read before it is judged),
+        # with how the body broke off ("" when it ended)
+        self._preread = preread
         self.sent = sent
         self.first_byte = first_byte
         self.first_chunk: float | None = None
@@ -148,6 +152,9 @@ class StreamExchange:
         return self.response.headers
 
     def __iter__(self) -> Iterator[tuple[bytes, float]]:
+        if self._preread is not None:
+            yield from self._replay(*self._preread)
+            return
         body = raw_body(self.response)
         pieces = self._watch.guard(body) if self._watch is not None else body
         encoding = self.response.headers.get("content-encoding", "")
@@ -196,6 +203,18 @@ class StreamExchange:
                 f"({type(exc).__name__}: {exc})"
             )
             raise
+
+    def _replay(
+        self, chunks: list[tuple[bytes, float]], error: str
+    ) -> Iterator[tuple[bytes, float]]:
+        for chunk, arrived in chunks:
+            if self.first_chunk is None:
+                self.first_chunk = arrived
+            self.chunks.append((chunk, arrived))
+            yield chunk, arrived
+        if error:
+            self.error = error
+            raise httpx.ReadError(error)
 
     def finish(self) -> Exchange:
         """The exchange as read so far (called when the stream is closed)."""

@@ -6,10 +6,14 @@ fault matrix (which runs ``qbtsuite run --fault``) all call :func:`resolve`:
 - no base URL anywhere: the embedded reference server is started (with the faults and
   server options asked for) and its URLs, CA and generated keys become the target;
 - a base URL: the target the settings describe; one unauthenticated probe says
-  whether it answers at all (:class:`~qbtsuite.errors.TargetUnreachable` if not).
+  whether it answers at all (:class:`~qbtsuite.errors.TargetUnreachable` if not),
+  then ``GET /models`` with the main key says whether the key and the base URL are
+  right (:mod:`qbtsuite.target.preflight`: ConfigError if not).
 
-Then every endpoint without a configured model gets one from ``GET /models``.
-The result owns the server it started: :meth:`ResolvedTarget.close` stops it.
+Then every endpoint without a configured model gets one from that listing; a remote
+target with no model for any endpoint is a ConfigError, one with some missing gets a
+notice (:attr:`ResolvedTarget.notices`). The result owns the server it started:
+:meth:`ResolvedTarget.close` stops it.
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from qbtsuite.target.config import EMBEDDED_RATE_WINDOW, Settings, TargetConfig
-from qbtsuite.target.discovery import complete_models, probe
+from qbtsuite.target.client import build_http_client
+from qbtsuite.target.config import (
+    EMBEDDED_RATE_WINDOW,
+    ENDPOINTS,
+    Settings,
+    TargetConfig,
+)
+from qbtsuite.target.discovery import Listing, complete_models, list_models, probe
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
+from qbtsuite.target.preflight import check_listing, model_notices
 
 __all__ = ["EMBEDDED_SERVER_ARGS", "EmbeddedSpec", "ResolvedTarget", "resolve"]
 
@@ -43,6 +54,7 @@ class ResolvedTarget:
     target: TargetConfig
     server: ServerTarget | None = None
     _process: EmbeddedServer | None = field(default=None, repr=False)
+    notices: tuple[str, ...] = ()  # one line each, for the top of the run
 
     def close(self) -> None:
         """Stop the embedded server, if this resolution started one."""
@@ -74,6 +86,7 @@ def resolve(
 
     Raises ConfigError (bad settings), TargetUnreachable (no answer), ServerStartError.
     """
+    listing: Listing | None = None
     if settings.needs_embedded:
         spec = embedded or EmbeddedSpec()
         process = EmbeddedServer(faults=spec.faults, args=spec.server_args)
@@ -83,10 +96,27 @@ def resolve(
         resolved = ResolvedTarget(settings.target(require_key=require_key))
         if check_reachable:
             probe(resolved.target)
+        listing = _checked_listing(resolved.target, check_reachable, choose_models)
     if choose_models:
         try:
-            resolved.target = complete_models(resolved.target)
+            resolved.target = complete_models(resolved.target, listing=listing)
+            if not resolved.target.embedded:
+                resolved.notices = model_notices(resolved.target, listing)
         except BaseException:
             resolved.close()
             raise
     return resolved
+
+
+def _checked_listing(
+    target: TargetConfig, always: bool, choose_models: bool
+) -> Listing | None:
+    """The main key's ``GET /models`` (asked ``always``, or when models are to be
+    chosen), held to the preflight checks; None when not asked."""
+    needed = choose_models and not all(target.model(e) for e in ENDPOINTS)
+    if not target.has_key("main") or not (always or needed):
+        return None
+    with build_http_client(target) as http:
+        listing = list_models(target, http)
+        check_listing(target, listing, http)
+    return listing

@@ -40,6 +40,8 @@ ENV_VARIABLES: dict[str, str] = {
     "QBTSUITE_RATE_LIMIT_WINDOW": "rate_limit_window",
     "QBTSUITE_REQUEST_BUDGET": "request_budget",
     "QBTSUITE_RETRIES": "retries",
+    "QBTSUITE_MAIN_KEY_RPM": "main_key_rpm",
+    "QBTSUITE_MAX_THROTTLE_WAIT": "max_throttle_wait",
     "QBTSUITE_CAPABILITIES": "capabilities",
     "QBTSUITE_NO_FETCH_URLS": "no_fetch_urls",
     **{f"QBTSUITE_MODELS_{e.upper()}": f"models_{e}" for e in _ENDPOINTS},
@@ -72,7 +74,11 @@ _TABLES: dict[str, dict[str, str]] = {
         "headers": "max_headers",
         "no_answer": "no_answer_limit",
     },
-    "rate_limit": {"rpm": "rate_limit_rpm", "window": "rate_limit_window"},
+    "rate_limit": {
+        "rpm": "rate_limit_rpm",
+        "window": "rate_limit_window",
+        "main_key_rpm": "main_key_rpm",
+    },
 }
 _TOP_LEVEL = {
     "base_url",
@@ -82,6 +88,7 @@ _TOP_LEVEL = {
     "insecure",
     "request_budget",
     "retries",
+    "max_throttle_wait",
     "capabilities",
     "no_fetch_urls",
     "headers",  # [headers] Name = "value"

@@ -122,6 +122,18 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _seconds_or_zero(value: Any) -> float:
+    if isinstance(value, bool):
+        raise _Invalid("expected a number of seconds")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _Invalid("expected a number of seconds") from None
+    if not 0 <= number < float("inf"):
+        raise _Invalid(f"expected a number of seconds >= 0, got {number}")
+    return number
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -198,6 +210,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "rate_limit_window": _positive_float,
     "request_budget": _int(1),
     "retries": _int(0, _MAX_RETRIES),
+    "main_key_rpm": _int(1),
+    "max_throttle_wait": _seconds_or_zero,
     "capabilities": _capabilities,
     "no_fetch_urls": _bool,
     "embeddings_dimensions": _int(1),

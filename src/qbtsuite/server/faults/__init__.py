@@ -3,7 +3,9 @@
 A fault is a small class registered with :func:`fault`. It deviates by swapping one of
 the server's :class:`~qbtsuite.server.parts.Parts` (``apply``) or by wrapping the HTTPS
 or plain-HTTP ASGI app (``wrap_https`` / ``wrap_http``); endpoints know nothing of it.
-Each declares the requirement ids (conformance/requirements.toml) it must break.
+Each declares the requirement ids (conformance/requirements.toml) it must break, or
+(``expects="incomplete"``) that no verdict is possible against it: the run must end
+incomplete (exit 4), with no pass, fail or warn resting on the fault's answers.
 """
 
 from __future__ import annotations
@@ -17,7 +19,19 @@ from starlette.types import ASGIApp
 
 from qbtsuite.server.parts import Parts
 
-__all__ = ["FAULTS", "Fault", "UnknownFaultError", "fault", "load_faults", "select"]
+__all__ = [
+    "EXPECTS",
+    "FAULTS",
+    "Fault",
+    "UnknownFaultError",
+    "fault",
+    "load_faults",
+    "select",
+]
+
+# What a run against a fault must show: its declared requirements failing, or no
+# verdict at all (the answers are the run's own trouble, e.g. its key throttled).
+EXPECTS = ("failures", "incomplete")
 
 
 class Fault:
@@ -30,6 +44,7 @@ class Fault:
     collateral: ClassVar[tuple[str, ...]] = ()
     # Why the fault cannot be seen from outside, when it cannot; None if it can.
     invisible_because: ClassVar[str | None] = None
+    expects: ClassVar[str] = "failures"  # one of EXPECTS
 
     def apply(self, parts: Parts) -> None:
         """Swap parts of the server (called once, before the app is built)."""
@@ -61,8 +76,15 @@ def fault(
     description: str,
     collateral: Iterable[str] = (),
     invisible_because: str | None = None,
+    expects: str = "failures",
 ) -> Callable[[type[Fault]], type[Fault]]:
-    """Register a fault class under ``name``."""
+    """Register a fault class under ``name``.
+
+    ``expects="incomplete"``: the fault leaves nothing to judge (it declares no
+    requirement it breaks); the run against it must end incomplete.
+    """
+    if expects not in EXPECTS:
+        raise ValueError(f"fault {name!r}: expects must be one of {EXPECTS}")
 
     def register(cls: type[Fault]) -> type[Fault]:
         if name in FAULTS:
@@ -70,6 +92,7 @@ def fault(
         cls.name, cls.area, cls.description = name, area, description
         cls.breaks, cls.collateral = tuple(breaks), tuple(collateral)
         cls.invisible_because = invisible_because
+        cls.expects = expects
         FAULTS[name] = cls
         return cls
 

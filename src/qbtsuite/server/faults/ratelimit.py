@@ -12,7 +12,7 @@ from email.utils import formatdate
 
 from qbtsuite.server.faults import Fault, fault
 from qbtsuite.server.parts import Parts
-from qbtsuite.server.ratelimit import Decision, SlidingLogLimiter
+from qbtsuite.server.ratelimit import Decision, Limiter, SlidingLogLimiter
 
 __all__: list[str] = []
 
@@ -204,3 +204,33 @@ class _FixedWindow(SlidingLogLimiter):
 class FixedWindowBurst(_LimiterFault):
     def limiter(self, window: float) -> SlidingLogLimiter:
         return _FixedWindow(window)
+
+
+class _MainKeyExhausted(Limiter):
+    """Refuses every request of one key, ``wait`` seconds each time; the
+    other keys are limited as before."""
+
+    def __init__(self, inner: Limiter, key: str, wait: float) -> None:
+        self.inner, self.key, self.wait = inner, key, wait
+
+    def check(self, key: str, rpm: int, client: str) -> Decision:
+        if key == self.key:
+            return Decision(False, self.wait)
+        return self.inner.check(key, rpm, client)
+
+
+@fault(
+    "rate.throttle_everything",
+    area="rate-limits",
+    breaks=(),
+    expects="incomplete",
+    description="The main key is answered 429 with Retry-After 600 on every path "
+    "(its quota spent for the next ten minutes): nothing can be judged with it",
+)
+class ThrottleEverything(Fault):
+    WAIT = 600.0  # seconds: longer than a run may wait by default (120 s)
+
+    def apply(self, parts: Parts) -> None:
+        main = parts.keys.by_role().get("main")
+        if main is not None:
+            parts.limiter = _MainKeyExhausted(parts.limiter, main, self.WAIT)

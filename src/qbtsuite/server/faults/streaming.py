@@ -128,7 +128,8 @@ class IdChanges(Fault):
             self._count = itertools.count()
 
         def edit(self, chunk: dict[str, Any]) -> dict[str, Any]:
-            chunk["id"] = f"{chunk['id']}-{next(self._count)}"
+            if "id" in chunk:  # a mid-stream error event has none (SSE-015)
+                chunk["id"] = f"{chunk['id']}-{next(self._count)}"
             return chunk
 
     def apply(self, parts: Parts) -> None:

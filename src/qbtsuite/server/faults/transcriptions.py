@@ -131,3 +131,40 @@ class JsonBodyAccepted(Fault):
             await send({"type": "http.response.body", "body": body})
 
         return wrapped
+
+
+@fault(
+    "transcriptions.non_audio_forbidden",
+    area="transcriptions",
+    # A file-type filter answers 403, as for a key without access: the refusal is
+    # not about the request's content (AUD-011 needs a 4xx about the file).
+    breaks=("AUD-011",),
+    # The filter's own 403 envelope carries its own error type.
+    collateral=("ERR-003",),
+    description="A file that is not audio is answered 403 by a file-type filter, "
+    "not a 4xx about the file",
+)
+class NonAudioForbidden(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        def wrap(
+            s: Scope, status: int, h: Headers, b: bytes
+        ) -> tuple[int, Headers, bytes]:
+            if s["path"] != _PATH or status != 400:
+                return status, h, b
+            try:
+                error = json.loads(b)["error"]
+            except (ValueError, KeyError, TypeError):
+                return status, h, b
+            if error.get("param") != "file" or "not decodable audio" not in str(
+                error.get("message")
+            ):
+                return status, h, b
+            error.update(
+                message="Forbidden: file type not allowed",
+                type="permission_error",
+                param=None,
+                code="file_type_not_allowed",
+            )
+            return 403, h, json.dumps({"error": error}).encode()
+
+        return rewrite_response(app, wrap)

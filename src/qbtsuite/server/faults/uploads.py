@@ -79,3 +79,52 @@ class CapAs400(Fault):
             return 400, h, json.dumps(body).encode()
 
         return rewrite_response(app, rewrite)
+
+
+WAF_BODY_LIMIT = 10_000_000  # bytes: a size rule well below the documented cap
+
+
+def _forbidden(message: str, code: str) -> bytes:
+    error = {"message": message, "type": "permission_error", "param": None}
+    return json.dumps({"error": {**error, "code": code}}).encode()
+
+
+@fault(
+    "uploads.waf_blocks_large_bodies",
+    area="uploads",
+    # 403 for every body declared over 10 MB: the 25,000,000-byte upload (UPLOAD-001)
+    # and the oversized ones with Content-Length (UPLOAD-002, UPLOAD-004: a 403 is no
+    # refusal of the size to time; UPLOAD-005: the JSON body) never reach the cap.
+    breaks=("UPLOAD-001", "UPLOAD-002", "UPLOAD-004", "UPLOAD-005"),
+    # The WAF's own 403 envelope carries its own error type.
+    collateral=("ERR-003",),
+    description="A WAF size rule answers 403 to any body declared over 10 MB, "
+    "before the API sees it",
+)
+class WafBlocksLargeBodies(Fault):
+    def wrap_https(self, app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            declared = header(scope.get("headers", []), b"content-length")
+            if (
+                scope["type"] != "http"
+                or declared is None
+                or not declared.isdigit()
+                or int(declared) <= WAF_BODY_LIMIT
+            ):
+                await app(scope, receive, send)
+                return
+            body = _forbidden("Request blocked: body too large", "request_blocked")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        return wrapped
