@@ -30,9 +30,20 @@ from qbtsuite.target.wirelog import (
     current_test,
 )
 
-__all__ = ["REPLAY", "ReplayHandoff", "credentials_of", "session_transport"]
+__all__ = [
+    "REPLAY",
+    "ReplayHandoff",
+    "credentials_of",
+    "replaying",
+    "session_transport",
+]
 
 REPLAY = pytest.StashKey[ReplayTransport]()
+
+
+def replaying(config: pytest.Config) -> bool:
+    """Whether this session answers from a recording (``qbtsuite rejudge``)."""
+    return REPLAY in config.stash
 
 
 def credentials_of(config: TargetConfig) -> Credentials:
