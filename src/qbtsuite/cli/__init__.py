@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from qbtsuite import __version__, shutdown
 from qbtsuite.cli import (
-    #compare,
+    compare,
     diff,
     keygen,
     load,
@@ -42,7 +42,7 @@ COMMANDS = {
     "verify": verify,
     "report": report,
     "diff": diff,
-    #"compare": compare,
+    "compare": compare,
     "rejudge": rejudge,
     "selftest": selftest,
 }

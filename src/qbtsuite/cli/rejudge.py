@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "against RUN_DIR. Exit 1 if a requirement newly fails, else 0."
         ),
     )
-    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="A recorded run folder")
+    p.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="A recorded run folder"
+    )
     p.add_argument(
         "--output", type=Path, default=None, help="The new run folder (exact path)"
     )
@@ -77,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     if original.run.target is None:
         raise ConfigError(f"{args.run_dir}/results.json names no target")
-    folder = claim(
-        args.output, args.reports_dir, "rejudge", overwrite=args.overwrite
-    )
+    folder = claim(args.output, args.reports_dir, "rejudge", overwrite=args.overwrite)
     with folder:
         _say(f"rejudge  {args.run_dir} ({len(exchanges)} recorded exchanges)")
         _say(f"results  {folder.path}")
@@ -89,7 +89,11 @@ def run(args: argparse.Namespace) -> int:
     _say(
         f"re-judged {len(done.rejudged)} tests; {NOT_REJUDGED}: {len(done.kept)} "
         "(their recorded outcomes stand)"
-        + (f"; {len(done.dropped)} new tests need unrecorded requests" if done.dropped else "")
+        + (
+            f"; {len(done.dropped)} new tests need unrecorded requests"
+            if done.dropped
+            else ""
+        )
     )
     for nodeid, why in sorted(done.kept.items()):
         _say(f"  {NOT_REJUDGED}  {nodeid}: {why}")
