@@ -112,7 +112,7 @@ class RecordingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         wire = wire_request(request, self._credentials)
         test, seq = current_test(), self._log.next_seq()
-        sent = time.monotonic()
+        sent, wall = time.monotonic(), time.time()
         started = sent - self._origin
         try:
             response = self._inner.handle_request(request)
@@ -120,7 +120,7 @@ class RecordingTransport(httpx.BaseTransport):
             self._log.write(
                 WireExchange(
                     test, seq, self._log.worker, started, wire, None,
-                    error=f"{type(exc).__name__}: {exc}",
+                    error=f"{type(exc).__name__}: {exc}", wall=wall,
                 )
             )  # fmt: skip
             raise
@@ -151,6 +151,7 @@ class RecordingTransport(httpx.BaseTransport):
                         redacted=changed,
                         error=error,
                     ),
+                    wall=wall,
                 )
             )
 

@@ -133,6 +133,7 @@ class WireExchange:
     request: WireRequest
     response: WireResponse | None  # None: no answer
     error: str = ""  # why there was no answer ("ConnectError: …")
+    wall: float = 0.0  # when it was sent: seconds since the epoch
 
     @property
     def streamed(self) -> bool:
@@ -258,6 +259,7 @@ class ExchangeLog:
             "seq": exchange.seq,
             "worker": exchange.worker,
             "started": round(exchange.started, 6),
+            "wall": round(exchange.wall, 6),
             "request": {
                 "method": req.method,
                 "url": req.url,
@@ -345,6 +347,7 @@ def _exchange(folder: Path, line: Mapping[str, object]) -> WireExchange:
         request=request,
         response=response,
         error=str(line.get("error", "")),
+        wall=float(str(line.get("wall", 0.0))),
     )
 
 
