@@ -106,13 +106,18 @@ class Comparison:
         )
 
 
+def _folder(path: Path) -> Path:
+    """The run folder of a folder or of its results.json."""
+    return path.parent if path.name == "results.json" else path
+
+
 def _column(path: Path, results: RunResults) -> RunColumn:
     run = results.run
     identity = run.identity.label() if run.identity is not None else ""
     target = run.target
     return RunColumn(
         path=path,
-        label=path.name if path.is_dir() else path.parent.name,
+        label=_folder(path).name,
         target=target_label(results),
         identity=identity,
         suite_version=run.suite_version,

@@ -34,7 +34,7 @@ def _badge(outcome: str) -> str:
 
 
 def _href(run: RunColumn, anchor: str, here: Path) -> str:
-    folder = run.path if run.path.is_dir() else run.path.parent
+    folder = run.path.parent if run.path.name == "results.json" else run.path
     rel = os.path.relpath(folder / "report.html", here)
     return f"{Path(rel).as_posix()}#{anchor}" if anchor else Path(rel).as_posix()
 
