@@ -91,3 +91,20 @@ def test_a_large_body_goes_into_a_file_beside_the_report_and_base64_is_shortened
     assert len(
         shorten_base64(long_line)
     ) < 100 and "<8000 characters>" in shorten_base64(long_line)
+
+
+def test_a_credential_built_from_the_key_is_rebuilt_from_its_variable(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    ex = _exchange(credential="Basic base64(<main>:)")
+    repro = reproductions(synthetic_results(), [ex], tmp_path)[FAILING]
+    header = '"Authorization: Basic $(printf %s "$QUBITTRON_API_KEY:" | base64 -w0)"'
+    assert header in repro.curl
+    shown = subprocess.run(
+        ["bash", "-c", f"printf '%s' {header}"],
+        env={"QUBITTRON_API_KEY": "abc", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert shown == "Authorization: Basic YWJjOg=="

@@ -131,3 +131,12 @@ def test_multipart_bodies_match_whatever_their_random_boundary(tmp_path: Path) -
             "https://gw.test/v1/audio/transcriptions", files=files, data={"model": "w"}
         )
     assert again.status_code == 401 and not replay.misses
+
+
+def test_a_credential_holding_a_roles_key_names_the_role_as_is_or_in_base64() -> None:
+    import base64
+
+    basic = base64.b64encode(f"{KEY}:".encode()).decode()
+    assert CREDENTIALS.name(f"Bearer {KEY} extra") == "Bearer <main> extra"
+    assert CREDENTIALS.name(f"Basic {basic}") == "Basic base64(<main>:)"
+    assert CREDENTIALS.name("Bearer") == "<6 characters, no scheme>"

@@ -82,7 +82,7 @@ def _authorization(credential: str) -> str | None:
         return None
     found = _CREDENTIAL.match(credential)
     if found is None:
-        return credential
+        return _held(credential)
     scheme, what = found.group("scheme"), found.group("what")
     prefix = f"{scheme} " if scheme else ""
     if what in _ROLE_VARIABLES:
@@ -97,6 +97,18 @@ def _authorization(credential: str) -> str | None:
         length = int(what.split(" ", 1)[0])
         return ("not-a-valid-key-" * (length // 16 + 1))[:length]
     return credential
+
+
+def _held(credential: str) -> str:
+    """A credential holding role keys (``Bearer <main> extra``,
+    ``Basic base64(<main>:)``) with each key as its variable."""
+    scheme, _, rest = credential.partition(" ")
+    inner = rest.removeprefix("base64(").removesuffix(")")
+    for role, variable in _ROLE_VARIABLES.items():
+        inner = inner.replace(f"<{role}>", f"${variable}")
+    if rest.startswith("base64("):
+        return f'{scheme} $(printf %s "{inner}" | base64 -w0)'
+    return f"{scheme} {inner}"
 
 
 def _escaped(text: str) -> str:
@@ -150,11 +162,10 @@ def _curl(exchange: WireExchange, results: RunResults, body_path: Path | None) -
         if low == "authorization":
             auth = _authorization(req.credential)
             if auth is not None:
-                # the key's variable expands; nothing else in the value does
-                shown = _escaped(f"Authorization: {auth}").replace("\\$", "$", 1)
+                # the key's variable expands (built here from the role's name)
                 parts += [
                     "-H",
-                    f'"{shown}"'
+                    f'"Authorization: {auth}"'
                     if "$" in auth
                     else shlex.quote(f"Authorization: {auth}"),
                 ]

@@ -75,6 +75,13 @@ class Credentials:
 
     roles: Mapping[str, str]
 
+    def _with_roles(self, text: str) -> str | None:
+        """``text`` with each role's key as ``<role>``; None when it holds none."""
+        found = text
+        for key, role in self.roles.items():
+            found = found.replace(key, f"<{role}>")
+        return found if found != text and redact.scrub(found) == found else None
+
     def name(self, value: str) -> str:
         """``none``, ``Bearer <main>``, or the shape of a key that is no role's."""
         if not value:
@@ -84,6 +91,17 @@ class Credentials:
         role = self.roles.get(token)
         if role is not None:
             return f"{scheme if sep else ''} <{role}>".strip()
+        if sep:  # a role's key inside a longer credential, as is or in base64
+            held = self._with_roles(token)
+            if held is not None:
+                return f"{scheme} {held}"
+            try:
+                decoded = base64.b64decode(token, validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                decoded = ""
+            held = self._with_roles(decoded) if decoded else None
+            if held is not None:
+                return f"{scheme} base64({held})"
         if not sep:
             return f"<{len(value)} characters, no scheme>"
         if not token:
