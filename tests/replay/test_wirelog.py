@@ -26,7 +26,8 @@ CREDENTIALS = Credentials({KEY: "main"})
 
 def _server(request: httpx.Request) -> httpx.Response:
     if request.url.path == "/v1/echo":  # a target echoing the key
-        return httpx.Response(200, json={"seen": request.headers["authorization"]})
+        seen = request.headers["authorization"]
+        return httpx.Response(200, json={"seen": seen}, headers={"x-debug-auth": seen})
     if request.url.path == "/v1/stream":
         chunks = [b"data: 1\n\n", b"data: 2\n\n", b"data: [DONE]\n\n"]
         return httpx.Response(

@@ -49,7 +49,8 @@ __all__ = [
 EXCHANGES_FOLDER = "exchanges"
 BODIES_FOLDER = "bodies"
 INLINE_BODY = 64 * 1024  # bytes of a body kept inside its line
-_SCRUBBED_UP_TO = 1024 * 1024  # larger bodies are binary uploads: matched by digest
+# Every body kept is scrubbed (~0.1 s per MB); one larger than this is not kept at all.
+_SCRUBBED_UP_TO = 64 * 1024 * 1024
 # Header fields that never change an answer, or change with every run.
 _IGNORED = frozenset(
     {"host", "content-length", "user-agent", "accept-encoding", "connection"}
@@ -180,9 +181,10 @@ def _normal_boundary(content_type: str, body: bytes) -> tuple[str, bytes]:
 
 def scrub_bytes(body: bytes) -> tuple[bytes, bool]:
     """``body`` with keys scrubbed (text read as Latin-1, so no byte is lost) and
-    whether anything was; bodies past 1 MiB are left as they are (binary uploads)."""
+    whether anything was; a body past 64 MiB is dropped whole (and counts as
+    scrubbed: a replay never gives it back)."""
     if len(body) > _SCRUBBED_UP_TO:
-        return body, False
+        return b"", True
     text = body.decode("latin-1")
     clean = redact.scrub(text)
     if clean == text:
