@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
         f"\n{agree}/{len(found)} runs agree with their live verdicts "
         f"({len(faults)} faults{' + clean' if len(faults) < len(found) else ''}; "
         f"faults agreeing {sum(a.agrees for a in faults)}/{len(faults)}); "
-        f"{only_kept} run(s) re-judged no test (all live timing); "
+        f"{only_kept} run(s) re-judged no test (each of their tests judges live timing or needs requests past the recording); "
         f"tests re-judged {rejudged}, not re-judged {kept}"
     )
     return 0 if agree == len(found) else 1
