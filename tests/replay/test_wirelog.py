@@ -141,3 +141,16 @@ def test_a_credential_holding_a_roles_key_names_the_role_as_is_or_in_base64() ->
     assert CREDENTIALS.name(f"Bearer {KEY} extra") == "Bearer <main> extra"
     assert CREDENTIALS.name(f"Basic {basic}") == "Basic base64(<main>:)"
     assert CREDENTIALS.name("Bearer") == "<6 characters, no scheme>"
+
+
+def test_a_line_cut_by_a_stop_mid_write_is_left_out_and_any_other_bad_line_is_named(
+    tmp_path: Path,
+) -> None:
+    run = _record(tmp_path)
+    path = run / "exchanges" / "local.jsonl"
+    whole = path.read_text()
+    path.write_text(whole + '{"test": "cut')
+    assert len(read_exchanges(run)) == 3
+    path.write_text('{"test": 1}\n' + whole)
+    with pytest.raises(ValueError, match=r"local.jsonl:1: not a recorded exchange"):
+        read_exchanges(run)

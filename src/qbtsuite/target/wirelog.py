@@ -377,10 +377,13 @@ def read_exchanges(run_dir: Path) -> list[WireExchange]:
     folder = run_dir / EXCHANGES_FOLDER
     out: list[WireExchange] = []
     for path in sorted(folder.glob("*.jsonl")):
-        for number, text in enumerate(_lines(path), 1):
+        lines = list(_lines(path))
+        for number, text in enumerate(lines, 1):
             try:
                 out.append(_exchange(folder, json.loads(text)))
             except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
+                if number == len(lines) and not text.endswith("\n"):
+                    break  # the last line of a run stopped mid-write
                 raise ValueError(
                     f"{path}:{number}: not a recorded exchange ({exc})"
                 ) from None
