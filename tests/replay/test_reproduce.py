@@ -108,3 +108,18 @@ def test_a_credential_built_from_the_key_is_rebuilt_from_its_variable(
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert shown == "Authorization: Basic YWJjOg=="
+
+
+def test_the_verbose_terminal_lines_give_the_whole_curl_and_the_rerun(
+    tmp_path: Path,
+) -> None:
+    from qbtsuite.reporting.terminal import render_repro_lines
+
+    image = b"QUJD" * 100  # under the inline limit: on the command line, whole
+    repros = reproductions(
+        synthetic_results(), [_exchange(body=b'{"i":"' + image + b'"}')], tmp_path
+    )
+    text = render_repro_lines(repros)
+    assert text.splitlines()[1] == "reproduce (1 failing or warning tests)"
+    assert image.decode() in text and "qbtsuite run --requirement AUTH-002" in text
+    assert render_repro_lines({}) == ""
