@@ -14,9 +14,11 @@ from typing import NoReturn
 
 from qbtsuite import __version__, shutdown
 from qbtsuite.cli import (
+    compare,
     diff,
     keygen,
     load,
+    rejudge,
     report,
     requirements,
     run,
@@ -40,6 +42,8 @@ COMMANDS = {
     "verify": verify,
     "report": report,
     "diff": diff,
+    "compare": compare,
+    "rejudge": rejudge,
     "selftest": selftest,
 }
 

@@ -17,7 +17,8 @@ from qbtsuite.certify.manifest import CERTIFICATE_FILE
 from qbtsuite.certify.verify import verify_run
 from qbtsuite.errors import ConfigError
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.reporting import render_reports
+from qbtsuite.reporting import render_reports, repros_of
+from qbtsuite.reporting.reproduce import write_bodies
 from qbtsuite.reporting.terminal import render_terminal_summary
 from qbtsuite.requirements import load_catalogue
 from qbtsuite.results.store import read_results
@@ -76,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {folder}: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     print(redact.scrub(render_terminal_summary(results)))
-    for name, text in render_reports(results).items():
+    repros = repros_of(run_dir, results)
+    if not certified:
+        for path in write_bodies(run_dir, repros):
+            print(f"wrote    {path}")
+    for name, text in render_reports(results, repros).items():
         path = run_dir / name
         if certified:
             same = path.is_file() and path.read_text(encoding="utf-8") == text

@@ -36,9 +36,9 @@ from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.invoke import RunOutcome, RunRequest, run_suite
 from qbtsuite.harness.options import cli_reader, config_file, settings_values
-from qbtsuite.reporting import fault_banner, write_reports
+from qbtsuite.reporting import fault_banner, repros_of, write_reports
 from qbtsuite.reporting.plan import render_plan
-from qbtsuite.reporting.terminal import render_terminal_summary
+from qbtsuite.reporting.terminal import render_repro_lines, render_terminal_summary
 from qbtsuite.reporting.throttle import pace_estimate, throttle_lines
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.plan import Plan
@@ -339,6 +339,8 @@ def _finish(
     _say(render_terminal_summary(results))
     for line in throttle_lines(results):
         _say(line)
+    if args.verbose:
+        _say(render_repro_lines(repros_of(run_dir, results)))
     _say(f"report   {run_dir / 'report.html'}")
     omitted = left_out(results.run, results.not_checked)
     if omitted:

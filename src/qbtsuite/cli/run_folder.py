@@ -39,6 +39,9 @@ RUN_FILES = (
     "allure-results",
     "pytest.ini",
     "pytest.log",
+    "exchanges",
+    "transcripts.har",
+    "reproduce",
 )
 _SHOWS_A_RUN = ("results.json", "plan.json", "records", "allure-results", "junit.xml")
 

@@ -53,6 +53,13 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
         help="Run in N parallel processes, or 'auto' (one per CPU; pytest-xdist)",
     )
     out.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="After the summary, print a curl line and a qbtsuite run line for each "
+        "failing or warning test",
+    )
+    out.add_argument(
         "--reports-dir",
         type=Path,
         default=Path("reports"),

@@ -74,6 +74,8 @@ class RunRequest:
     cache_dir: Path | None = None
     test_areas: Mapping[str, str] = field(default_factory=dict)
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+    # more plugin objects for the session (``qbtsuite rejudge``'s replay)
+    extra_plugins: tuple[object, ...] = ()
 
     @property
     def parallel(self) -> bool:
@@ -165,6 +167,7 @@ def run_suite(request: RunRequest, write: Callable[[str], None]) -> RunOutcome:
     args = pytest_args(request, data_dir("conformance"), ini)
     areas = _CollectedAreas()
     plugins: list[object] = [TargetHandoff(request.target), areas]
+    plugins += request.extra_plugins
     if not request.dry_run:
         plugins.append(Progress(write, request.test_areas, strict=request.strict))
     log = request.run_dir / "pytest.log"

@@ -49,15 +49,17 @@ from qbtsuite.harness.selection import (
 from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
+from qbtsuite.harness.wiretap import REPLAY, session_transport
 from qbtsuite.reporting.allure import write_allure_extras
 from qbtsuite.results.model import Interruption, RequirementCheck, TestRecord
 from qbtsuite.results.outcomes import Outcome, combine
 from qbtsuite.results.store import append_record
 from qbtsuite.target.breaker import Breaker, SharedBreaker, breaker_file
 from qbtsuite.target.budget import RequestBudget, SharedBudget
-from qbtsuite.target.client import SuiteClient
+from qbtsuite.target.client import SuiteClient, build_http_client
 from qbtsuite.target.config import TargetConfig
 from qbtsuite.target.throttle import SharedWaitAllowance, ThrottlePolicy, throttle_for
+from qbtsuite.target.wirelog import set_current_test
 
 __all__ = ["api", "record", "target_config"]
 
@@ -319,6 +321,7 @@ def pytest_runtest_protocol(
         _clean_nodeid(item), list(info.requirements), state.level, state.is_known
     )
     item.stash[_ITEM] = _ItemState(recorder)
+    set_current_test(recorder.nodeid)
     try:
         result = yield
     except KeyboardInterrupt:  # cut short: it checked nothing, it is not_checked
@@ -558,9 +561,16 @@ def qbt_session_client(
     else:
         budget = RequestBudget(target_config.request_budget)
         breaker = Breaker(limit)
+    replay = pytestconfig.stash.get(REPLAY, None)
+    http = build_http_client(
+        target_config,
+        wrap=lambda inner: session_transport(
+            target_config, inner, state.results_dir, state.worker, replay
+        ),
+    )
     throttle = throttle_for(target_config, allowance)
     client = SuiteClient(
-        target_config, budget=budget, breaker=breaker, throttle=throttle
+        target_config, http=http, budget=budget, breaker=breaker, throttle=throttle
     )
     yield client
     client.close()

@@ -31,6 +31,7 @@ from qbtsuite.harness.options import (
     settings_values,
 )
 from qbtsuite.harness.selection import partial_refusal
+from qbtsuite.harness.wiretap import replaying
 from qbtsuite.reporting.throttle import throttle_lines
 from qbtsuite.results.model import (
     Digests,
@@ -317,7 +318,10 @@ def controller_state(config: pytest.Config) -> RunState:
         selection=selection,
         run_id=uuid.uuid4().hex,
         identity=identity,
-        models_listing=None if offline else _models_listing(target),
+        # a replay sends nothing outside the tests: no listing of its own
+        models_listing=None
+        if offline or replaying(config)
+        else _models_listing(target),
         notices=notices,
     )
 

@@ -22,6 +22,7 @@ from qbtsuite.reporting._common import (
     target_label,
 )
 from qbtsuite.reporting.html_style import CSS
+from qbtsuite.reporting.reproduce import REPRODUCE_FOLDER, Repro
 from qbtsuite.results.model import RequirementResult, RunResults, TestRecord
 from qbtsuite.results.outcomes import Outcome, Verdict
 from qbtsuite.results.records import left_out
@@ -173,7 +174,29 @@ def _exchange_label(number: int, transcript: str) -> str:
     return f"{number} · {request[0]} {path} → {answer}"
 
 
-def _test_block(nodeid: str, test: TestRecord | None, outcome: Outcome) -> str:
+def _repro_block(repro: Repro | None) -> str:
+    """The curl line and the re-check line of a failing test."""
+    if repro is None:
+        return ""
+    body = (
+        f'<p class="note">body: <code>{escape(REPRODUCE_FOLDER)}/{escape(repro.body_name)}</code>'
+        " beside this report</p>"
+        if repro.body_name
+        else ""
+    )
+    return (
+        "<h4>Reproduce</h4>"
+        f'<pre class="repro">{escape(repro.curl_shown)}</pre>{body}'
+        f'<pre class="repro">{escape(repro.rerun)}</pre>'
+    )
+
+
+def _test_block(
+    nodeid: str,
+    test: TestRecord | None,
+    outcome: Outcome,
+    repro: Repro | None = None,
+) -> str:
     if test is None:
         return f"<li><code>{escape(nodeid)}</code> {_badge(outcome)}</li>"
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in test.notes)
@@ -191,7 +214,8 @@ def _test_block(nodeid: str, test: TestRecord | None, outcome: Outcome) -> str:
     return (
         f"<li><code>{escape(nodeid)}</code> {_badge(outcome)} "
         f"<span class=dim>{test.duration:.2f}s</span>"
-        f"{f'<p class=reason>{escape(reason)}</p>' if reason else ''}{notes}{transcripts}</li>"
+        f"{f'<p class=reason>{escape(reason)}</p>' if reason else ''}{notes}"
+        f"{_repro_block(repro)}{transcripts}</li>"
     )
 
 
@@ -206,7 +230,7 @@ def _source(req: RequirementResult) -> str:
     return f"<p class=dim>Source: {escape(source)}{f' · {escape(label)}' if label else ''}</p>"
 
 
-def _problems(results: RunResults) -> str:
+def _problems(results: RunResults, repros: Mapping[str, Repro]) -> str:
     found = problems(results)
     if not found:
         return "<section><h2>Failures</h2><p>None: every checked requirement held.</p></section>"
@@ -215,7 +239,8 @@ def _problems(results: RunResults) -> str:
     for req in found:
         messages = "".join(f"<pre class=msg>{escape(m)}</pre>" for m in req.messages)
         checked = "".join(
-            _test_block(t.nodeid, tests.get(t.nodeid), t.outcome) for t in req.tests
+            _test_block(t.nodeid, tests.get(t.nodeid), t.outcome, repros.get(t.nodeid))
+            for t in req.tests
         )
         cards.append(
             f'<article class="card b-{escape(req.outcome.value)}" id="req-{escape(req.id)}">'
@@ -267,13 +292,14 @@ def _extras(results: RunResults) -> str:
     return "".join(parts)
 
 
-def render_html(results: RunResults) -> str:
-    """The whole report page for ``results``."""
+def render_html(results: RunResults, repros: Mapping[str, Repro] | None = None) -> str:
+    """The whole report page for ``results`` (with ``repros``: a curl line and a
+    re-check line for each failing or warning test)."""
     grouped = by_area(results)
     body = (
         _header(results)
         + _matrix(grouped)
-        + _problems(results)
+        + _problems(results, repros or {})
         + _area_tables(grouped)
         + _timings(results)
         + _extras(results)

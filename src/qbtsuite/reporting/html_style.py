@@ -19,6 +19,7 @@ code,pre{font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:10px 12px;
 overflow:auto;max-height:420px;white-space:pre-wrap;word-break:break-word;margin:6px 0}
 pre.msg{border-left:4px solid var(--fail)}
+pre.repro{border-left:4px solid #0969da;background:#f6f8fa}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 .verdict{margin:0 -24px;padding:28px 24px 22px;color:#fff}
 .verdict p{margin:4px 0 0;opacity:.9}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
@@ -12,6 +14,7 @@ from qbtsuite.reporting._common import (
     problems,
     target_label,
 )
+from qbtsuite.reporting.reproduce import Repro
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.outcomes import Verdict
 from qbtsuite.results.records import left_out
@@ -38,8 +41,29 @@ def _fence(text: str) -> str:
     return "```text\n" + text.replace("```", "'''") + "\n```"
 
 
-def render_summary_md(results: RunResults) -> str:
-    """The Markdown summary of one run."""
+def _repro_lines(repros: Mapping[str, Repro]) -> list[str]:
+    if not repros:
+        return []
+    lines = ["", f"### Reproduce ({len(repros)} failing or warning tests)", ""]
+    for repro in list(repros.values())[:_MAX_PROBLEMS]:
+        lines += [
+            f"- `{repro.nodeid}` ({repro.outcome}: {', '.join(repro.requirements)})",
+            "",
+            "```sh",
+            repro.curl_shown,
+            repro.rerun,
+            "```",
+            "",
+        ]
+    if len(repros) > _MAX_PROBLEMS:
+        lines.append(f"- … and {len(repros) - _MAX_PROBLEMS} more (see report.html)")
+    return lines
+
+
+def render_summary_md(
+    results: RunResults, repros: Mapping[str, Repro] | None = None
+) -> str:
+    """The Markdown summary of one run (with a curl line per failing test)."""
     run = results.run
     verdict = results.verdict
     faults = faults_of(results)
@@ -94,6 +118,7 @@ def render_summary_md(results: RunResults) -> str:
                 lines += ["", _fence(req.messages[0]), ""]
         if len(found) > _MAX_PROBLEMS:
             lines.append(f"- … and {len(found) - _MAX_PROBLEMS} more (see report.html)")
+    lines += _repro_lines(repros or {})
     flakes = results.flakes
     if flakes:
         lines += ["", f"### Retries (flakes): {len(flakes)}", ""]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from qbtsuite.reporting._common import (
     OUTCOMES,
     area_counts,
@@ -12,9 +14,10 @@ from qbtsuite.reporting._common import (
     problems,
     target_label,
 )
+from qbtsuite.reporting.reproduce import Repro
 from qbtsuite.results.model import RunResults
 
-__all__ = ["render_terminal_summary"]
+__all__ = ["render_repro_lines", "render_terminal_summary"]
 
 _MAX_PROBLEMS = 8
 
@@ -61,4 +64,19 @@ def render_terminal_summary(results: RunResults) -> str:
     stopped = interruption_line(results)
     if stopped is not None:
         lines.append(stopped)
+    return "\n".join(lines)
+
+
+def render_repro_lines(repros: Mapping[str, Repro]) -> str:
+    """For ``-v``: each failing or warning test, the curl line that sends its request
+    again (whole: it is for pasting) and the qbtsuite run line that re-checks it."""
+    if not repros:
+        return ""
+    lines = ["", f"reproduce ({len(repros)} failing or warning tests)"]
+    for repro in repros.values():
+        lines += [
+            f"  {repro.outcome:<5} {repro.nodeid} ({', '.join(repro.requirements)})",
+            f"    {repro.curl}",
+            f"    {repro.rerun}",
+        ]
     return "\n".join(lines)

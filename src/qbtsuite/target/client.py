@@ -100,15 +100,20 @@ def tls_verify(config: TargetConfig) -> ssl.SSLContext | bool:
 
 
 def build_http_client(
-    config: TargetConfig, transport: httpx.BaseTransport | None = None
+    config: TargetConfig,
+    transport: httpx.BaseTransport | None = None,
+    wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None,
 ) -> httpx.Client:
     """An ``httpx.Client`` for ``config``: its trust settings and timeouts, no
-    redirects, every socket operation bounded by the active exchange's deadline."""
+    redirects, every socket operation bounded by the active exchange's deadline;
+    ``wrap`` puts a transport around that one (the run's recording)."""
     timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
     if transport is None:
         transport = bound_transport(
             httpx.HTTPTransport(verify=tls_verify(config)), httpcore
         )
+    if wrap is not None:
+        transport = wrap(transport)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,

@@ -1,0 +1,174 @@
+"""The recording transport: every exchange through it goes to the run's :class:`ExchangeLog`.
+
+It sits below the suite's ``httpx.Client`` (:func:`qbtsuite.target.client.build_http_client`),
+so what it keeps is what went over the wire: the request as sent, the raw body as it
+came (before Content-Encoding is undone, as a replay must give it back), each chunk with
+its arrival offset. The record is written when the response is closed, read or not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+
+from qbtsuite import redact
+from qbtsuite.target.wirelog import (
+    Credentials,
+    ExchangeLog,
+    WireChunk,
+    WireExchange,
+    WireRequest,
+    WireResponse,
+    current_test,
+    match_key,
+    redacted_headers,
+    scrub_bytes,
+)
+
+__all__ = ["RecordingTransport", "wire_request"]
+
+
+def _body_of(request: httpx.Request) -> tuple[bytes, bool]:
+    """The request body, when it can be read without consuming a generator."""
+    if isinstance(request.stream, httpx.ByteStream):
+        return request.read(), True
+    try:
+        from httpx._multipart import MultipartStream
+    except ImportError:  # pragma: no cover - httpx moved it
+        return b"", False
+    if isinstance(request.stream, MultipartStream):
+        return b"".join(request.stream), True
+    return b"", False
+
+
+def wire_request(request: httpx.Request, credentials: Credentials) -> WireRequest:
+    """``request`` as recorded and matched (keys redacted, credential by role)."""
+    body, readable = _body_of(request)
+    credential = credentials.name(request.headers.get("authorization", ""))
+    headers = redacted_headers(request.headers, credentials)
+    kept, _ = scrub_bytes(body)
+    return WireRequest(
+        method=request.method,
+        url=redact.scrub(str(request.url)),
+        headers=headers,
+        credential=credential,
+        body=kept,
+        body_size=len(body),
+        body_recorded=readable,
+        match=match_key(request.method, str(request.url), headers, credential, body)
+        if readable
+        else "",
+    )
+
+
+class _TapedStream(httpx.SyncByteStream):
+    """The response body, passed on as it comes, each chunk timed."""
+
+    def __init__(
+        self,
+        inner: httpx.SyncByteStream,
+        sent: float,
+        done: Callable[[list[WireChunk], str], None],
+    ) -> None:
+        self._inner = inner
+        self._sent = sent
+        self._done = done
+        self._chunks: list[WireChunk] = []
+        self._error = ""
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._inner:
+                self._chunks.append(WireChunk(time.monotonic() - self._sent, chunk))
+                yield chunk
+        except httpx.TransportError as exc:
+            self._error = f"{type(exc).__name__}: {exc}"
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._inner.close()
+        finally:
+            self._done(self._chunks, self._error)
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """Passes every request to ``inner`` and records the exchange in ``log``."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, log: ExchangeLog, credentials: Credentials
+    ) -> None:
+        self._inner = inner
+        self._log = log
+        self._credentials = credentials
+        self._origin = time.monotonic()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        wire = wire_request(request, self._credentials)
+        test, seq = current_test(), self._log.next_seq()
+        sent, wall = time.monotonic(), time.time()
+        started = sent - self._origin
+        try:
+            response = self._inner.handle_request(request)
+        except httpx.TransportError as exc:
+            self._log.write(
+                WireExchange(
+                    test, seq, self._log.worker, started, wire, None,
+                    error=f"{type(exc).__name__}: {exc}", wall=wall,
+                )
+            )  # fmt: skip
+            raise
+
+        def done(chunks: list[WireChunk], error: str) -> None:
+            body = b"".join(c.data for c in chunks)
+            clean, scrubbed = scrub_bytes(body)
+            headers = tuple(
+                (k, redact.scrub(v)) for k, v in response.headers.multi_items()
+            )
+            changed = scrubbed or headers != tuple(response.headers.multi_items())
+            kept = (WireChunk(chunks[-1].offset, clean),) if scrubbed else chunks
+            version = response.extensions.get("http_version", b"HTTP/1.1")
+            reason = response.extensions.get("reason_phrase", b"")
+            self._log.write(
+                WireExchange(
+                    test=test,
+                    seq=seq,
+                    worker=self._log.worker,
+                    started=started,
+                    request=wire,
+                    response=WireResponse(
+                        status=response.status_code,
+                        http_version=_text(version),
+                        reason=_text(reason),
+                        headers=headers,
+                        chunks=tuple(kept),
+                        redacted=changed,
+                        error=error,
+                    ),
+                    wall=wall,
+                )
+            )
+
+        if not isinstance(response.stream, httpx.SyncByteStream):
+            done([], "")  # an async stream: never from the suite's sync client
+            return response
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_TapedStream(response.stream, sent, done),
+            extensions=response.extensions,
+            request=request,
+        )
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
