@@ -15,8 +15,8 @@ What the answer proves decides the outcome:
   answer) or an image larger than the cap proves nothing about the target:
   :class:`ImageFetchError`, which ends the requirement as ``error`` with the reason.
 
-``--no-fetch-urls`` (``TargetConfig.fetch_urls``) turns fetches off; tests then skip
-with :data:`FETCHES_OFF`.
+``--no-fetch-urls`` (``TargetConfig.fetch_urls``) turns fetches off; tests then judge
+what needs no request (:func:`url_judged_unfetched`) and skip with :data:`FETCHES_OFF`.
 """
 
 from __future__ import annotations
