@@ -50,7 +50,11 @@ from qbtsuite.errors import (
     NoCompleteAnswer,
     Throttled,
 )
-from qbtsuite.harness.imageurls import FETCHES_OFF, fetch_image_url
+from qbtsuite.harness.imageurls import (
+    FETCHES_OFF,
+    fetch_image_url,
+    url_judged_unfetched,
+)
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.modelcatalog import MODELS
 from qbtsuite.payloads.audio import load_manifest
@@ -722,6 +726,7 @@ def test_the_sdk_generates_an_image_that_decodes(
         " or ".join(f"data[0].{field}" for field in accepted),
     )
     if not target_config.fetch_urls:
+        url_judged_unfetched(str(url), api.config.base_url, "data[0].url")
         pytest.skip(FETCHES_OFF)
     fetched = fetch_image_url(api, str(url), "data[0].url")
     image_decodes_at(fetched.data, where="GET data[0].url")

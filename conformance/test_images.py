@@ -28,7 +28,11 @@ from qbtsuite.checks import (
     status_is,
 )
 from qbtsuite.errors import CheckFailure
-from qbtsuite.harness.imageurls import FETCHES_OFF, fetch_image_url
+from qbtsuite.harness.imageurls import (
+    FETCHES_OFF,
+    fetch_image_url,
+    url_judged_unfetched,
+)
 from qbtsuite.harness.recording import RequirementRecorder
 from qbtsuite.harness.verdicts import refused
 from qbtsuite.target.client import SuiteClient
@@ -112,7 +116,16 @@ def test_a_generation_answers_created_and_one_usable_image_by_default(
     with record.check("IMG-002"):
         images_count_is(body, 1)
     if not target_config.fetch_urls and _delivered_as_urls(body):
-        record.skipped("IMG-005", FETCHES_OFF)
+        try:  # a url's host can prove the failure without a fetch
+            for i, item in enumerate(body["data"]):
+                if _url_only(item):
+                    where = f"$.data[{i}].url"
+                    url_judged_unfetched(str(item["url"]), api.config.base_url, where)
+        except CheckFailure as failure:
+            with record.check("IMG-005"):
+                raise failure
+        else:
+            record.skipped("IMG-005", FETCHES_OFF)
         return
     with record.check("IMG-005"):
         images_carry_data(body)
@@ -142,6 +155,8 @@ def test_response_format_url_gives_absolute_urls_that_serve_the_image(
     body = _images(_generate(api, _model(target_config), response_format="url"))
     images_carry_data(body, "url")
     if not target_config.fetch_urls:
+        for i, item in enumerate(body["data"]):  # a host can prove it unfetched
+            url_judged_unfetched(item["url"], api.config.base_url, f"$.data[{i}].url")
         pytest.skip(FETCHES_OFF)
     for i, item in enumerate(body["data"]):
         where = f"$.data[{i}].url"

@@ -45,6 +45,7 @@ from qbtsuite.checks import (
     retry_after_is_integer_seconds,
     retry_after_value,
     retry_after_within_window,
+    sent_surely_before_retry_after,
     still_limited_before_retry_after,
 )
 from qbtsuite.errors import CheckFailure, MissingKey
@@ -235,8 +236,16 @@ def _check_retry_after(
         record.note(
             f"Retry-After {wait:g} s; retried {early:.2f} s after the 429's request"
         )
-        with record.check("RATE-004"):
-            still_limited_before_retry_after(t.early)
+        if wait is not None and not sent_surely_before_retry_after(early, wait):
+            record.skipped(
+                "RATE-004",
+                f"the retry meant for {wait - 1 - EARLY_MARGIN:.2f} s after the 429's "
+                f"request went out at {early:.2f} s, within the last second of "
+                f"Retry-After {wait:g} s (whole seconds, rounded up): it proves nothing",
+            )
+        else:
+            with record.check("RATE-004"):
+                still_limited_before_retry_after(t.early)
     if t.after is None:
         record.skipped("RATE-003", f"no retry after Retry-After: {t.not_waited}")
     else:

@@ -30,6 +30,7 @@ from qbtsuite.checks import (
     retry_after_seconds,
     retry_after_within_window,
     same_redirect_with_and_without_key,
+    sent_surely_before_retry_after,
     speaks_plain_http,
     still_limited_before_retry_after,
     upload_not_rejected_as_too_large,
@@ -366,3 +367,12 @@ def test_oversized_json_is_refused_in_the_envelope_never_5xx() -> None:
 def test_a_non_redirect_is_not_described_as_one() -> None:
     failure = fails(redirect_preserves_method, error_response(401, "invalid_api_key"))
     assert failure.received == "401 (not a redirect)"
+
+
+def test_a_retry_counts_as_early_only_when_sent_over_a_second_before_retry_after() -> (
+    None
+):
+    # Retry-After 8 (whole seconds, rounded up): the true wait may be 7.01 s.
+    assert sent_surely_before_retry_after(6.8, 8)
+    assert not sent_surely_before_retry_after(7.0, 8)
+    assert not sent_surely_before_retry_after(7.67, 8)

@@ -5,13 +5,17 @@ the requirement: no false pass, no false fail, no ``error`` for the target's doi
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from qbtsuite.server.faults import load_faults
-from tests.gateways.harness import reference_and_gateway
+from tests.gateways.harness import REPO_ROOT, reference_and_gateway
 from tests.gateways.options import GatewayOptions
 from tests.gateways.suiterun import SuiteRun, run_suite
 
@@ -99,9 +103,58 @@ def test_image_urls_on_a_reserved_name_fail_with_that_evidence(tmp_path: Path) -
 
 @pytest.mark.slow
 def test_image_url_fetches_turned_off_skip_with_the_reason(tmp_path: Path) -> None:
-    options = GatewayOptions(image_url_host="example.invalid")
-    run = _run(tmp_path, options, "--no-fetch-urls", *_areas("images"))
+    # The gateway's own origin: a host that may serve the image, so only a fetch
+    # could judge it.
+    run = _run(tmp_path, GatewayOptions(), "--no-fetch-urls", *_areas("images"))
     assert run.exit_code == 0, f"Received: exit {run.exit_code}\n{run.terminal[-1500:]}"
     assert run.outcome("IMG-004") == "skipped"
     assert "--no-fetch-urls" in run.verdicts["IMG-004"].messages[0]
     assert _not_passing(run) == {}, f"Received: {_not_passing(run)}"
+
+
+@pytest.mark.slow
+def test_image_urls_on_a_reserved_name_fail_with_fetches_turned_off_too(
+    tmp_path: Path,
+) -> None:
+    # A reserved name is proof without a request: turning fetches off must not
+    # turn that failure into a skip (IMG-004) or a pass (CLIENT-006).
+    options = GatewayOptions(image_url_host="example.invalid")
+    run = _run(tmp_path, options, "--no-fetch-urls", *_areas("images", "clients"))
+    assert run.exit_code == 1, f"Received: exit {run.exit_code}\n{run.terminal[-1500:]}"
+    assert _not_passing(run) == {"IMG-004": "fail", "CLIENT-006": "fail"}, (
+        f"Received: {_not_passing(run)}"
+    )
+    for rid in ("IMG-004", "CLIENT-006"):
+        assert "example.invalid is a reserved name" in run.verdicts[rid].messages[0]
+
+
+@pytest.mark.slow
+def test_a_default_answer_by_reserved_url_fails_img_005_with_fetches_turned_off(
+    tmp_path: Path,
+) -> None:
+    # images.unfetchable_url makes url the default response_format, on example.invalid.
+    out = tmp_path / "run"
+    argv = [
+        sys.executable,
+        "-m",
+        "qbtsuite",
+        "run",
+        "--fault",
+        "images.unfetchable_url",
+    ]
+    argv += ["--no-fetch-urls", *_areas("images"), "--output", str(out), "--no-allure"]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("QBTSUITE_", "QUBITTRON_"))
+    }
+    done = subprocess.run(
+        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 1, (
+        f"Received: exit {done.returncode}\n{done.stdout[-1500:]}"
+    )
+    verdicts = json.loads((out / "results.json").read_text())["requirements"]
+    failed = {rid for rid, v in verdicts.items() if v["outcome"] == "fail"}
+    assert failed == {"IMG-004", "IMG-005"}, f"Received: {sorted(failed)}"
+    assert "is a reserved name" in verdicts["IMG-005"]["messages"][0]

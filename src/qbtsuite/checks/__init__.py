@@ -162,6 +162,7 @@ from qbtsuite.checks.ratelimit import (
     retry_after_seconds,
     retry_after_value,
     retry_after_within_window,
+    sent_surely_before_retry_after,
     still_limited_before_retry_after,
 )
 from qbtsuite.checks.stream import (
@@ -311,6 +312,7 @@ __all__ = [
     "retry_after_within_window",
     "same_redirect_with_and_without_key",
     "segments_lie_within_audio",
+    "sent_surely_before_retry_after",
     "speaks_plain_http",
     "sse_choices_count_is",
     "sse_choices_each_finish",

@@ -28,6 +28,7 @@ __all__ = [
     "retry_after_seconds",
     "retry_after_value",
     "retry_after_within_window",
+    "sent_surely_before_retry_after",
     "still_limited_before_retry_after",
 ]
 
@@ -154,6 +155,17 @@ def admitted_only_after_retry_after(
             f"{describe_response(response)}",
             f"429 until Retry-After ({retry_after:g} s) has elapsed",
         )
+
+
+def sent_surely_before_retry_after(elapsed: float, retry_after: float) -> bool:
+    """Whether a retry sent ``elapsed`` s after the 429's request is evidence for RATE-004.
+
+    Retry-After is whole seconds, so the true wait may be up to 1 s shorter than
+    announced (the reference server rounds up); only a retry sent more than that
+    second before it elapses is sure to arrive while the key is still limited. A
+    retry sent later (a loaded machine delays it) proves nothing either way.
+    """
+    return elapsed < retry_after - 1
 
 
 @check

@@ -15,8 +15,8 @@ What the answer proves decides the outcome:
   answer) or an image larger than the cap proves nothing about the target:
   :class:`ImageFetchError`, which ends the requirement as ``error`` with the reason.
 
-``--no-fetch-urls`` (``TargetConfig.fetch_urls``) turns fetches off; tests then skip
-with :data:`FETCHES_OFF`.
+``--no-fetch-urls`` (``TargetConfig.fetch_urls``) turns fetches off; tests then judge
+what needs no request (:func:`url_judged_unfetched`) and skip with :data:`FETCHES_OFF`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ __all__ = [
     "Resolver",
     "fetch_image_url",
     "resolve_host",
+    "url_judged_unfetched",
 ]
 
 FETCH_CAP = 16 * 1024 * 1024  # bytes; the suite asks for 256x256 and 512x512 images
@@ -68,6 +69,17 @@ _NO_SUCH_NAME = frozenset(
 
 # host, port, seconds → None, or raises: socket.gaierror, TimeoutError
 Resolver = Callable[[str, int, float], None]
+
+
+def url_judged_unfetched(url: str, base_url: str, where: str = "url") -> None:
+    """With fetches off (``--no-fetch-urls``), what a url proves without a request.
+
+    Its form and host need no network: a relative url, a reserved name (``.invalid``,
+    RFC 6761 §6.4) or loopback on a remote target can never serve the image, so they
+    fail as :func:`fetch_image_url` would fail them; anything else is left unjudged
+    (the caller skips with :data:`FETCHES_OFF`).
+    """
+    image_url_host_usable(url, base_url, where)
 
 
 class ImageFetchError(QbtsuiteError):
