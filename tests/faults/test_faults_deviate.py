@@ -14,6 +14,9 @@ from qbtsuite.server.faults import load_faults
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from tests.faults.probes import PROBES
 
+# Each case starts a reference server with its fault (seconds each, 72 faults).
+pytestmark = pytest.mark.slow
+
 ARGS = ["--ttft", "0.01", "--itl", "0.05", "--rate-window", "2"]
 RATE_PROBES = {name for name in PROBES if name.startswith("rate.")}
 

@@ -25,6 +25,9 @@ from qbtsuite.server.faults import load_faults
 from qbtsuite.target.embedded import EmbeddedServer
 from tests.load.ratelimit_sim import BREAKS
 
+# Each case is a ratelimit profile run: a server and a Locust run of a window or more.
+pytestmark = pytest.mark.slow
+
 PNG = b"\x89PNG\r\n\x1a\n"
 WINDOW = 2.0
 LIMIT = 30

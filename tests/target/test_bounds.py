@@ -117,6 +117,7 @@ def test_an_endless_stream_fails_at_the_stream_deadline_with_what_it_sent() -> N
     assert "cmpl-endless" in seen[0].transcript  # the first events, as evidence
 
 
+@pytest.mark.slow
 def test_a_json_answer_gets_the_short_deadline_and_a_stream_the_long_one() -> None:
     with client("endless-stream", deadline=0.5, stream_deadline=1.5) as (api, _):
         _, short = _timed(lambda: api.request("POST", "embeddings", json={}))
@@ -209,6 +210,7 @@ def test_an_unreadable_json_answer_is_a_failure_of_the_target(
 # ─── the breaker ─────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 def test_after_k_unanswered_exchanges_the_client_stops_sending() -> None:
     with client("silent", no_answer_limit=2) as (api, seen):
         for _ in range(2):
@@ -221,6 +223,7 @@ def test_after_k_unanswered_exchanges_the_client_stops_sending() -> None:
     assert took < 0.2 and used == 2 and len(seen) == 2  # nothing more was sent
 
 
+@pytest.mark.slow
 def test_an_answer_starts_the_count_again_and_other_origins_do_not_count() -> None:
     breaker = Breaker(2)
     with HostileServer("normal", plain=True) as normal:
