@@ -85,6 +85,7 @@ def test_every_optional_requirement_is_checked_only_by_tests_carrying_its_capabi
     )
 
 
+@pytest.mark.slow
 def test_a_test_carries_every_capability_all_its_requirements_need() -> None:
     # Then a test that needs an undeclared capability is skipped before it sends
     # anything; a requirement needing more than its test (RATE-007 in the
