@@ -83,6 +83,7 @@ def _timed(fn: Any) -> tuple[BaseException, float]:
 # ─── deadlines ───────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "mode", ["trickle", "slow-headers", "continue-flood", "silent"]
 )
@@ -98,6 +99,7 @@ def test_an_answer_whose_head_never_completes_fails_at_the_deadline(mode: str) -
     assert len(seen) == 1 and "(no response)" in seen[0].transcript
 
 
+@pytest.mark.slow
 def test_the_bytes_a_trickled_head_delivered_are_in_the_transcript() -> None:
     with client("trickle") as (api, seen):
         with pytest.raises(NoCompleteAnswer) as info:
@@ -106,6 +108,7 @@ def test_the_bytes_a_trickled_head_delivered_are_in_the_transcript() -> None:
     assert "first bytes received: b'HTTP/1.1 2" in seen[0].transcript
 
 
+@pytest.mark.slow
 def test_an_endless_stream_fails_at_the_stream_deadline_with_what_it_sent() -> None:
     with client("endless-stream", stream_deadline=1.5) as (api, seen):
         failure, took = _timed(
@@ -270,6 +273,7 @@ def test_a_limit_of_zero_never_trips() -> None:
 # ─── the probe ───────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 def test_the_probe_says_it_connected_and_what_got_no_answer_in_time() -> None:
     with HostileServer("silent", plain=True, scope="all") as info:
         config = _config(info.url)
@@ -281,6 +285,7 @@ def test_the_probe_says_it_connected_and_what_got_no_answer_in_time() -> None:
     assert took < DEADLINE + SLACK
 
 
+@pytest.mark.slow
 def test_the_models_listing_is_bounded_like_any_exchange() -> None:
     with HostileServer("trickle", plain=True, scope="all", settings=FAST) as info:
         config = _config(info.url)
