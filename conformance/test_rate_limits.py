@@ -3,7 +3,7 @@
 getting-started.txt: "Limits are per API key, evaluated per minute … A 429 response
 includes a Retry-After header in seconds; back off and retry." The scenario needs the
 low-limit key and its declared limit (``rate_limit_rpm`` per ``rate_limit_window``,
-10 s on the embedded server). It is one test, so it runs once, in one process, whatever
+4 s on the embedded server). It is one test, so it runs once, in one process, whatever
 the order of tests or their distribution over workers; each requirement is recorded
 on its own (``record.skipped`` when the target never got far enough to check it):
 
@@ -21,7 +21,7 @@ on its own (``record.skipped`` when the target never got far enough to check it)
    fill, a limiter that refills everything at a boundary (a fixed window) admits more
    than ``rpm`` within one window's length, wherever its boundary falls (RATE-006).
 
-On the embedded server this takes about 1.5 windows (~14 s). Requests go to
+It takes about 1.3 windows and half a second (~6 s on the embedded server). Requests go to
 ``/v1/embeddings`` with a two-letter input: cheap, and an inference endpoint that any
 gateway rate-limits.
 """

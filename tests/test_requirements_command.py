@@ -68,6 +68,7 @@ def test_a_should_shows_its_reason_and_the_tests_that_judge_it_on_errors() -> No
     assert {c for t in data["tests"] for c in t["checks"]} == {"error_has_param_field"}
 
 
+@pytest.mark.slow
 def test_an_unknown_id_is_one_line_and_exit_2() -> None:
     done = _requirements("SSE-999")
     assert done.returncode == 2

@@ -56,6 +56,7 @@ def test_every_requirement_of_an_optional_endpoint_needs_that_endpoint() -> None
     assert not wrong, f"requirements of images/transcriptions without it: {wrong}"
 
 
+@pytest.mark.slow
 def test_every_capability_on_a_test_is_in_the_table() -> None:
     unknown = {
         (node, c)
@@ -66,6 +67,7 @@ def test_every_capability_on_a_test_is_in_the_table() -> None:
     assert not unknown, f"Received: {sorted(unknown)[:5]}\nExpected: names of the table"
 
 
+@pytest.mark.slow
 def test_every_optional_requirement_is_checked_only_by_tests_carrying_its_capability() -> (
     None
 ):
@@ -83,6 +85,7 @@ def test_every_optional_requirement_is_checked_only_by_tests_carrying_its_capabi
     )
 
 
+@pytest.mark.slow
 def test_a_test_carries_every_capability_all_its_requirements_need() -> None:
     # Then a test that needs an undeclared capability is skipped before it sends
     # anything; a requirement needing more than its test (RATE-007 in the
@@ -321,6 +324,7 @@ def test_a_test_naming_an_unknown_capability_is_a_collection_error(
     assert result.ret == pytest.ExitCode.INTERRUPTED
 
 
+@pytest.mark.slow
 def test_plain_pytest_refuses_an_unknown_declared_capability_with_exit_2(
     suite: pytest.Pytester,
 ) -> None:
@@ -331,6 +335,7 @@ def test_plain_pytest_refuses_an_unknown_declared_capability_with_exit_2(
     assert "unknown capability 'teleport' (known: images," in str(result.stderr)
 
 
+@pytest.mark.slow
 def test_qbtsuite_run_refuses_an_unknown_capability_before_starting_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -120,6 +120,7 @@ def test_the_certify_options_are_refused_outside_the_certify_profile(
     )
 
 
+@pytest.mark.slow
 def test_plain_pytest_refuses_a_partial_certify_run_with_exit_2(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

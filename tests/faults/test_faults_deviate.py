@@ -16,6 +16,12 @@ from tests.faults.probes import PROBES
 
 ARGS = ["--ttft", "0.01", "--itl", "0.05", "--rate-window", "2"]
 RATE_PROBES = {name for name in PROBES if name.startswith("rate.")}
+# A case with a server of its own takes seconds: slow (the fast loop keeps the
+# clean-server probes that share one server).
+CLEAN_CASES = [
+    pytest.param(name, marks=[pytest.mark.slow] if name in RATE_PROBES else [])
+    for name in sorted(PROBES)
+]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def test_every_probe_names_a_real_fault() -> None:
     assert not unknown, f"probes for unknown faults: {unknown}"
 
 
-@pytest.mark.parametrize("name", sorted(PROBES))
+@pytest.mark.parametrize("name", CLEAN_CASES)
 def test_probe_sees_nothing_wrong_on_the_clean_server(
     name: str, clean: ServerTarget
 ) -> None:
@@ -45,6 +51,7 @@ def test_probe_sees_nothing_wrong_on_the_clean_server(
     assert PROBES[name](clean) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROBES))
 def test_fault_makes_the_server_deviate(name: str) -> None:
     with EmbeddedServer(faults=[name], args=ARGS) as target:

@@ -12,14 +12,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from qbtsuite.target.resolve import EMBEDDED_SERVER_ARGS
 from tests.gateways.behaviours import BEHAVIOURS, Behaviour
 from tests.gateways.harness import reference_and_gateway
 from tests.gateways.suiterun import OUTCOMES, SuiteRun, run_suite
 
 __all__ = ["main"]
 
-# As the embedded server runs for the suite: a 10 s window keeps rate checks short.
-SERVER_ARGS = ("--rate-window", "10")
+# As the embedded server runs for the suite: a short window keeps rate checks short.
+SERVER_ARGS = EMBEDDED_SERVER_ARGS
 
 
 def _run(behaviour: Behaviour, out: Path, scratch: Path) -> SuiteRun:

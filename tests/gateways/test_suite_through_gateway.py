@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qbtsuite.target.resolve import EMBEDDED_SERVER_ARGS
 from tests.gateways.harness import reference_and_gateway
 from tests.gateways.options import GatewayOptions
 from tests.gateways.suiterun import run_suite
@@ -18,7 +19,7 @@ def test_the_suite_finds_the_reference_server_conformant_through_a_transparent_g
     tmp_path: Path,
 ) -> None:
     with reference_and_gateway(
-        GatewayOptions(), tmp_path, ["--rate-window", "10"]
+        GatewayOptions(), tmp_path, list(EMBEDDED_SERVER_ARGS)
     ) as gw:
         run = run_suite(gw, tmp_path / "run")
     assert run.exit_code == 0, f"Received: exit {run.exit_code}\n{run.terminal[-2000:]}"

@@ -63,6 +63,7 @@ def test_the_main_key_is_throttled_with_429_and_retry_after(
     )
 
 
+@pytest.mark.slow
 def test_a_throttled_key_is_admitted_again_after_retry_after(
     throttled: RunningGateway,
 ) -> None:

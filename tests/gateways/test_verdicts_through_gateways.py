@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from qbtsuite.server.faults import load_faults
+from qbtsuite.target.resolve import EMBEDDED_SERVER_ARGS
 from tests.gateways.harness import REPO_ROOT, reference_and_gateway
 from tests.gateways.options import GatewayOptions
 from tests.gateways.suiterun import SuiteRun, run_suite
 
-SERVER_ARGS = ["--rate-window", "10"]
+SERVER_ARGS = list(EMBEDDED_SERVER_ARGS)
 
 
 def _run(tmp_path: Path, options: GatewayOptions, *args: str) -> SuiteRun:

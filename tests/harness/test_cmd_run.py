@@ -24,6 +24,9 @@ from qbtsuite.results.store import read_results
 from qbtsuite.schemas import validate
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
+# Each case is a qbtsuite run in a child process, most of them against a server.
+pytestmark = pytest.mark.slow
+
 CANARY = "qbt_canary_run_5f0e9d8c7b6a5f4e3d2c1b0a"
 
 _WRAPPER = """

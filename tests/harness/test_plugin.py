@@ -496,6 +496,7 @@ class TestResults:
                 assert CANARY not in path.read_text(errors="replace"), path
         assert CANARY not in result.stdout.str()
 
+    @pytest.mark.slow
     def test_results_merge_from_two_xdist_workers_matches_a_serial_run(
         self, suite: pytest.Pytester
     ) -> None:

@@ -82,6 +82,7 @@ class TestOptionParsing:
         assert "no:cacheprovider" in plain
 
 
+@pytest.mark.slow
 class TestRunFolders:
     def test_a_folder_that_holds_a_run_is_refused_unless_overwrite(
         self, tmp_path: Path

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# A pytest-xdist session of its own, against a server.
+pytestmark = pytest.mark.slow
+
 pytest_plugins = ["pytester"]
 
 

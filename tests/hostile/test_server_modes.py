@@ -27,6 +27,9 @@ from tests.hostile.rawclient import TEST_KEY, exchange, request_bytes, split_hea
 from tests.hostile.secret_forms import echo_forms, needles
 from tests.hostile.server import HostileServer, ServerInfo, main
 
+# Most cases wait for a hostile server to time out (a second each).
+pytestmark = pytest.mark.slow
+
 COMPLETION = {"model": "gpt-oss-120b", "prompt": "Hi", "max_tokens": 2}
 STREAM = {**COMPLETION, "stream": True}
 CHAT = {"model": "gpt-oss-120b", "messages": [{"role": "user", "content": "Hi"}]}

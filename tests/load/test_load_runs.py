@@ -22,6 +22,9 @@ from qbtsuite.cli import main
 from qbtsuite.reporting.html_style import CSS
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
+# Each case is a load run against a server.
+pytestmark = pytest.mark.slow
+
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

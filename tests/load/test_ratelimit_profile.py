@@ -69,6 +69,7 @@ def test_every_limiter_fault_of_the_catalogue_is_covered_here() -> None:
     assert limiter == set(BREAKS)
 
 
+@pytest.mark.slow  # a ratelimit profile run: a server and Locust, windows long
 def test_the_clean_server_passes_every_limiter_check_at_the_declared_rate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -130,6 +131,7 @@ def test_the_clean_server_passes_every_limiter_check_at_the_declared_rate(
     assert all(len(case) == 0 for case in cases.values()), "every check passed"
 
 
+@pytest.mark.slow  # a ratelimit profile run per fault
 @pytest.mark.parametrize("fault", sorted(BREAKS))
 def test_a_limiter_fault_fails_the_check_it_breaks_and_no_other(
     fault: str,

@@ -21,6 +21,9 @@ from qbtsuite.selftest.matrix import (
 
 PLANS = plan_faults()
 
+# Each case is a whole suite run against a server of its own.
+pytestmark = pytest.mark.slow
+
 
 def test_the_clean_reference_server_fails_no_requirement(tmp_path: Path) -> None:
     run = run_suite(None, (), tmp_path / "clean")

@@ -80,6 +80,7 @@ def test_a_429_carries_an_integer_retry_after_within_the_window(
     )
 
 
+@pytest.mark.slow
 def test_after_waiting_retry_after_the_key_is_admitted_again(
     limited: ServerTarget,
 ) -> None:

@@ -22,6 +22,9 @@ from qbtsuite.target.embedded import EmbeddedServer
 from tests.conftest import client_for
 from tests.server.apicheck import expect_error, expect_ok
 
+# Each case starts qbtsuite serve in a child process.
+pytestmark = pytest.mark.slow
+
 
 def serve(*args: str, state_dir: Path) -> subprocess.CompletedProcess[str]:
     """Run ``qbtsuite serve`` in a child process (every case here ends by itself)."""

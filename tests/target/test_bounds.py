@@ -83,6 +83,7 @@ def _timed(fn: Any) -> tuple[BaseException, float]:
 # ─── deadlines ───────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "mode", ["trickle", "slow-headers", "continue-flood", "silent"]
 )
@@ -98,6 +99,7 @@ def test_an_answer_whose_head_never_completes_fails_at_the_deadline(mode: str) -
     assert len(seen) == 1 and "(no response)" in seen[0].transcript
 
 
+@pytest.mark.slow
 def test_the_bytes_a_trickled_head_delivered_are_in_the_transcript() -> None:
     with client("trickle") as (api, seen):
         with pytest.raises(NoCompleteAnswer) as info:
@@ -106,6 +108,7 @@ def test_the_bytes_a_trickled_head_delivered_are_in_the_transcript() -> None:
     assert "first bytes received: b'HTTP/1.1 2" in seen[0].transcript
 
 
+@pytest.mark.slow
 def test_an_endless_stream_fails_at_the_stream_deadline_with_what_it_sent() -> None:
     with client("endless-stream", stream_deadline=1.5) as (api, seen):
         failure, took = _timed(
@@ -117,6 +120,7 @@ def test_an_endless_stream_fails_at_the_stream_deadline_with_what_it_sent() -> N
     assert "cmpl-endless" in seen[0].transcript  # the first events, as evidence
 
 
+@pytest.mark.slow
 def test_a_json_answer_gets_the_short_deadline_and_a_stream_the_long_one() -> None:
     with client("endless-stream", deadline=0.5, stream_deadline=1.5) as (api, _):
         _, short = _timed(lambda: api.request("POST", "embeddings", json={}))
@@ -209,6 +213,7 @@ def test_an_unreadable_json_answer_is_a_failure_of_the_target(
 # ─── the breaker ─────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 def test_after_k_unanswered_exchanges_the_client_stops_sending() -> None:
     with client("silent", no_answer_limit=2) as (api, seen):
         for _ in range(2):
@@ -221,6 +226,7 @@ def test_after_k_unanswered_exchanges_the_client_stops_sending() -> None:
     assert took < 0.2 and used == 2 and len(seen) == 2  # nothing more was sent
 
 
+@pytest.mark.slow
 def test_an_answer_starts_the_count_again_and_other_origins_do_not_count() -> None:
     breaker = Breaker(2)
     with HostileServer("normal", plain=True) as normal:
@@ -267,6 +273,7 @@ def test_a_limit_of_zero_never_trips() -> None:
 # ─── the probe ───────────────────────────────────────────────────────────────
 
 
+@pytest.mark.slow
 def test_the_probe_says_it_connected_and_what_got_no_answer_in_time() -> None:
     with HostileServer("silent", plain=True, scope="all") as info:
         config = _config(info.url)
@@ -278,6 +285,7 @@ def test_the_probe_says_it_connected_and_what_got_no_answer_in_time() -> None:
     assert took < DEADLINE + SLACK
 
 
+@pytest.mark.slow
 def test_the_models_listing_is_bounded_like_any_exchange() -> None:
     with HostileServer("trickle", plain=True, scope="all", settings=FAST) as info:
         config = _config(info.url)

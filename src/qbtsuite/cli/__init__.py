@@ -8,47 +8,38 @@ SIGTERM and SIGINT stop what it started and end it with 143 / 130.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from qbtsuite import __version__, shutdown
-from qbtsuite.cli import (
-    compare,
-    diff,
-    keygen,
-    load,
-    rejudge,
-    report,
-    requirements,
-    run,
-    selftest,
-    serve,
-    verify,
-)
 from qbtsuite.exitcodes import ExitCode
 
 __all__ = ["COMMANDS", "entry", "main"]
 
 
 # The command table, in the order of ``--help``: each module's ``register(subparsers)``
-# adds its parser and sets ``func``.
+# adds its parser and sets ``func``. Modules are imported when their parser is built:
+# ``qbtsuite serve`` (the embedded server's child process) then never imports pytest,
+# Locust's helpers or the suite's checks, and ``qbtsuite run`` not the load command's.
 COMMANDS = {
-    "serve": serve,
-    "requirements": requirements,
-    "load": load,
-    "run": run,
-    "keygen": keygen,
-    "verify": verify,
-    "report": report,
-    "diff": diff,
-    "compare": compare,
-    "rejudge": rejudge,
-    "selftest": selftest,
+    "serve": "qbtsuite.cli.serve",
+    "requirements": "qbtsuite.cli.requirements",
+    "load": "qbtsuite.cli.load",
+    "run": "qbtsuite.cli.run",
+    "keygen": "qbtsuite.cli.keygen",
+    "verify": "qbtsuite.cli.verify",
+    "report": "qbtsuite.cli.report",
+    "diff": "qbtsuite.cli.diff",
+    "compare": "qbtsuite.cli.compare",
+    "rejudge": "qbtsuite.cli.rejudge",
+    "selftest": "qbtsuite.cli.selftest",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command's, or the one ``only`` names."""
     parser = argparse.ArgumentParser(
         prog="qbtsuite",
         description="Conformance and load-test suite for the Qubittron API",
@@ -57,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"qbtsuite {__version__}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS.values():
-        command.register(sub)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).register(sub)
     return parser
 
 
@@ -94,9 +86,10 @@ def _subparser(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand; return its exit code."""
-    parser = build_parser()
+    raw = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(raw[0] if raw and raw[0] in COMMANDS else None)
     try:
-        args = _parse(parser, argv)
+        args = _parse(parser, raw)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     if args.command is None:

@@ -24,7 +24,7 @@ from qbtsuite import redact, shutdown
 from qbtsuite.certify.certificate import write_certificate
 from qbtsuite.certify.reproduce import write_reproduce
 from qbtsuite.checks import plain_http_notice, speaks_plain_http
-from qbtsuite.cli.run_folder import claim
+from qbtsuite.cli.run_folder import RunFolder, claim
 from qbtsuite.cli.run_options import (
     Certify,
     add_run_options,
@@ -46,7 +46,13 @@ from qbtsuite.results.records import exit_code_for, left_out
 from qbtsuite.results.store import write_plan
 from qbtsuite.target.breaker import tripped
 from qbtsuite.target.config import Settings, TargetConfig, load_settings
-from qbtsuite.target.resolve import EmbeddedSpec, resolve
+from qbtsuite.target.embedded import EmbeddedServer
+from qbtsuite.target.resolve import (
+    EmbeddedSpec,
+    ResolvedTarget,
+    embedded_server,
+    resolve,
+)
 
 __all__ = ["CACHE_FOLDER", "register", "run"]
 
@@ -162,6 +168,31 @@ def _run(args: argparse.Namespace) -> int:
     # empty one, a bad -k/-m or a pytest option pytest refuses ends here.
     certify = certify_preflight(args)
     offline = None if settings.needs_embedded else settings.target(require_key=False)
+    # The embedded server boots (imports, TLS files: seconds) while the selection is
+    # collected; a selection refused stops it before it has served anything.
+    booting = None
+    if settings.needs_embedded and not args.dry_run:
+        booting = embedded_server(EmbeddedSpec(faults=tuple(args.fault)))
+        booting.launch()
+    try:
+        prepared = _prepare(args, settings, offline, certify, booting)
+    except BaseException:
+        if booting is not None:
+            booting.stop()
+        raise
+    if booting is not None and not isinstance(prepared, tuple):
+        booting.stop()
+    return prepared if isinstance(prepared, int) else _execute(args, *prepared)
+
+
+def _prepare(
+    args: argparse.Namespace,
+    settings: Settings,
+    offline: TargetConfig | None,
+    certify: Certify | None,
+    booting: EmbeddedServer | None,
+) -> int | tuple[RunOutcome, RunFolder, ResolvedTarget, Certify | None, int | None]:
+    """The plan, the run folder and the target; an exit code when the run ends here."""
     planned = _plan(args, offline, certify)
     if isinstance(planned, int):
         return planned
@@ -174,10 +205,23 @@ def _run(args: argparse.Namespace) -> int:
         with folder:
             return _dry_run(planned, folder.path, settings)
     try:
-        resolved = resolve(settings, EmbeddedSpec(faults=tuple(args.fault)))
+        resolved = resolve(
+            settings, EmbeddedSpec(faults=tuple(args.fault)), launched=booting
+        )
     except BaseException:
         folder.discard()  # nothing ran: no folder is left behind
         raise
+    return planned, folder, resolved, certify, requests
+
+
+def _execute(
+    args: argparse.Namespace,
+    planned: RunOutcome,
+    folder: RunFolder,
+    resolved: ResolvedTarget,
+    certify: Certify | None,
+    requests: int | None,
+) -> int:
     with folder, resolved:
         target = resolved.target
         _say(

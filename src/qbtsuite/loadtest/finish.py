@@ -34,10 +34,8 @@ from typing import Any
 from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.plan import Plan
-from qbtsuite.loadtest.plots import write_plots
 from qbtsuite.loadtest.processes import LocustRun
 from qbtsuite.loadtest.ratelimit.judge import judge
-from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
 from qbtsuite.loadtest.ratelimit.verdict import CheckVerdict
 from qbtsuite.loadtest.report import write_report
 from qbtsuite.loadtest.samples import SampleOutcome, SampleSet, read_samples
@@ -125,6 +123,9 @@ def finish(
     window = Window(figs["window"]["t0"], plan, last)
     measured = [s for s in sset.samples if window.holds(s)]
     if plan.ratelimit is None and draw:  # the ratelimit profile draws its own
+        # matplotlib costs most of a second to import: only the runs that draw pay it.
+        from qbtsuite.loadtest.plots import write_plots
+
         report["files"]["plots"] = write_plots(
             run_dir, timeline(sset, window.t0), measured, plan
         )
@@ -148,6 +149,8 @@ def _limiter(
     if plan.ratelimit is None:
         return None
     section = judge(sset.samples, plan.ratelimit, t0)
+    if draw:  # matplotlib is imported by the runs that draw only (most of a second)
+        from qbtsuite.loadtest.ratelimit.plot import plot_file, write_timeline
     for subject, key in section["keys"].items() if draw else ():
         name = plot_file(subject)
         write_timeline(

@@ -208,9 +208,11 @@ def run_suite(
     """One ``qbtsuite run`` in a child process; its results.json read back."""
     # --strict: a fault that breaks only SHOULD requirements must fail the run too.
     # --overwrite: the matrix owns its folders; a rerun replaces, never reads, the
-    # results an earlier matrix left there.
+    # results an earlier matrix left there. --no-allure: the matrix reads
+    # results.json only, and Allure's files cost every test a write.
     command = [
         *(sys.executable, "-m", "qbtsuite", "run", "--strict", "--overwrite"),
+        "--no-allure",
         *("--output", str(output), *extra),
     ]
     for area in areas:

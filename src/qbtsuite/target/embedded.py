@@ -66,16 +66,31 @@ class EmbeddedServer:
         self._timeout = start_timeout
         self._tmp: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._info = self._log = Path()
+        self._deadline = 0.0
 
     def start(self) -> ServerTarget:
-        """Start the child and wait until it serves (stopped again if that fails)."""
+        """Start the child (unless :meth:`launch` did) and wait until it serves
+        (stopped again if that fails)."""
         try:
-            return self._start()
+            self._launch()
+            return self._wait()
         except BaseException:  # an interrupt while it starts leaves nothing behind
             self.stop()
             raise
 
-    def _start(self) -> ServerTarget:
+    def launch(self) -> None:
+        """Start the child without waiting for it: it boots (imports, TLS files)
+        while the caller does other work; :meth:`start` then waits for it."""
+        try:
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self) -> None:
+        if self._proc is not None:
+            return
         env = dict(os.environ)
         state_dir = self._state_dir
         if state_dir is None:
@@ -97,17 +112,22 @@ class EmbeddedServer:
         ]
         for name in self._faults:
             command += ["--fault", name]
-        log = (state_dir / "server.log").open("wb")
-        with log:  # the child holds its own descriptor
+        self._info = info
+        self._log = state_dir / "server.log"
+        with self._log.open("wb") as log:  # the child holds its own descriptor
             self._proc = shutdown.spawn(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + self._timeout
+        self._deadline = time.monotonic() + self._timeout
+
+    def _wait(self) -> ServerTarget:
+        proc, info, log = self._proc, self._info, str(self._log)
+        assert proc is not None
         while not info.exists():
-            if self._proc.poll() is not None:
-                raise ServerStartError(self._failure("exited", log.name))
-            if time.monotonic() > deadline:
-                raise ServerStartError(self._failure("did not start in time", log.name))
+            if proc.poll() is not None:
+                raise ServerStartError(self._failure("exited", log))
+            if time.monotonic() > self._deadline:
+                raise ServerStartError(self._failure("did not start in time", log))
             time.sleep(0.02)
         return ServerTarget.from_file(info)
 

@@ -32,7 +32,13 @@ from qbtsuite.target.discovery import Listing, complete_models, list_models, pro
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 from qbtsuite.target.preflight import check_listing, model_notices
 
-__all__ = ["EMBEDDED_SERVER_ARGS", "EmbeddedSpec", "ResolvedTarget", "resolve"]
+__all__ = [
+    "EMBEDDED_SERVER_ARGS",
+    "EmbeddedSpec",
+    "ResolvedTarget",
+    "embedded_server",
+    "resolve",
+]
 
 # The conformance run's embedded server: a short rate-limit window, so the rate-limit
 # checks wait seconds, not a minute (the window is the server's, so verdicts hold).
@@ -74,6 +80,11 @@ class ResolvedTarget:
         self.close()
 
 
+def embedded_server(spec: EmbeddedSpec) -> EmbeddedServer:
+    """The embedded server ``spec`` describes, not started yet."""
+    return EmbeddedServer(faults=spec.faults, args=spec.server_args)
+
+
 def resolve(
     settings: Settings,
     embedded: EmbeddedSpec | None = None,
@@ -81,15 +92,16 @@ def resolve(
     require_key: bool = True,
     check_reachable: bool = True,
     choose_models: bool = True,
+    launched: EmbeddedServer | None = None,
 ) -> ResolvedTarget:
-    """The target ``settings`` describe, starting the embedded server if they name none.
+    """The target ``settings`` describe, starting the embedded server if they name none
+    (``launched``: the one already booting, from :func:`launch`).
 
     Raises ConfigError (bad settings), TargetUnreachable (no answer), ServerStartError.
     """
     listing: Listing | None = None
     if settings.needs_embedded:
-        spec = embedded or EmbeddedSpec()
-        process = EmbeddedServer(faults=spec.faults, args=spec.server_args)
+        process = launched or embedded_server(embedded or EmbeddedSpec())
         server = process.start()
         resolved = ResolvedTarget(settings.embedded(server), server, process)
     else:
