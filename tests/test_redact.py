@@ -58,6 +58,16 @@ def test_the_ends_of_a_secret_shown_by_a_truncating_repr_are_scrubbed() -> None:
     assert clean == f"assert '{redact.REDACTED}...{redact.REDACTED}' == 'x'"
 
 
+def test_a_secret_sharing_its_tail_with_a_longer_one_is_scrubbed_whole() -> None:
+    longer = "a-much-longer-secret-value-xyz-shared-tail-9876543210"
+    value = "short-secret-shared-tail-9876543210"
+    Secret(longer)
+    Secret(value)
+    text = f"repr '{value[:16]}...{value[-26:]}'"
+    clean = redact.scrub(text)
+    assert clean == f"repr '{redact.REDACTED}...{redact.REDACTED}'", clean
+
+
 # ─── every form a target may echo a key in ───────────────────────────────────
 
 

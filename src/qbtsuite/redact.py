@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,21 +144,34 @@ class _Patterns:
         for form in self.literals:
             if form in text:
                 text = text.replace(form, REDACTED)
-        if fragments and (self.head in text or self.tail in text):
-            text = self._scrub_fragments(text)
+        if fragments and self.shows_an_end(text):
+            text = _scrub_fragments(text, (self,))
         if not escapes.isdisjoint(self.escapes):  # an escaped form is possible
             text = self.escaped.sub(REDACTED, text)
         return text
 
-    def _scrub_fragments(self, text: str) -> str:
-        """Remove long heads and tails: truncating reprs (pytest's ``'abc...xyz'``)
-        show both ends of a string, never the whole."""
+    def shows_an_end(self, text: str) -> bool:
+        return self.head in text or self.tail in text
+
+    def fragments(self) -> Iterator[str]:
+        """Its heads and tails from the longest down to ``_FRAGMENT`` characters."""
         value = self.value
         for size in range(len(value) - 1, _FRAGMENT - 1, -1):
-            for fragment in (value[:size], value[-size:]):
-                if fragment in text:
-                    text = text.replace(fragment, REDACTED)
-        return text
+            yield value[:size]
+            yield value[-size:]
+
+
+def _scrub_fragments(text: str, secrets: Iterable[_Patterns]) -> str:
+    """Remove long heads and tails: truncating reprs (pytest's ``'abc...xyz'``)
+    show both ends of a string, never the whole. The longest fragment of any secret
+    goes first, so a secret that shares an end with another is removed whole."""
+    fragments = sorted(
+        {f for s in secrets for f in s.fragments()}, key=len, reverse=True
+    )
+    for fragment in fragments:
+        if fragment in text:
+            text = text.replace(fragment, REDACTED)
+    return text
 
 
 _lock = threading.Lock()
@@ -203,7 +216,10 @@ def scrub(text: str) -> str:
     redacted."""
     escapes = _escapes(text)
     for patterns in _ordered:
-        text = patterns.scrub(text, escapes)
+        text = patterns.scrub(text, escapes, fragments=False)
+    showing = [p for p in _ordered if p.shows_an_end(text)]
+    if showing:
+        text = _scrub_fragments(text, showing)
     text = _scrub_bearer(text)
     if "qbt_" in text or "sk-" in text:
         text = _KEY_SHAPES.sub(_shape_replacement, text)
