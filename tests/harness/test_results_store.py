@@ -108,10 +108,10 @@ def test_a_results_file_written_before_the_typed_records_reads_back_unchanged() 
         assert again.pop(name) == default, name
     tests = again["tests"]
     assert isinstance(tests, dict) and tests
-    for record in tests.values():
-        assert isinstance(record, dict)
+    for test_record in tests.values():
+        assert isinstance(test_record, dict)
         for name, default in TEST_RECORD_ADDED_SINCE_FORMAT_1.items():
-            assert record.pop(name) == default, name
+            assert test_record.pop(name) == default, name
     selection = again["selection"]
     assert isinstance(selection, dict)
     for name, default in SELECTION_ADDED_SINCE_FORMAT_1.items():
