@@ -192,3 +192,11 @@ def test_the_fetch_step_without_an_earlier_run_skips_the_diff_instead_of_failing
     written = _run_last_step(tmp_path, "")
     assert written == {}, written
     assert not (tmp_path / "last").exists()
+
+
+def test_the_readme_lists_every_input_and_output_of_the_action() -> None:
+    section = README.split("The action's inputs:", 1)
+    assert len(section) == 2, "Received: no list of the action's inputs in the README"
+    listed = set(re.findall(r"`([\w-]+)`", section[1].split("```", 1)[0]))
+    missing = sorted((set(ACTION["inputs"]) | set(ACTION["outputs"])) - listed)
+    assert not missing, f"Received: the README leaves out {missing}\nExpected: all"
