@@ -281,6 +281,80 @@ def test_the_packages_of_the_suite_import_each_other_without_cycles() -> None:
     )
 
 
+# ── the layer table of ARCHITECTURE.md ───────────────────────────────────────
+
+# Which packages each package of src/qbtsuite may import (besides itself); "core" is
+# the top-level modules. ARCHITECTURE.md's "Layers" table says the same.
+ALL_PACKAGES = frozenset(
+    p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()
+) | {"core"}
+MAY_IMPORT: dict[str, frozenset[str]] = {
+    "core": frozenset(),
+    "process": frozenset({"core"}),
+    "payloads": frozenset({"core"}),
+    "server": frozenset({"core"}),
+    "target": frozenset({"core", "process"}),
+    "results": frozenset({"core", "target"}),
+    "reporting": frozenset({"core", "results", "target"}),
+    "certify": frozenset({"core", "results", "target"}),
+    "loadtest": frozenset({"core", "process", "reporting", "target"}),
+    "selftest": frozenset({"core", "process", "results", "server"}),
+    "checks": frozenset({"core", "loadtest", "target"}),
+    "harness": frozenset(
+        {"core", "process", "target", "results", "reporting", "certify", "checks"}
+    ),
+    "cli": ALL_PACKAGES - {"cli"},
+}
+
+
+def test_every_package_of_the_suite_has_a_row_in_the_layer_table() -> None:
+    missing = sorted(ALL_PACKAGES - set(MAY_IMPORT))
+    assert not missing, f"Received: packages without a layer: {missing}\nExpected: none"
+
+
+def test_each_package_imports_only_the_packages_its_layer_allows() -> None:
+    offences = [
+        f"{imp} ({source} → {target})"
+        for (source, target), imp in sorted(_layer_edges().items())
+        if target not in MAY_IMPORT.get(source, frozenset())
+    ]
+    assert not offences, (
+        "Received: " + "; ".join(offences) + "\nExpected: only the imports "
+        "ARCHITECTURE.md's layer table allows (MAY_IMPORT)"
+    )
+
+
+def documented_layers(text: str) -> dict[str, frozenset[str]]:
+    """The rows between ``<!-- layers`` and ``<!-- /layers -->``: package → may import."""
+    block = text.split("<!-- layers", 1)[1].split("<!-- /layers -->", 1)[0]
+    table: dict[str, frozenset[str]] = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or cells[0] in ("package", "") or set(cells[0]) <= {"-"}:
+            continue
+        allowed = cells[1]
+        if allowed == "every package":
+            table[cells[0]] = ALL_PACKAGES - {cells[0]}
+        elif allowed == "(nothing)":
+            table[cells[0]] = frozenset()
+        else:
+            table[cells[0]] = frozenset(a.strip() for a in allowed.split(","))
+    return table
+
+
+def test_the_layer_table_of_architecture_md_is_the_one_this_file_enforces() -> None:
+    documented = documented_layers((ROOT / "ARCHITECTURE.md").read_text("utf-8"))
+    differ = {
+        name: (sorted(documented.get(name, ())), sorted(MAY_IMPORT.get(name, ())))
+        for name in set(documented) | set(MAY_IMPORT)
+        if documented.get(name) != MAY_IMPORT.get(name)
+    }
+    assert not differ, (
+        f"Received: rows that differ (ARCHITECTURE.md, MAY_IMPORT): {differ}\n"
+        "Expected: the document and the test hold the same layers"
+    )
+
+
 # ── the reader itself ────────────────────────────────────────────────────────
 
 

@@ -26,6 +26,7 @@ from qbtsuite.results.model import RequirementEntry, RunResults
 from qbtsuite.results.outcomes import Outcome
 from qbtsuite.results.records import merge_records
 from qbtsuite.results.store import append_record, write_results
+from tests.harness.suites import REQUIREMENT_ENTRY
 from tests.harness.synthetic import CATALOGUE_ENTRIES, FACTS, IDENTITY, record
 
 __all__ = [
@@ -37,24 +38,11 @@ __all__ = [
     "synthetic_catalogue",
 ]
 
-_ENTRY = """
-[[requirement]]
-id = "{id}"
-area = "{area}"
-endpoint = "{endpoint}"
-level = "{level}"
-origin = "qubittron"
-statement = "{statement}"
-source = "getting-started.txt"
-quote = "a quote"
-optional = false
-"""
-
 
 def synthetic_catalogue(folder: Path) -> Catalogue:
     """The synthetic results' catalogue, as a file (its digest is the run's)."""
     text = "".join(
-        _ENTRY.format(
+        REQUIREMENT_ENTRY.format(
             id=e.id, area=e.area, endpoint=e.endpoint, level=e.level,
             statement=e.statement.replace('"', "'"),
         )

@@ -19,7 +19,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
-SECRET_INPUTS = ("api-key", "second-key", "zero-balance-key", "low-limit-key")
+SECRET_INPUTS = (
+    "api-key",
+    "second-key",
+    "zero-balance-key",
+    "low-limit-key",
+    "sign-key",
+)
 
 
 def _steps() -> dict[str, dict[str, Any]]:
@@ -100,3 +106,64 @@ def test_the_action_steps_run_the_suite_and_report_the_verdict(tmp_path: Path) -
     assert written["verdict"] == "conformant", written
     assert written["report"].endswith("report.html")
     assert "conformant" in summary.read_text("utf-8")
+
+
+def test_the_action_takes_the_certify_product_and_signing_key_as_inputs() -> None:
+    inputs = ACTION["inputs"]
+    for name in ("product", "sign-key"):
+        assert name in inputs, f"Received: inputs {sorted(inputs)}\nExpected: {name}"
+
+
+def _certify_env(tmp_path: Path, sign_key: str) -> dict[str, str]:
+    bin_dir = Path(sys.executable).parent
+    if shutil.which("qbtsuite", path=str(bin_dir)) is None:
+        pytest.fail("the qbtsuite command is not installed beside this Python")
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    return {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+        "INPUT_profile": "certify",
+        "INPUT_output": str(tmp_path / "run"),
+        "INPUT_capabilities": "none",
+        "INPUT_product": str(ROOT / "product.example.toml"),
+        "INPUT_sign-key": sign_key,
+        "INPUT_args": "--dry-run",
+    }
+
+
+def _exit_code(env: dict[str, str]) -> str:
+    lines = Path(env["GITHUB_OUTPUT"]).read_text("utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines)["exit-code"]
+
+
+@pytest.mark.slow
+def test_a_certify_run_through_the_action_signs_with_the_key_and_leaves_no_key_file(
+    tmp_path: Path,
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "qbtsuite", "keygen", str(tmp_path / "vendor")],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    env = _certify_env(tmp_path, (tmp_path / "vendor.key").read_text("utf-8"))
+    _run_step(_steps()["run"], env)
+    code = _exit_code(env)
+    assert code == "0", f"Received: exit code {code}\nExpected: 0 (a certify dry run)"
+    assert (tmp_path / "run" / "plan.json").is_file()
+    left = sorted(p.name for p in Path(env["RUNNER_TEMP"]).iterdir())
+    assert left == [], f"Received: {left} in RUNNER_TEMP\nExpected: no key file left"
+
+
+@pytest.mark.slow
+def test_a_signing_key_that_is_no_key_stops_the_certify_run_with_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    env = _certify_env(tmp_path, "not a PEM key")
+    _run_step(_steps()["run"], env)
+    code = _exit_code(env)
+    assert code == "2", f"Received: exit code {code}\nExpected: 2 (usage error)"
+    assert not (tmp_path / "run").exists()

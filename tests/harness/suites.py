@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CATALOGUE", "write_catalogue"]
+__all__ = ["CATALOGUE", "REQUIREMENT_ENTRY", "write_catalogue"]
 
-_ENTRY = """
+# One [[requirement]] of a synthetic catalogue, to format with its five fields.
+REQUIREMENT_ENTRY = """
 [[requirement]]
 id = "{id}"
 area = "{area}"
@@ -32,7 +33,7 @@ CATALOGUE = (
 def write_catalogue(folder: Path) -> Path:
     """Write the synthetic catalogue to ``folder/requirements.toml``."""
     text = "".join(
-        _ENTRY.format(id=i, area=a, endpoint=e, level=lv, statement=s)
+        REQUIREMENT_ENTRY.format(id=i, area=a, endpoint=e, level=lv, statement=s)
         for i, a, e, lv, s in CATALOGUE
     )
     path = folder / "requirements.toml"

@@ -1,4 +1,4 @@
-"""``qbtsuite.shutdown``: what a signal does to a process that handles it.
+"""``qbtsuite.process.shutdown``: what a signal does to a process that handles it.
 
 Each behaviour runs in a small script of its own (signals go to a whole process, so
 never to the test process): it starts children and a temp folder through the module,
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.proctable import descendants, is_alive
+from qbtsuite.process import shutdown
+from qbtsuite.process.proctable import descendants, is_alive
 
 SLEEPER = "import time; time.sleep(60)"
 STUBBORN = (
@@ -30,7 +30,7 @@ STUBBORN = (
 _PRELUDE = """
 import json, os, signal, sys, time
 from pathlib import Path
-from qbtsuite import shutdown
+from qbtsuite.process import shutdown
 info = Path(sys.argv[1])
 def tell(**facts):
     tmp = info.with_suffix(".tmp")

@@ -1,7 +1,7 @@
 """The ``qbtsuite`` command: one subcommand per job, each in its own module.
 
 Every command returns a :class:`~qbtsuite.exitcodes.ExitCode` (the README's
-"Exit codes" table). Every command runs inside :func:`qbtsuite.shutdown.handling_signals`:
+"Exit codes" table). Every command runs inside :func:`qbtsuite.process.shutdown.handling_signals`:
 SIGTERM and SIGINT stop what it started and end it with 143 / 130.
 """
 
@@ -13,8 +13,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from qbtsuite import __version__, shutdown
+from qbtsuite import __version__
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.process import shutdown
 
 __all__ = ["COMMANDS", "entry", "main"]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from qbtsuite import redact, shutdown
+from qbtsuite import redact
 from qbtsuite.certify.certificate import write_certificate
 from qbtsuite.certify.reproduce import write_reproduce
 from qbtsuite.checks import plain_http_notice, speaks_plain_http
@@ -36,6 +36,7 @@ from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.harness.invoke import RunOutcome, RunRequest, run_suite
 from qbtsuite.harness.options import cli_reader, config_file, settings_values
+from qbtsuite.process import shutdown
 from qbtsuite.reporting import fault_banner, repros_of, write_reports
 from qbtsuite.reporting.plan import render_plan
 from qbtsuite.reporting.terminal import render_repro_lines, render_terminal_summary

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.process import shutdown
 from qbtsuite.server.faults import load_faults
 from qbtsuite.server.keys import KeysFileError
 from qbtsuite.server.settings import UPLOAD_CAP_BYTES, LatencyModel, ServerSettings

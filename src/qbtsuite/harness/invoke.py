@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from qbtsuite import redact, shutdown
+from qbtsuite import redact
 from qbtsuite.errors import RunFileError
 from qbtsuite.harness.handoff import TargetHandoff
 from qbtsuite.harness.options import pytest_argv
 from qbtsuite.harness.progress import Progress, areas_of_items
+from qbtsuite.process import shutdown
 from qbtsuite.resources import data_dir
 from qbtsuite.results.model import RunResults
 from qbtsuite.results.plan import Plan

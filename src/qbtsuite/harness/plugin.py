@@ -10,7 +10,7 @@ Conformance tests are the tests marked ``requirement(...)``; other tests collect
 the same session are left alone (no records, no selection unless one is asked).
 
 Every process of the run (the controller and each pytest-xdist worker) handles SIGTERM
-and SIGINT (:mod:`qbtsuite.shutdown`): the test under way is cut short and leaves no
+and SIGINT (:mod:`qbtsuite.process.shutdown`): the test under way is cut short and leaves no
 record, the controller tells the workers, and ``results.json`` is written with the
 verdict ``interrupted``.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from qbtsuite import redact, shutdown
+from qbtsuite import redact
 from qbtsuite.capabilities import CAPABILITIES
 from qbtsuite.errors import CheckFailure, ConfigError, MissingKey, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
@@ -50,6 +50,7 @@ from qbtsuite.harness.selection import select as select_items
 from qbtsuite.harness.signals import skip_for_missing_key
 from qbtsuite.harness.state import RunState, controller_state, worker_state
 from qbtsuite.harness.wiretap import REPLAY, session_transport
+from qbtsuite.process import shutdown
 from qbtsuite.reporting.allure import write_allure_extras
 from qbtsuite.results.model import Interruption, RequirementCheck, TestRecord
 from qbtsuite.results.outcomes import Outcome, combine

@@ -31,7 +31,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from qbtsuite import shutdown
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.plan import Plan
 from qbtsuite.loadtest.processes import LocustRun
@@ -41,6 +40,7 @@ from qbtsuite.loadtest.report import write_report
 from qbtsuite.loadtest.samples import SampleOutcome, SampleSet, read_samples
 from qbtsuite.loadtest.slo import Objective, Verdict, evaluate
 from qbtsuite.loadtest.stats import Window, figures, timeline
+from qbtsuite.process import shutdown
 
 __all__ = [
     "Finished",

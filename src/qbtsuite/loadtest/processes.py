@@ -12,7 +12,7 @@ in ``QBTSUITE_LOAD_KEYS`` (environment, never the command line, which ``ps`` sho
 Every child is bounded in time: past the deadline the master gets SIGTERM (Locust then
 still writes its reports), and anything left gets SIGKILL.
 
-Each Locust process runs in a process group of its own (:func:`qbtsuite.shutdown.spawn`).
+Each Locust process runs in a process group of its own (:func:`qbtsuite.process.shutdown.spawn`).
 When the command gets SIGTERM or SIGINT, every one of them is stopped at once (SIGKILL
 after a short grace period) and the run returns with ``interrupted_by`` set: the
 samples written so far (every process flushes them four times a second) are reported.
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from qbtsuite import shutdown
 from qbtsuite.loadtest.abort import Abort
 from qbtsuite.loadtest.plan import USER_CLASSES, Plan
+from qbtsuite.process import shutdown
 from qbtsuite.resources import data_dir
 
 __all__ = ["WEB_LINGER", "LocustRun", "WebUI", "locust_command", "run_locust"]

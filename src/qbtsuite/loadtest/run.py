@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qbtsuite import shutdown
 from qbtsuite.errors import ConfigError, ServerStartError, TargetUnreachable
 from qbtsuite.exitcodes import ExitCode
 from qbtsuite.loadtest.abort import Abort, AbortWatch, SamplesTail
@@ -44,6 +43,7 @@ from qbtsuite.loadtest.report import read_report
 from qbtsuite.loadtest.samples import read_samples
 from qbtsuite.loadtest.slo import Objective, parse_objectives
 from qbtsuite.loadtest.target import LoadTarget, check_base_url, load_target
+from qbtsuite.process import shutdown
 from qbtsuite.rundir import fresh_run_dir
 from qbtsuite.target.config import Settings, load_settings
 from qbtsuite.target.resolve import EmbeddedSpec, resolve

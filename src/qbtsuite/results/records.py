@@ -77,7 +77,7 @@ _EXIT_CODES = {
     # A run that checked nothing is a usage error (the selection was empty).
     Verdict.EMPTY: ExitCode.USAGE,
     Verdict.PARTIAL: ExitCode.PARTIAL,
-    # The signal decides between 130 and 143 (qbtsuite.shutdown); SIGINT unless known.
+    # The signal decides between 130 and 143 (qbtsuite.process.shutdown); SIGINT unless known.
     Verdict.INTERRUPTED: ExitCode.INTERRUPTED,
 }
 

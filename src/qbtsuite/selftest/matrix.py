@@ -18,10 +18,10 @@ has a verdict (pass, fail or warn).
 
 The clean server is run too, over every area: it must give no failure at all.
 
-Each run is a child process in a group of its own (:func:`qbtsuite.shutdown.spawn`).
+Each run is a child process in a group of its own (:func:`qbtsuite.process.shutdown.spawn`).
 On SIGTERM or SIGINT every run under way gets SIGTERM (it stops its own server and
 writes its results, marked interrupted), no new run starts, and the matrix stops with
-:class:`~qbtsuite.shutdown.Interrupted`.
+:class:`~qbtsuite.process.shutdown.Interrupted`.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qbtsuite import shutdown
 from qbtsuite.errors import RunFileError
 from qbtsuite.exitcodes import ExitCode
+from qbtsuite.process import shutdown
 from qbtsuite.requirements import AREAS, load_catalogue
 from qbtsuite.results.model import TestRecord
 from qbtsuite.results.outcomes import VIOLATIONS, Outcome
@@ -287,7 +287,7 @@ def run_matrix(
         rows = [Row(p, futures[p.name].result()) for p in plans]
         clean_result = clean.result()
     except KeyboardInterrupt:
-        # No new run; those under way were told to stop (qbtsuite.shutdown) and end
+        # No new run; those under way were told to stop (qbtsuite.process.shutdown) and end
         # once their child has, stopped when the signal handling block ends.
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -20,9 +20,8 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
 from qbtsuite.errors import TargetNotAnswering
+from qbtsuite.target.shared import lock_beside
 
 __all__ = ["Breaker", "BreakerState", "SharedBreaker", "breaker_file", "tripped"]
 
@@ -88,8 +87,7 @@ class SharedBreaker(Breaker):
     def __init__(self, limit: int, path: Path) -> None:
         super().__init__(limit)
         self._path = path
-        self._file_lock = FileLock(str(path) + ".lock", timeout=30)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file_lock = lock_beside(path)
 
     @property
     def state(self) -> BreakerState:

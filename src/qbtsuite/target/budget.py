@@ -11,9 +11,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from filelock import FileLock
-
 from qbtsuite.errors import RequestBudgetExhausted
+from qbtsuite.target.shared import lock_beside
 
 __all__ = ["RequestBudget", "SharedBudget"]
 
@@ -44,8 +43,7 @@ class SharedBudget(RequestBudget):
     def __init__(self, limit: int, path: Path) -> None:
         super().__init__(limit)
         self._path = path
-        self._file_lock = FileLock(str(path) + ".lock", timeout=30)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file_lock = lock_beside(path)
 
     @property
     def used(self) -> int:

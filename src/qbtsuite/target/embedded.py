@@ -3,7 +3,7 @@
 Used by ``qbtsuite run`` when no base URL is given, by the load command, and by the
 project's own tests. The child writes ``server.json`` once both listeners are up.
 
-The child runs in a process group of its own (:func:`qbtsuite.shutdown.spawn`), so a
+The child runs in a process group of its own (:func:`qbtsuite.process.shutdown.spawn`), so a
 signal to the command reaches it only through :meth:`EmbeddedServer.stop`. Without a
 ``state_dir`` its files (TLS key, CA, keys, ``server.json``, and its own temp files:
 ``TMPDIR`` points inside) live in a private temp folder that goes with it, also when
@@ -23,8 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from qbtsuite import shutdown
 from qbtsuite.errors import ServerStartError
+from qbtsuite.process import shutdown
 
 __all__ = ["EmbeddedServer", "ServerTarget"]
 

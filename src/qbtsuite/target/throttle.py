@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
-from filelock import FileLock
+
+from qbtsuite.target.shared import lock_beside
 
 if TYPE_CHECKING:
     from qbtsuite.target.config import Secret, TargetConfig
@@ -251,8 +252,7 @@ class SharedWaitAllowance(WaitAllowance):
     def __init__(self, limit: float, path: Path) -> None:
         super().__init__(limit)
         self._path = path
-        self._file_lock = FileLock(str(path) + ".lock", timeout=30)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file_lock = lock_beside(path)
 
     def _read(self) -> float:
         try:
@@ -321,7 +321,7 @@ class MainKeyPacer:
         self.margin = margin
         self._path = path
         self._clock = clock
-        self._lock = FileLock(str(path) + ".lock", timeout=60)
+        self._lock = lock_beside(path, timeout=60)
 
     def _read(self) -> list[float]:
         try:

@@ -110,25 +110,25 @@ def _int(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
     return parse
 
 
-def _positive_float(value: Any) -> float:
+def _seconds(value: Any) -> float:
+    """A number of seconds as given (a bool is no number, though Python says it is)."""
     if isinstance(value, bool):
         raise _Invalid("expected a number of seconds")
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise _Invalid("expected a number of seconds") from None
+
+
+def _positive_float(value: Any) -> float:
+    number = _seconds(value)
     if not number > 0:
         raise _Invalid(f"expected a positive number, got {number}")
     return number
 
 
 def _seconds_or_zero(value: Any) -> float:
-    if isinstance(value, bool):
-        raise _Invalid("expected a number of seconds")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _Invalid("expected a number of seconds") from None
+    number = _seconds(value)
     if not 0 <= number < float("inf"):
         raise _Invalid(f"expected a number of seconds >= 0, got {number}")
     return number

@@ -45,7 +45,7 @@ from types import FrameType
 from typing import IO, Any, NoReturn
 
 from qbtsuite.exitcodes import ExitCode
-from qbtsuite.proctable import descendants, is_alive
+from qbtsuite.process.proctable import descendants, is_alive
 
 __all__ = [
     "HANDLED_SIGNALS",
