@@ -15,6 +15,7 @@ import httpx
 
 from qbtsuite import redact
 from qbtsuite.target.wirelog import (
+    KEPT_UP_TO,
     Credentials,
     ExchangeLog,
     WireChunk,
@@ -70,19 +71,26 @@ class _TapedStream(httpx.SyncByteStream):
         self,
         inner: httpx.SyncByteStream,
         sent: float,
-        done: Callable[[list[WireChunk], str], None],
+        done: Callable[[list[WireChunk], str, bool], None],
     ) -> None:
         self._inner = inner
         self._sent = sent
         self._done = done
         self._chunks: list[WireChunk] = []
+        self._size = 0
+        self._dropped = False
         self._error = ""
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             for chunk in self._inner:
-                self._chunks.append(WireChunk(time.monotonic() - self._sent, chunk))
+                self._size += len(chunk)
+                if self._size <= KEPT_UP_TO:
+                    self._chunks.append(WireChunk(time.monotonic() - self._sent, chunk))
+                elif not self._dropped:  # past what is kept: the body is not recorded
+                    self._dropped = True
+                    self._chunks = [WireChunk(time.monotonic() - self._sent, b"")]
                 yield chunk
         except httpx.TransportError as exc:
             self._error = f"{type(exc).__name__}: {exc}"
@@ -95,7 +103,7 @@ class _TapedStream(httpx.SyncByteStream):
         try:
             self._inner.close()
         finally:
-            self._done(self._chunks, self._error)
+            self._done(self._chunks, self._error, self._dropped)
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -125,9 +133,10 @@ class RecordingTransport(httpx.BaseTransport):
             )  # fmt: skip
             raise
 
-        def done(chunks: list[WireChunk], error: str) -> None:
+        def done(chunks: list[WireChunk], error: str, dropped: bool) -> None:
             body = b"".join(c.data for c in chunks)
-            clean, scrubbed = scrub_bytes(body)
+            # a body past KEPT_UP_TO counts as scrubbed: a replay never gives it back
+            clean, scrubbed = (b"", True) if dropped else scrub_bytes(body)
             headers = tuple(
                 (k, redact.scrub(v)) for k, v in response.headers.multi_items()
             )
@@ -156,7 +165,7 @@ class RecordingTransport(httpx.BaseTransport):
             )
 
         if not isinstance(response.stream, httpx.SyncByteStream):
-            done([], "")  # an async stream: never from the suite's sync client
+            done([], "", False)  # an async stream: never from the suite's sync client
             return response
         return httpx.Response(
             status_code=response.status_code,

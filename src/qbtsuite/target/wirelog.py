@@ -34,6 +34,7 @@ __all__ = [
     "BODIES_FOLDER",
     "EXCHANGES_FOLDER",
     "INLINE_BODY",
+    "KEPT_UP_TO",
     "Credentials",
     "ExchangeLog",
     "WireChunk",
@@ -50,7 +51,9 @@ EXCHANGES_FOLDER = "exchanges"
 BODIES_FOLDER = "bodies"
 INLINE_BODY = 64 * 1024  # bytes of a body kept inside its line
 # Every body kept is scrubbed (~0.1 s per MB); one larger than this is not kept at all.
-_SCRUBBED_UP_TO = 64 * 1024 * 1024
+# bodies kept for replay; larger ones are dropped whole (a replay misses them), so a
+# hostile body never costs the run more than a few copies of this much memory
+KEPT_UP_TO = 8 * 1024 * 1024
 # Header fields that never change an answer, or change with every run.
 _IGNORED = frozenset(
     {"host", "content-length", "user-agent", "accept-encoding", "connection"}
@@ -181,9 +184,9 @@ def _normal_boundary(content_type: str, body: bytes) -> tuple[str, bytes]:
 
 def scrub_bytes(body: bytes) -> tuple[bytes, bool]:
     """``body`` with keys scrubbed (text read as Latin-1, so no byte is lost) and
-    whether anything was; a body past 64 MiB is dropped whole (and counts as
+    whether anything was; a body past 8 MiB is dropped whole (and counts as
     scrubbed: a replay never gives it back)."""
-    if len(body) > _SCRUBBED_UP_TO:
+    if len(body) > KEPT_UP_TO:
         return b"", True
     text = body.decode("latin-1")
     clean = redact.scrub(text)
