@@ -149,18 +149,17 @@ class RequirementRecorder:
 
     def throttled(self, event: ThrottleEvent) -> None:
         """Record a throttle answer: waited out (a note), or not (no evidence)."""
-        record = event.to_record()
         self.throttle.append(
             ThrottleAnswer(
-                role=record["role"],
-                method=record["method"],
-                path=redact.scrub(record["path"]),
-                status=record["status"],
-                code=record["code"],
-                retry_after=record["retry_after"],
-                waited=record["waited"],
-                resolved=record["resolved"],
-                reason=redact.scrub(record["reason"]),
+                role=event.role,
+                method=event.method,
+                path=redact.scrub(event.path),
+                status=event.answer.status,
+                code=event.answer.code,
+                retry_after=event.answer.retry_after,
+                waited=round(event.waited, 3),
+                resolved=event.resolved,
+                reason=redact.scrub(event.reason),
             )
         )
         message = redact.scrub(event.message)

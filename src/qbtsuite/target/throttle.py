@@ -33,10 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from qbtsuite.target.shared import lock_beside
 
@@ -55,7 +53,6 @@ __all__ = [
     "ThrottleEvent",
     "ThrottleGate",
     "ThrottlePolicy",
-    "ThrottleRecord",
     "WaitAllowance",
     "may_be_throttled",
     "pace_file",
@@ -157,20 +154,6 @@ class ThrottlePolicy:
         return role == "zero_balance" and status == 402
 
 
-class ThrottleRecord(TypedDict):
-    """A :class:`ThrottleEvent` as a test record keeps it (JSON)."""
-
-    role: str | None
-    method: str
-    path: str
-    status: int
-    code: str | None
-    retry_after: float | None
-    waited: float
-    resolved: bool
-    reason: str
-
-
 def who(role: str | None) -> str:
     """The key a role names, as a sentence says it."""
     if role is None:
@@ -206,19 +189,6 @@ class ThrottleEvent:
         if self.resolved:
             return f"throttled: waited {self.waited:.0f} s, {what} {where}"
         return f"throttled: {what} {where} and not waited out: {self.reason}"
-
-    def to_record(self) -> ThrottleRecord:
-        return ThrottleRecord(
-            role=self.role,
-            method=self.method,
-            path=self.path,
-            status=self.answer.status,
-            code=self.answer.code,
-            retry_after=self.answer.retry_after,
-            waited=round(self.waited, 3),
-            resolved=self.resolved,
-            reason=self.reason,
-        )
 
 
 class WaitAllowance:
@@ -525,35 +495,4 @@ class ThrottleGate:
         )
         if event is not None and self.on_throttle is not None:
             self.on_throttle(event)
-        return event
-
-    def judge_response(
-        self,
-        role: str | None,
-        method: str,
-        url: str,
-        response: httpx.Response,
-        *,
-        resendable: bool,
-    ) -> ThrottleEvent | None:
-        """:meth:`judge` for a streamed ``httpx.Response``: its body is read only when
-        it may be a throttle, and it is closed when waited out (to be sent again)."""
-        self.answered()
-        if not may_be_throttled(response.status_code, response.headers):
-            return None
-        try:
-            response.read()
-        except httpx.TransportError:
-            return None  # a cut answer is judged as it is
-        event = self.judge(
-            role,
-            method,
-            url,
-            response.status_code,
-            response.headers,
-            response.content,
-            resendable=resendable,
-        )
-        if event is not None and event.resolved:
-            response.close()
         return event
