@@ -13,12 +13,22 @@ import httpcore  # noqa: F401  (see below)
 import httpx
 import pytest
 
+from qbtsuite import redact
 from qbtsuite.target.embedded import EmbeddedServer, ServerTarget
 
 # httpx imports httpcore lazily, on its first transport, and caches httpcore's exception
 # classes then. In-process pytester runs drop modules first imported inside them; had
 # httpcore been first imported there, later connection errors would escape httpx
 # unmapped. Importing it here, before any test runs, keeps one httpcore per process.
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets_registered_by_the_test() -> Iterator[None]:
+    """The redaction registry is per process: a key one test registers would go on
+    scrubbing the texts of every later test in the same worker."""
+    before = redact.snapshot()
+    yield
+    redact.restore(before)
 
 
 @pytest.fixture(scope="session")

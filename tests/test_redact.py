@@ -58,6 +58,27 @@ def test_the_ends_of_a_secret_shown_by_a_truncating_repr_are_scrubbed() -> None:
     assert clean == f"assert '{redact.REDACTED}...{redact.REDACTED}' == 'x'"
 
 
+def test_an_end_of_a_key_that_is_one_repeated_character_leaves_ids_alone() -> None:
+    # A generated test key ending in zeros must not scrub every id that holds ten
+    # zeros (stream ids, hashes): those are the evidence a report shows.
+    value = "qbt_test_" + "0" * 32
+    Secret(value)
+    stream_id = "cmpl-e18536b367f2000000000000"
+    assert redact.scrub(f"id {stream_id}") == f"id {stream_id}"
+    assert value not in redact.scrub(f"key {value}")
+    clean = redact.scrub(f"repr '{value[:12]}...'")
+    assert value[:12] not in clean, clean
+
+
+def test_registrations_a_test_makes_are_forgotten_when_it_ends() -> None:
+    value = "registered-for-one-moment-" + secrets.token_hex(8)
+    before = redact.snapshot()
+    Secret(value)
+    assert value not in redact.scrub(value)
+    redact.restore(before)
+    assert redact.scrub(value) == value
+
+
 def test_a_secret_sharing_its_tail_with_a_longer_one_is_scrubbed_whole() -> None:
     longer = "a-much-longer-secret-value-xyz-shared-tail-9876543210"
     value = "short-secret-shared-tail-9876543210"

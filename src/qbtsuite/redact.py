@@ -31,11 +31,14 @@ from typing import Any
 
 __all__ = [
     "REDACTED",
+    "Snapshot",
     "found_in",
     "register",
     "registered_count",
+    "restore",
     "scrub",
     "scrub_obj",
+    "snapshot",
 ]
 
 REDACTED = "[REDACTED]"
@@ -43,6 +46,10 @@ REDACTED = "[REDACTED]"
 # Shorter values would scrub ordinary words; real keys are far longer.
 _MIN_SECRET_LENGTH = 8
 _FRAGMENT = 10  # heads or tails of a secret this long are scrubbed too
+# ...when they hold this many distinct characters: a run of one character
+# ("0000000000") is in ordinary ids and hashes, and scrubbing it there would
+# damage the very evidence a report shows.
+_FRAGMENT_VARIETY = 5
 
 # A credential after "Bearer": token68 characters with a digit or "_" in them, so
 # prose ("Bearer header", "Bearer authentication") is left alone.
@@ -115,7 +122,7 @@ class _Patterns:
 
     value: str
     literals: tuple[str, ...]  # whole forms, longest first
-    head: str  # the shortest head and tail that are scrubbed
+    head: str  # the shortest head and tail that are scrubbed ("" if none is)
     tail: str
     escapes: frozenset[str]  # the first escape of each character, lower-case
     escaped: re.Pattern[str]  # the secret with some or all characters escaped
@@ -131,8 +138,8 @@ class _Patterns:
         return cls(
             value=value,
             literals=tuple(sorted(forms, key=len, reverse=True)),
-            head=value[:_FRAGMENT],
-            tail=value[-_FRAGMENT:],
+            head=next((f for f in _heads(value) if _varied(f)), ""),
+            tail=next((f for f in _tails(value) if _varied(f)), ""),
             escapes=frozenset(escapes),
             escaped=re.compile("".join(_escaped_char(c) for c in value)),
         )
@@ -151,14 +158,28 @@ class _Patterns:
         return text
 
     def shows_an_end(self, text: str) -> bool:
-        return self.head in text or self.tail in text
+        return bool(self.head and self.head in text) or bool(
+            self.tail and self.tail in text
+        )
 
     def fragments(self) -> Iterator[str]:
-        """Its heads and tails from the longest down to ``_FRAGMENT`` characters."""
-        value = self.value
-        for size in range(len(value) - 1, _FRAGMENT - 1, -1):
-            yield value[:size]
-            yield value[-size:]
+        """Its varied heads and tails, ``_FRAGMENT`` characters or longer."""
+        for fragment in (*_heads(self.value), *_tails(self.value)):
+            if _varied(fragment):
+                yield fragment
+
+
+def _heads(value: str) -> Iterator[str]:
+    """``value``'s proper heads, shortest first, from ``_FRAGMENT`` characters."""
+    return (value[:size] for size in range(_FRAGMENT, len(value)))
+
+
+def _tails(value: str) -> Iterator[str]:
+    return (value[-size:] for size in range(_FRAGMENT, len(value)))
+
+
+def _varied(fragment: str) -> bool:
+    return len(set(fragment)) >= _FRAGMENT_VARIETY
 
 
 def _scrub_fragments(text: str, secrets: Iterable[_Patterns]) -> str:
@@ -187,6 +208,29 @@ def register(value: str) -> None:
     patterns = _Patterns.of(value)
     with _lock:
         _known.setdefault(value, patterns)
+        _ordered = tuple(sorted(_known.values(), key=lambda p: -len(p.value)))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The registry as it stood at one moment (see :func:`snapshot`)."""
+
+    known: tuple[tuple[str, _Patterns], ...]
+
+
+def snapshot() -> Snapshot:
+    """The secrets known now, to :func:`restore` later: a test that registers a
+    key must not leave it scrubbing the texts of the tests after it."""
+    with _lock:
+        return Snapshot(tuple(_known.items()))
+
+
+def restore(state: Snapshot) -> None:
+    """Forget every secret registered since ``state`` was taken."""
+    global _ordered
+    with _lock:
+        _known.clear()
+        _known.update(state.known)
         _ordered = tuple(sorted(_known.values(), key=lambda p: -len(p.value)))
 
 

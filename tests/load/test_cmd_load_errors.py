@@ -6,6 +6,7 @@ before any network use.
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from pathlib import Path
@@ -70,7 +71,7 @@ def test_bad_input_is_one_line_and_exit_code_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + "0" * 32)
+    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + secrets.token_hex(16))
     code, err = _run(args, tmp_path, capsys)
     assert code == 2, err
     assert err.startswith("error: ") and message in err
@@ -83,7 +84,7 @@ def test_a_ca_file_that_is_not_pem_is_one_line_and_exit_code_2(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + "0" * 32)
+    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + secrets.token_hex(16))
     ca = tmp_path / "ca.pem"
     ca.write_text("not a certificate\n")
     url = f"https://127.0.0.1:{_closed_port()}/v1"
@@ -127,7 +128,7 @@ def test_an_unreachable_target_is_exit_code_3_without_a_hang(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + "0" * 32)
+    monkeypatch.setenv("QUBITTRON_API_KEY", "qbt_test_" + secrets.token_hex(16))
     url = f"https://127.0.0.1:{_closed_port()}/v1"
     started = time.monotonic()
     code, err = _run(["smoke", "--base-url", url], tmp_path, capsys)

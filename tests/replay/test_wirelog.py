@@ -102,7 +102,7 @@ def test_the_replay_answers_a_recorded_request_as_it_was_answered(
     ("path", "headers", "why"),
     [
         ("/v1/models", {"Authorization": "Bearer other-key-00000"}, "not recorded"),
-        ("/v1/echo", {"Authorization": f"Bearer {KEY}"}, "its answer held a key"),
+        ("/v1/echo", {"Authorization": f"Bearer {KEY}"}, "a key scrubbed out of it"),
     ],
     ids=["another-credential", "answer-scrubbed"],
 )

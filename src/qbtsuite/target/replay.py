@@ -21,6 +21,7 @@ import httpx
 
 from qbtsuite.target.taping import wire_request
 from qbtsuite.target.wirelog import (
+    KEPT_UP_TO,
     Credentials,
     WireExchange,
     WireResponse,
@@ -40,6 +41,11 @@ _ERRORS: dict[str, type[httpx.TransportError]] = {
     "RemoteProtocolError": httpx.RemoteProtocolError,
     "LocalProtocolError": httpx.LocalProtocolError,
 }
+# Why a recorded answer marked ``redacted`` is not given back.
+_NOT_KEPT_AS_SENT = (
+    "its answer was not kept as sent (a key scrubbed out of it,"
+    f" or a body past {KEPT_UP_TO // 2**20} MiB)"
+)
 _MAX_PAUSE = 2.0  # seconds: a recorded pause longer than this is replayed shorter
 
 
@@ -103,7 +109,7 @@ class ReplayTransport(httpx.BaseTransport):
             self.answered[test] += 1
             raise _error(found.error or "ConnectError: no answer", request)
         if found.response.redacted:
-            self.miss(test, f"{where}: its answer held a key (kept scrubbed)")
+            self.miss(test, f"{where}: {_NOT_KEPT_AS_SENT}")
             raise httpx.ConnectError(
                 f"replay: {where} answer redacted", request=request
             )

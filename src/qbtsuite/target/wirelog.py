@@ -6,8 +6,10 @@ header fields and body as the chunks that arrived, each with its arrival offset 
 seconds after the request was handed over. Bodies larger than :data:`INLINE_BODY`
 are kept once, by digest, in ``exchanges/bodies/``.
 
-A response whose text held a key (a target echoing it) is kept scrubbed and marked
-``redacted``: what it said is no longer what the target sent, so it is never replayed.
+A response whose text held a key (a target echoing it) is kept scrubbed, and one
+whose body passed :data:`KEPT_UP_TO` is kept without it; both are marked
+``redacted``: what they hold is no longer what the target sent, so they are never
+replayed.
 
 :func:`match_key` is the identity an exchange is replayed by: method, path and query,
 the credential's role, the header fields that shape an answer and the body, never
