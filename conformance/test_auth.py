@@ -15,6 +15,7 @@ import base64
 import http.client
 import secrets
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from qbtsuite.harness.verdicts import judge_error
 from qbtsuite.payloads.minimal import minimal_request
 from qbtsuite.target.client import SuiteClient, declared_too_large
 from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.taping import RawReply
 from qbtsuite.target.transcript import format_exchange
 from qbtsuite.target.watch import SocketDeadline
 
@@ -126,7 +128,13 @@ def send_raw_authorization(
     role = api.role_of(value)  # a lenient target counts it against that key
     while True:
         api.pace(role)
+        sent = time.monotonic()
         status, headers, body = _raw_get(api, record, url, value)
+        api.tape(
+            httpx.Request("GET", url, headers=[("Authorization", value)]),
+            RawReply(status, "", tuple(headers), body),
+            sent,
+        )
         if not api.after_answer(
             role, "GET", str(url), status, httpx.Headers(headers), body
         ):

@@ -25,7 +25,8 @@ import json
 import select
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -46,6 +47,8 @@ from qbtsuite.harness.verdicts import judge_error, refused
 from qbtsuite.payloads.audio import load_manifest
 from qbtsuite.target.client import SuiteClient
 from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.filled import FILLED_BODY, FilledBody
+from qbtsuite.target.taping import RawReply
 from qbtsuite.target.transcript import body_excerpt, header_lines
 from qbtsuite.target.watch import SocketDeadline
 
@@ -54,8 +57,6 @@ UNDER_CAP = 25_000_000  # UPLOAD-001: "at most 25,000,000 bytes"
 SPEC_CAP = 26_214_400  # UPLOAD-002/003: "more than 26,214,400 bytes"
 BOUNDARY = "qbtsuite-upload-7d1c0b5e"
 SLICE = 64 * 1024  # body bytes sent between two looks for an early answer
-_ZEROS = bytes(1024 * 1024)
-_DIGITS = b"0" * (1024 * 1024)  # JSON string padding
 WAV = next(f for f in load_manifest() if f.file == "tone-440hz.wav")
 
 
@@ -84,7 +85,7 @@ def _part(name: str, filename: str | None = None, ctype: str | None = None) -> b
     return (head + "\r\n").encode()
 
 
-def padded_upload(model: str, total: int) -> Iterator[bytes]:
+def padded_upload(model: str, total: int) -> FilledBody:
     """A multipart body of exactly ``total`` bytes: model, the WAV, then zero padding."""
     head = (
         _part("model")
@@ -99,19 +100,10 @@ def padded_upload(model: str, total: int) -> Iterator[bytes]:
     padding = total - len(head) - len(tail)
     if padding < 0:
         raise ValueError(f"{total} bytes cannot hold the form ({len(head)} bytes)")
-    yield head
-    yield from _zeros(padding)
-    yield tail
+    return FilledBody(head, padding, 0, tail)
 
 
-def _zeros(count: int) -> Iterator[bytes]:
-    while count > 0:
-        size = min(count, len(_ZEROS))
-        yield _ZEROS[:size]
-        count -= size
-
-
-def _sliced(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _sliced(chunks: Iterable[bytes]) -> Iterator[bytes]:
     for chunk in chunks:
         for start in range(0, len(chunk), SLICE):
             yield chunk[start : start + SLICE]
@@ -262,13 +254,15 @@ class _Reader:
 def _raw_attempt(
     api: SuiteClient,
     record: RequirementRecorder,
-    body: Iterator[bytes],
+    body: FilledBody,
     total: int,
     *,
     chunked: bool,
 ) -> RawAnswer:
-    """One POST of ``body`` over a fresh raw socket, its answer attached to the record."""
+    """One POST of ``body`` over a fresh raw socket, its answer attached to the record
+    and recorded as the client records its own."""
     config = api.config
+    started = time.monotonic()
     answer = RawAnswer(total=total)
     sock, netloc, base_path = _connect(config)
     framing = (
@@ -314,13 +308,36 @@ def _raw_attempt(
     )
     head = [f"POST {target} HTTP/1.1", *header_lines(headers)]
     record.attach(answer.transcript(head))
+    _tape(api, headers, body, answer, started)
     return answer
+
+
+def _tape(
+    api: SuiteClient,
+    headers: list[tuple[str, str]],
+    body: FilledBody,
+    answer: RawAnswer,
+    started: float,
+) -> None:
+    request = httpx.Request(
+        "POST", api.url(PATH), headers=headers, extensions={FILLED_BODY: body}
+    )
+    reply = None
+    if answer.status_code:
+        reply = RawReply(
+            status=answer.status_code,
+            reason=answer.reason,
+            headers=tuple(answer.headers.multi_items()),
+            body=answer.content,
+            error=answer.read_error,
+        )
+    api.tape(request, reply, started, answer.read_error or answer.write_error)
 
 
 def raw_upload(
     api: SuiteClient,
     record: RequirementRecorder,
-    body: Callable[[], Iterator[bytes]],
+    body: Callable[[], FilledBody],
     total: int,
     *,
     chunked: bool,
@@ -438,7 +455,7 @@ def test_an_upload_over_the_cap_is_refused_before_the_whole_body_is_sent(
     upload_rejected_before_body_sent(answer.sent, total)
 
 
-def _oversize_json(model: str, total: int) -> Iterator[bytes]:
+def _oversize_json(model: str, total: int) -> FilledBody:
     """``{"model", "input": "hello", "qbtsuite_padding": "000…"}`` of ``total`` bytes.
 
     The size is in an unknown member, not in ``input``: a target that wrongly
@@ -447,13 +464,7 @@ def _oversize_json(model: str, total: int) -> Iterator[bytes]:
     head = json.dumps({"model": model, "input": "hello"})[:-1].encode()
     head += b', "qbtsuite_padding": "'
     tail = b'"}'
-    count = total - len(head) - len(tail)
-    yield head
-    while count > 0:
-        size = min(count, len(_DIGITS))
-        yield _DIGITS[:size]
-        count -= size
-    yield tail
+    return FilledBody(head, total - len(head) - len(tail), ord("0"), tail)
 
 
 @pytest.mark.requirement("UPLOAD-005")

@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from qbtsuite import redact
@@ -59,6 +60,7 @@ from qbtsuite.target.breaker import Breaker, SharedBreaker, breaker_file
 from qbtsuite.target.budget import RequestBudget, SharedBudget
 from qbtsuite.target.client import SuiteClient, build_http_client
 from qbtsuite.target.config import TargetConfig
+from qbtsuite.target.taping import RecordingTransport
 from qbtsuite.target.throttle import SharedWaitAllowance, ThrottlePolicy, throttle_for
 from qbtsuite.target.wirelog import set_current_test
 
@@ -568,16 +570,22 @@ def qbt_session_client(
         budget = RequestBudget(target_config.request_budget)
         breaker = Breaker(limit)
     replay = pytestconfig.stash.get(REPLAY, None)
-    http = build_http_client(
-        target_config,
-        wrap=lambda inner: session_transport(
+    tapes: list[RecordingTransport] = []
+
+    def recorded(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        transport = session_transport(
             target_config, inner, state.results_dir, state.worker, replay
-        ),
-    )
+        )
+        if isinstance(transport, RecordingTransport):
+            tapes.append(transport)
+        return transport
+
+    http = build_http_client(target_config, wrap=recorded)
     throttle = throttle_for(target_config, allowance)
     client = SuiteClient(
-        target_config, http=http, budget=budget, breaker=breaker, throttle=throttle
-    )
+        target_config, http=http, budget=budget, breaker=breaker, throttle=throttle,
+        recording=tapes[0] if tapes else None,
+    )  # fmt: skip
     yield client
     client.close()
 

@@ -82,6 +82,12 @@ def _entry(ex: WireExchange) -> dict[str, object]:
             text = redact.scrub(req.body.decode("utf-8"))
         except UnicodeDecodeError:
             text = f"<{req.body_size} bytes of {mime}>"
+        if req.fill is not None:  # not the body: what it was made of
+            text = (
+                f"<{req.body_size} bytes of {mime}: {req.fill.at} bytes, then "
+                f"{req.fill.count} bytes 0x{req.fill.byte:02x}, then "
+                f"{len(req.body) - req.fill.at} bytes>"
+            )
         request["postData"] = {"mimeType": mime, "text": text}
     res = ex.response
     wait = receive = 0.0

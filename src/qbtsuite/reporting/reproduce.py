@@ -8,7 +8,9 @@ The base URL and CA bundle are the run's, overridable from the same variables th
 suite reads (``QUBITTRON_BASE_URL``, ``QBTSUITE_CA_BUNDLE``), so the line works as it
 is against the same target started again. A body over :data:`INLINE_LIMIT` bytes, or
 not text, goes into ``reproduce/<test>.body`` beside the report; in the page, long
-base64 (images, audio) is shortened, the file keeps it whole.
+base64 (images, audio) is shortened, the file keeps it whole. An oversized upload
+(recorded as its head, its tail and the size of the fill between them) is rebuilt
+on the way into curl: the file holds head and tail, ``head -c N /dev/zero`` the fill.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from qbtsuite.results.model import RunResults, TestRecord
 from qbtsuite.results.outcomes import Outcome
-from qbtsuite.target.wirelog import WireExchange
+from qbtsuite.target.wirelog import Fill, WireExchange
 
 __all__ = [
     "INLINE_LIMIT",
@@ -171,12 +173,27 @@ def _curl(exchange: WireExchange, results: RunResults, body_path: Path | None) -
                 ]
             continue
         parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if req.fill is not None and body_path is not None:
+        # no "Expect: 100-continue" (curl's own for large bodies): the suite sent none
+        parts += ["-H", "'Expect:'", "--data-binary", "@-"]
+        return f"{_filled(req.fill, body_path)} | {' '.join(parts)}"
     if req.body_size:
         if body_path is not None:
             parts += ["--data-binary", shlex.quote(f"@{body_path}")]
         else:
             parts += ["--data-raw", shlex.quote(req.body.decode("utf-8"))]
     return " ".join(parts)
+
+
+def _filled(fill: Fill, body_path: Path) -> str:
+    """A shell group writing the whole body: the file's head, the fill, its tail."""
+    path = shlex.quote(str(body_path))
+    fill_bytes = f"head -c {fill.count} /dev/zero"
+    if fill.byte:
+        fill_bytes += f" | tr '\\000' '\\{fill.byte:03o}'"
+    return (
+        f"{{ head -c {fill.at} {path}; {fill_bytes}; tail -c +{fill.at + 1} {path}; }}"
+    )
 
 
 def _rerun(record: TestRecord, failing: Sequence[str], results: RunResults) -> str:
@@ -209,10 +226,16 @@ def reproductions(
         if record.outcome not in _SHOWN and not failing:
             continue
         exchange = last.get(nodeid)
-        if exchange is None or not exchange.request.body_recorded:
+        if exchange is None or not (
+            exchange.request.body_recorded or exchange.request.fill
+        ):
             continue
         body = exchange.request.body
-        inline = len(body) <= INLINE_LIMIT and _textual(body)
+        inline = (
+            len(body) <= INLINE_LIMIT
+            and _textual(body)
+            and exchange.request.fill is None
+        )
         name = "" if inline or not body else _file_name(nodeid)
         path = (run_dir / REPRODUCE_FOLDER / name).resolve() if name else None
         out[nodeid] = Repro(

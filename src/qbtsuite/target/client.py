@@ -58,7 +58,9 @@ from qbtsuite.target.exchange import (
     describe_request_body,
     raw_body,
 )
+from qbtsuite.target.filled import FILLED_BODY, FilledBody
 from qbtsuite.target.inflate import BodyTooLarge, Inflater, UndecodableBody
+from qbtsuite.target.taping import RawReply, RecordingTransport
 from qbtsuite.target.throttle import (
     Throttle,
     ThrottleEvent,
@@ -298,8 +300,10 @@ class SuiteClient:
         throttle: Throttle | None = None,
         on_throttle: Callable[[ThrottleEvent], None] | None = None,
         on_pace: Callable[[float], None] | None = None,
+        recording: RecordingTransport | None = None,
     ) -> None:
         self.config = config
+        self.recording = recording  # where exchanges made past httpx are recorded
         self.http = http if http is not None else build_http_client(config)
         self.budget = (
             budget if budget is not None else RequestBudget(config.request_budget)
@@ -340,7 +344,20 @@ class SuiteClient:
             throttle=throttle,
             on_throttle=on_throttle,
             on_pace=on_pace,
+            recording=self.recording,
         )
+
+    def tape(
+        self,
+        request: httpx.Request,
+        reply: RawReply | None,
+        sent: float,
+        error: str = "",
+    ) -> None:
+        """Record an exchange a test made on a raw socket, as the client records its
+        own (so its failure gets a curl line); nothing when the run records none."""
+        if self.recording is not None:
+            self.recording.tape(request, reply, sent, error)
 
     def with_policy(self, policy: ThrottlePolicy) -> SuiteClient:
         """This client (same pool, budget, allowance and reports) under ``policy``."""
@@ -586,9 +603,14 @@ class SuiteClient:
         while True:
             self.admit()
             self.gate.before(call.role)
+            kwargs = call.send_kwargs()
+            filled = kwargs.get("content")
             request = self.http.build_request(
-                call.method, call.url, headers=call.headers, **call.send_kwargs()
-            )
+                call.method, call.url, headers=call.headers, **kwargs,
+                extensions=(
+                    {FILLED_BODY: filled} if isinstance(filled, FilledBody) else None
+                ),
+            )  # fmt: skip
             watch = Watch(seconds, self._clock)
             sent = self._clock()
             try:

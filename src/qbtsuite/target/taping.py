@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import httpx
 
 from qbtsuite import redact
+from qbtsuite.target.filled import FILLED_BODY, FilledBody
 from qbtsuite.target.wirelog import (
     KEPT_UP_TO,
     Credentials,
     ExchangeLog,
+    Fill,
     WireChunk,
     WireExchange,
     WireRequest,
@@ -28,7 +31,7 @@ from qbtsuite.target.wirelog import (
     scrub_bytes,
 )
 
-__all__ = ["RecordingTransport", "wire_request"]
+__all__ = ["RawReply", "RecordingTransport", "wire_request"]
 
 
 def _body_of(request: httpx.Request) -> tuple[bytes, bool]:
@@ -46,9 +49,24 @@ def _body_of(request: httpx.Request) -> tuple[bytes, bool]:
 
 def wire_request(request: httpx.Request, credentials: Credentials) -> WireRequest:
     """``request`` as recorded and matched (keys redacted, credential by role)."""
-    body, readable = _body_of(request)
     credential = credentials.name(request.headers.get("authorization", ""))
     headers = redacted_headers(request.headers, credentials)
+    filled = request.extensions.get(FILLED_BODY)
+    if isinstance(filled, FilledBody):  # its head and tail, and the fill's size
+        head, _ = scrub_bytes(filled.head)
+        tail, _ = scrub_bytes(filled.tail)
+        return WireRequest(
+            method=request.method,
+            url=redact.scrub(str(request.url)),
+            headers=headers,
+            credential=credential,
+            body=head + tail,
+            body_size=len(filled),
+            body_recorded=False,  # never replayed: its request is not matched
+            match="",
+            fill=Fill(len(head), filled.count, filled.byte),
+        )
+    body, readable = _body_of(request)
     kept, _ = scrub_bytes(body)
     return WireRequest(
         method=request.method,
@@ -134,35 +152,20 @@ class RecordingTransport(httpx.BaseTransport):
             raise
 
         def done(chunks: list[WireChunk], error: str, dropped: bool) -> None:
-            body = b"".join(c.data for c in chunks)
-            # a body past KEPT_UP_TO counts as scrubbed: a replay never gives it back
-            clean, scrubbed = (b"", True) if dropped else scrub_bytes(body)
-            headers = tuple(
-                (k, redact.scrub(v)) for k, v in response.headers.multi_items()
-            )
-            changed = scrubbed or headers != tuple(response.headers.multi_items())
-            kept = (WireChunk(chunks[-1].offset, clean),) if scrubbed else chunks
             version = response.extensions.get("http_version", b"HTTP/1.1")
             reason = response.extensions.get("reason_phrase", b"")
+            reply = RawReply(
+                status=response.status_code,
+                reason=_text(reason),
+                headers=tuple(response.headers.multi_items()),
+                http_version=_text(version),
+            )
             self._log.write(
                 WireExchange(
-                    test=test,
-                    seq=seq,
-                    worker=self._log.worker,
-                    started=started,
-                    request=wire,
-                    response=WireResponse(
-                        status=response.status_code,
-                        http_version=_text(version),
-                        reason=_text(reason),
-                        headers=headers,
-                        chunks=tuple(kept),
-                        redacted=changed,
-                        error=error,
-                    ),
-                    wall=wall,
+                    test, seq, self._log.worker, started, wire,
+                    _response_record(reply, chunks, error, dropped), wall=wall,
                 )
-            )
+            )  # fmt: skip
 
         if not isinstance(response.stream, httpx.SyncByteStream):
             done([], "", False)  # an async stream: never from the suite's sync client
@@ -175,8 +178,60 @@ class RecordingTransport(httpx.BaseTransport):
             request=request,
         )
 
+    def tape(
+        self, request: httpx.Request, reply: RawReply | None, sent: float, error: str
+    ) -> None:
+        """Record an exchange made past httpx (a raw socket): ``request`` as it was
+        sent, ``reply`` as it came (None: no answer), ``sent`` its monotonic time."""
+        wire = wire_request(request, self._credentials)
+        seq, wall = self._log.next_seq(), time.time() - (time.monotonic() - sent)
+        response = None
+        if reply is not None:
+            chunks = [WireChunk(time.monotonic() - sent, reply.body)]
+            dropped = len(reply.body) > KEPT_UP_TO
+            response = _response_record(reply, chunks, reply.error, dropped)
+        self._log.write(
+            WireExchange(
+                current_test(), seq, self._log.worker, sent - self._origin, wire,
+                response, error=error if reply is None else "", wall=wall,
+            )
+        )  # fmt: skip
+
     def close(self) -> None:
         self._inner.close()
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """An answer read past httpx, as it came."""
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    error: str = ""  # how the body broke off, if it did
+    http_version: str = "HTTP/1.1"
+
+
+def _response_record(
+    reply: RawReply, chunks: list[WireChunk], error: str, dropped: bool
+) -> WireResponse:
+    """What is kept of an answer: keys scrubbed out of its header fields and body
+    (then marked ``redacted``), a body past KEPT_UP_TO dropped whole."""
+    body = b"".join(c.data for c in chunks)
+    # a body past KEPT_UP_TO counts as scrubbed: a replay never gives it back
+    clean, scrubbed = (b"", True) if dropped else scrub_bytes(body)
+    headers = tuple((k, redact.scrub(v)) for k, v in reply.headers)
+    kept = (WireChunk(chunks[-1].offset, clean),) if scrubbed else tuple(chunks)
+    return WireResponse(
+        status=reply.status,
+        http_version=reply.http_version,
+        reason=reply.reason,
+        headers=headers,
+        chunks=kept,
+        redacted=scrubbed or headers != reply.headers,
+        error=error,
+    )
 
 
 def _text(value: object) -> str:

@@ -39,6 +39,7 @@ __all__ = [
     "KEPT_UP_TO",
     "Credentials",
     "ExchangeLog",
+    "Fill",
     "WireChunk",
     "WireExchange",
     "WireRequest",
@@ -116,6 +117,16 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class Fill:
+    """``count`` bytes of ``byte`` that stood at offset ``at`` of a body, left out of
+    the record (see :mod:`qbtsuite.target.filled`)."""
+
+    at: int
+    count: int
+    byte: int
+
+
+@dataclass(frozen=True)
 class WireChunk:
     offset: float  # seconds after the request was handed to the transport
     data: bytes
@@ -131,6 +142,7 @@ class WireRequest:
     body_size: int
     body_recorded: bool  # False: a streamed body, not read (never replayed)
     match: str  # match_key
+    fill: Fill | None = None  # a filled body: ``body`` is its head and tail
 
 
 @dataclass(frozen=True)
@@ -294,6 +306,11 @@ class ExchangeLog:
                 "body_size": req.body_size,
                 "body_recorded": req.body_recorded,
                 "match": req.match,
+                **(
+                    {"fill": [req.fill.at, req.fill.count, req.fill.byte]}
+                    if req.fill is not None
+                    else {}
+                ),
             },
             "response": None,
             "error": exchange.error,
@@ -327,6 +344,14 @@ def _read_body(folder: Path, data: object) -> bytes:
     return (folder / name).read_bytes()
 
 
+def _fill(value: object) -> Fill | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise ValueError("a fill is not [at, count, byte]")
+    return Fill(int(value[0]), int(value[1]), int(value[2]))
+
+
 def _pairs(value: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, list):
         raise ValueError("header fields are not a list")
@@ -346,6 +371,7 @@ def _exchange(folder: Path, line: Mapping[str, object]) -> WireExchange:
         body_size=int(req["body_size"]),
         body_recorded=bool(req["body_recorded"]),
         match=str(req["match"]),
+        fill=_fill(req.get("fill")),
     )
     response = None
     res = line.get("response")
