@@ -2,7 +2,8 @@
 
 The hostile matrix (``tests.hostile.matrix``) over representative modes: a target
 that trickles its answers, one that never answers, a gzip bomb, one that echoes the
-key in every encoding and one that sends a GiB body. Each mode runs ``qbtsuite run
+key in every encoding, one that sends a GiB body and one that answers every request
+with 2 MB of nested JSON (the recording keeps such answers once, within a budget). Each mode runs ``qbtsuite run
 --profile full`` and ``qbtsuite load smoke`` under the matrix's supervision, with
 short deadlines so the test takes minutes. The goals: the documented exit code,
 well inside the wall-clock caps, one clear last line, peak RSS of the whole process
@@ -19,7 +20,7 @@ import pytest
 
 from tests.hostile.matrix import main
 
-MODES = ("trickle", "silent", "gzip-bomb", "echo-auth", "huge-body")
+MODES = ("trickle", "silent", "gzip-bomb", "echo-auth", "huge-body", "deep-json")
 RUN_CAP, LOAD_CAP = 240.0, 120.0
 PEAK_MB = 400
 # The documented outcome of each command against each mode (README, "Exit codes").
@@ -29,11 +30,13 @@ EXPECTED = {
     ("gzip-bomb", "run"): 1,  # every bomb is a failure: answer too large
     ("echo-auth", "run"): 1,  # AUTH-010 (and the hostile server's own shapes)
     ("huge-body", "run"): 1,
+    ("deep-json", "run"): 1,  # JSON nested past the decoder: a target failure
     ("trickle", "load"): 3,  # no request got a complete answer
     ("silent", "load"): 3,
     ("gzip-bomb", "load"): 5,  # answered, with bodies past the cap: errors
     ("echo-auth", "load"): 0,
     ("huge-body", "load"): 5,
+    ("deep-json", "load"): 5,
 }
 
 

@@ -145,3 +145,30 @@ def test_an_invalid_document_fails_the_har_structure() -> None:
     }
     errors = list(jsonschema.Draft202012Validator(HAR_12).iter_errors(broken))
     assert errors
+
+
+def test_a_body_past_64_kib_is_shortened_in_the_har_and_says_so() -> None:
+    from qbtsuite.reporting.har import HAR_BODY_UP_TO, render_har
+    from qbtsuite.target.wirelog import (
+        WireChunk,
+        WireExchange,
+        WireRequest,
+        WireResponse,
+    )
+
+    body = ("é" * 50_000).encode()  # a cut inside a two-byte character
+    request = WireRequest(
+        "GET", "https://gw.test/v1/models", (), "none", b"", 0, True, "m"
+    )
+    response = WireResponse(
+        200, "HTTP/1.1", "OK", (("content-type", "application/json"),),
+        (WireChunk(0.1, body),), False,
+    )  # fmt: skip
+    har = json.loads(
+        render_har([WireExchange("t", 1, "local", 0.0, request, response)])
+    )
+    content = har["log"]["entries"][0]["response"]["content"]
+    assert content["size"] == len(body) == 100_000
+    assert len(content["text"].encode()) <= HAR_BODY_UP_TO
+    assert content["text"] == "é" * (HAR_BODY_UP_TO // 2)
+    assert "shortened" in content["comment"] and "encoding" not in content

@@ -154,3 +154,47 @@ def test_a_line_cut_by_a_stop_mid_write_is_left_out_and_any_other_bad_line_is_na
     path.write_text('{"test": 1}\n' + whole)
     with pytest.raises(ValueError, match=r"local.jsonl:1: not a recorded exchange"):
         read_exchanges(run)
+
+
+def _large_answers(tmp_path: Path, bodies: list[bytes]) -> ExchangeLog:
+    answers = iter(bodies)
+
+    def server(request: httpx.Request) -> httpx.Response:
+        data = next(answers)
+        chunks = [data[i : i + 70_000] for i in range(0, len(data), 70_000)]
+        return httpx.Response(200, stream=httpx.ByteStream(b"".join(chunks)))
+
+    log = ExchangeLog(tmp_path / "exchanges", "local")
+    transport = RecordingTransport(httpx.MockTransport(server), log, CREDENTIALS)
+    set_current_test("test_a.py::test_large")
+    with httpx.Client(transport=transport) as client:
+        for _ in bodies:
+            client.get("https://gw.test/v1/models").read()
+    return log
+
+
+def test_a_large_answer_sent_again_is_kept_once_and_read_back_whole(
+    tmp_path: Path,
+) -> None:
+    body = b"[" * 300_000 + b"]" * 300_000  # what a hostile target sends every time
+    _large_answers(tmp_path, [body] * 5)
+    kept = list((tmp_path / "exchanges" / "bodies").iterdir())
+    assert len(kept) == 1 and kept[0].stat().st_size == len(body)
+    line_bytes = (tmp_path / "exchanges" / "local.jsonl").stat().st_size
+    assert line_bytes < 5 * 2000, f"Received: {line_bytes} bytes of lines"
+    exchanges = read_exchanges(tmp_path)
+    assert [ex.response.body for ex in exchanges if ex.response] == [body] * 5
+    assert not any(ex.response and ex.response.redacted for ex in exchanges)
+
+
+def test_past_the_bodies_budget_an_answer_is_kept_without_its_body_and_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qbtsuite.target import wirelog
+
+    monkeypatch.setattr(wirelog, "BODIES_UP_TO", 250_000)
+    first, second = bytes(200_000), b"x" * 200_000  # distinct: no dedupe
+    _large_answers(tmp_path, [first, second, first])
+    answers = [ex.response for ex in read_exchanges(tmp_path)]
+    assert [a.body if a else None for a in answers] == [first, b"", first]
+    assert [a.redacted if a else None for a in answers] == [False, True, False]

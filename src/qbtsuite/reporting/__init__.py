@@ -9,7 +9,7 @@ and ``junit-requirements.xml``; ``write_reports`` writes them into a run folder
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from qbtsuite import redact
@@ -65,9 +65,12 @@ def repros_of(run_dir: Path, results: RunResults) -> dict[str, Repro]:
     return reproductions(results, _exchanges(run_dir), run_dir)
 
 
-def write_har(run_dir: Path) -> Path | None:
+def write_har(
+    run_dir: Path, exchanges: Sequence[WireExchange] | None = None
+) -> Path | None:
     """``transcripts.har`` of the folder's recorded exchanges (none without them)."""
-    exchanges = _exchanges(run_dir)
+    if exchanges is None:
+        exchanges = _exchanges(run_dir)
     if not exchanges:
         return None
     path = run_dir / HAR_FILE
@@ -77,9 +80,10 @@ def write_har(run_dir: Path) -> Path | None:
 
 def write_reports(run_dir: Path, results: RunResults) -> list[Path]:
     """Write the reports of ``results`` into ``run_dir``; return the paths written."""
-    repros = repros_of(run_dir, results)
+    exchanges = _exchanges(run_dir)  # read once: a recording may be large
+    repros = reproductions(results, exchanges, run_dir)
     written = write_bodies(run_dir, repros)
-    har = write_har(run_dir)
+    har = write_har(run_dir, exchanges)
     if har is not None:
         written.append(har)
     for name, text in render_reports(results, repros).items():

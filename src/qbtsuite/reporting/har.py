@@ -36,6 +36,7 @@ class _Content(TypedDict, total=False):
     mimeType: str
     text: str
     encoding: str
+    comment: str
 
 
 def _pairs(headers: Sequence[tuple[str, str]]) -> list[_Pair]:
@@ -46,16 +47,38 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
     return next((v for k, v in headers if k.lower() == name), "")
 
 
+# Bytes of a body a HAR entry shows: the HAR is for reading an exchange; the whole
+# body stays in exchanges/ (a hostile target's 2 MB answers, 300 of them, would make a
+# 600 MB file no viewer opens).
+HAR_BODY_UP_TO = 64 * 1024
+
+
 def _content(body: bytes, mime: str) -> _Content:
     content: _Content = {"size": len(body), "mimeType": mime}
     if not body:
         return content
+    shown = body[:HAR_BODY_UP_TO]
+    if len(body) > HAR_BODY_UP_TO:
+        content["comment"] = (
+            f"shortened: the first {HAR_BODY_UP_TO} of {len(body)} bytes "
+            "(exchanges/ keeps the body whole)"
+        )
     try:
-        content["text"] = redact.scrub(body.decode("utf-8"))
+        content["text"] = redact.scrub(_utf8(shown, cut=len(body) > len(shown)))
     except UnicodeDecodeError:
-        content["text"] = base64.b64encode(body).decode("ascii")
+        content["text"] = base64.b64encode(shown).decode("ascii")
         content["encoding"] = "base64"
     return content
+
+
+def _utf8(data: bytes, *, cut: bool) -> str:
+    """``data`` as UTF-8; a cut body may end inside a character (up to 3 bytes)."""
+    for end in range(len(data), len(data) - (4 if cut else 1), -1):
+        try:
+            return data[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("utf-8", data, 0, len(data), "not UTF-8")
 
 
 def _iso(epoch: float) -> str:

@@ -3,8 +3,10 @@
 One line per exchange: the test that sent it, the request as sent (keys redacted:
 ``Authorization`` keeps its scheme and the key's *role*), the response's status,
 header fields and body as the chunks that arrived, each with its arrival offset in
-seconds after the request was handed over. Bodies larger than :data:`INLINE_BODY`
-are kept once, by digest, in ``exchanges/bodies/``.
+seconds after the request was handed over. A body larger than :data:`INLINE_BODY`
+is kept once, whole, by digest, in ``exchanges/bodies/`` (an answer's chunks are then
+offsets and sizes into it), and one process keeps at most :data:`BODIES_UP_TO` of
+them: past that an answer's body is dropped and the answer marked ``redacted``.
 
 A response whose text held a key (a target echoing it) is kept scrubbed, and one
 whose body passed :data:`KEPT_UP_TO` is kept without it; both are marked
@@ -34,6 +36,7 @@ from qbtsuite.target.headers import looks_secret
 
 __all__ = [
     "BODIES_FOLDER",
+    "BODIES_UP_TO",
     "EXCHANGES_FOLDER",
     "INLINE_BODY",
     "KEPT_UP_TO",
@@ -57,6 +60,11 @@ INLINE_BODY = 64 * 1024  # bytes of a body kept inside its line
 # bodies kept for replay; larger ones are dropped whole (a replay misses them), so a
 # hostile body never costs the run more than a few copies of this much memory
 KEPT_UP_TO = 8 * 1024 * 1024
+# Bytes of distinct large bodies one process keeps in bodies/; past them an answer's
+# body is dropped like one past KEPT_UP_TO (a target sending a different 8 MiB on every
+# request would otherwise fill the disk and every reader's memory). A full run against
+# the reference server keeps well under 1 MiB there.
+BODIES_UP_TO = 64 * 1024 * 1024
 # Header fields that never change an answer, or change with every run.
 _IGNORED = frozenset(
     {"host", "content-length", "user-agent", "accept-encoding", "connection"}
@@ -271,6 +279,7 @@ class ExchangeLog:
         self.worker = worker
         self._lock = threading.Lock()
         self._seq = 0
+        self._kept = 0  # bytes written into bodies/ by this log
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{worker}.jsonl"
 
@@ -280,14 +289,47 @@ class ExchangeLog:
             return self._seq
 
     def _body(self, data: bytes) -> dict[str, object]:
+        stored = self._stored(data, budget=False)
+        assert stored is not None
+        return stored
+
+    def _stored(self, data: bytes, *, budget: bool) -> dict[str, object] | None:
+        """Where ``data`` is kept: inline, or once by digest in bodies/ (None: past
+        :data:`BODIES_UP_TO`, when ``budget`` holds it to that)."""
         if len(data) <= INLINE_BODY:
             return {"base64": _b64(data)}
         digest = hashlib.sha256(data).hexdigest()
         path = self.folder / BODIES_FOLDER / digest
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        with self._lock:
+            if not path.exists():
+                if budget and self._kept + len(data) > BODIES_UP_TO:
+                    return None
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                self._kept += len(data)
         return {"file": f"{BODIES_FOLDER}/{digest}"}
+
+    def _answer_body(self, res: WireResponse) -> dict[str, object]:
+        """The response's chunks: each inline while the body is small; a larger body
+        once by digest (the same answer sent again is kept once), its chunks as
+        offsets and sizes; past the budget, dropped and marked ``redacted``."""
+        whole = b"".join(c.data for c in res.chunks)
+        if len(whole) <= INLINE_BODY:
+            return {
+                "chunks": [
+                    [round(c.offset, 6), self._body(c.data)] for c in res.chunks
+                ],
+                "redacted": res.redacted,
+            }
+        stored = self._stored(whole, budget=True)
+        if stored is None:
+            last = round(res.chunks[-1].offset, 6)
+            return {"chunks": [[last, {"base64": ""}]], "redacted": True}
+        return {
+            "body": stored,
+            "chunks": [[round(c.offset, 6), len(c.data)] for c in res.chunks],
+            "redacted": res.redacted,
+        }
 
     def write(self, exchange: WireExchange) -> None:
         req = exchange.request
@@ -322,10 +364,7 @@ class ExchangeLog:
                 "http_version": res.http_version,
                 "reason": res.reason,
                 "headers": [list(h) for h in res.headers],
-                "chunks": [
-                    [round(c.offset, 6), self._body(c.data)] for c in res.chunks
-                ],
-                "redacted": res.redacted,
+                **self._answer_body(res),
                 "error": res.error,
             }
         text = json.dumps(line, ensure_ascii=False)
@@ -333,15 +372,49 @@ class ExchangeLog:
             handle.write(text + "\n")
 
 
-def _read_body(folder: Path, data: object) -> bytes:
-    if not isinstance(data, dict):
-        raise ValueError("a body is not an object")
-    if "base64" in data:
-        return base64.b64decode(str(data["base64"]))
-    name = str(data.get("file", ""))
-    if "/" not in name or ".." in name:
-        raise ValueError(f"a body file outside the folder: {name!r}")
-    return (folder / name).read_bytes()
+class _Bodies:
+    """Reads the bodies of one recording, each file once: an answer kept once by
+    digest and replayed 300 times is 300 references to one ``bytes``, not 300 copies."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files: dict[str, bytes] = {}
+        self._pieces: dict[tuple[str, tuple[int, ...]], tuple[bytes, ...]] = {}
+
+    def read(self, data: object) -> bytes:
+        if not isinstance(data, dict):
+            raise ValueError("a body is not an object")
+        if "base64" in data:
+            return base64.b64decode(str(data["base64"]))
+        name = str(data.get("file", ""))
+        if "/" not in name or ".." in name:
+            raise ValueError(f"a body file outside the folder: {name!r}")
+        if name not in self._files:
+            self._files[name] = (self.folder / name).read_bytes()
+        return self._files[name]
+
+    def chunks(self, chunks: list[object], whole: object) -> tuple[WireChunk, ...]:
+        """A response's chunks: each with its data, or (a large body kept whole)
+        each an offset and a size into that body."""
+        pairs = [c for c in chunks if isinstance(c, list) and len(c) == 2]
+        if len(pairs) != len(chunks):
+            raise ValueError("a chunk is not [offset, data]")
+        if whole is None:
+            return tuple(WireChunk(float(c[0]), self.read(c[1])) for c in pairs)
+        sizes = tuple(int(size) for _, size in pairs)
+        key = (str(whole.get("file", "")) if isinstance(whole, dict) else "", sizes)
+        pieces = self._pieces.get(key) if key[0] else None
+        if pieces is None:
+            body = self.read(whole)
+            if sum(sizes) != len(body):
+                raise ValueError("the chunks' sizes do not add up to the body")
+            ends = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+            pieces = tuple(body[ends[i] : ends[i + 1]] for i in range(len(sizes)))
+            if key[0]:
+                self._pieces[key] = pieces
+        return tuple(
+            WireChunk(float(c[0]), d) for c, d in zip(pairs, pieces, strict=True)
+        )
 
 
 def _fill(value: object) -> Fill | None:
@@ -358,7 +431,7 @@ def _pairs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple((str(p[0]), str(p[1])) for p in value)
 
 
-def _exchange(folder: Path, line: Mapping[str, object]) -> WireExchange:
+def _exchange(bodies: _Bodies, line: Mapping[str, object]) -> WireExchange:
     req = line["request"]
     if not isinstance(req, dict):
         raise ValueError("request is not an object")
@@ -367,7 +440,7 @@ def _exchange(folder: Path, line: Mapping[str, object]) -> WireExchange:
         url=str(req["url"]),
         headers=_pairs(req["headers"]),
         credential=str(req["credential"]),
-        body=_read_body(folder, req["body"]),
+        body=bodies.read(req["body"]),
         body_size=int(req["body_size"]),
         body_recorded=bool(req["body_recorded"]),
         match=str(req["match"]),
@@ -384,9 +457,7 @@ def _exchange(folder: Path, line: Mapping[str, object]) -> WireExchange:
             http_version=str(res["http_version"]),
             reason=str(res["reason"]),
             headers=_pairs(res["headers"]),
-            chunks=tuple(
-                WireChunk(float(c[0]), _read_body(folder, c[1])) for c in chunks
-            ),
+            chunks=bodies.chunks(chunks, res.get("body")),
             redacted=bool(res["redacted"]),
             error=str(res.get("error", "")),
         )
@@ -406,12 +477,13 @@ def read_exchanges(run_dir: Path) -> list[WireExchange]:
     """Every recorded exchange of a run folder, by worker then order; none when the
     run recorded none (an older run). A malformed line raises ValueError naming it."""
     folder = run_dir / EXCHANGES_FOLDER
+    bodies = _Bodies(folder)
     out: list[WireExchange] = []
     for path in sorted(folder.glob("*.jsonl")):
         lines = list(_lines(path))
         for number, text in enumerate(lines, 1):
             try:
-                out.append(_exchange(folder, json.loads(text)))
+                out.append(_exchange(bodies, json.loads(text)))
             except (KeyError, ValueError, TypeError, IndexError, OSError) as exc:
                 if number == len(lines) and not text.endswith("\n"):
                     break  # the last line of a run stopped mid-write
