@@ -30,6 +30,7 @@ from qbtsuite.server.keys import KeyStore
 from qbtsuite.server.parts import build_parts
 from qbtsuite.server.settings import ServerSettings
 from qbtsuite.target.embedded import ServerTarget
+from qbtsuite.target.filled import FilledBody
 
 MODEL = "whisper-large-v3-turbo"
 PATH = "audio/transcriptions"  # relative to the client's base URL, which ends in /v1/
@@ -47,7 +48,6 @@ SEGMENT_FIELDS = {
     "compression_ratio": float,
     "no_speech_prob": float,
 }
-BLOCK = bytes(64 * 1024)
 
 
 def _transcribe(
@@ -287,13 +287,7 @@ class PaddedUpload:
         return f"multipart/form-data; boundary={self.boundary}"
 
     def chunks(self) -> Iterator[bytes]:
-        yield self.head
-        left = self.padding
-        while left > 0:
-            step = min(left, len(BLOCK))
-            yield BLOCK if step == len(BLOCK) else BLOCK[:step]
-            left -= step
-        yield self.tail
+        return iter(FilledBody(self.head, self.padding, 0, self.tail))
 
 
 def _post_stream(
