@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import re
 import threading
@@ -402,15 +403,16 @@ class _Bodies:
         if whole is None:
             return tuple(WireChunk(float(c[0]), self.read(c[1])) for c in pairs)
         sizes = tuple(int(size) for _, size in pairs)
-        key = (str(whole.get("file", "")) if isinstance(whole, dict) else "", sizes)
-        pieces = self._pieces.get(key) if key[0] else None
+        name = whole.get("file") if isinstance(whole, dict) else None
+        key = (str(name), sizes) if name else None  # an inline body is not shared
+        pieces = self._pieces.get(key) if key else None
         if pieces is None:
             body = self.read(whole)
-            if sum(sizes) != len(body):
+            ends = (0, *itertools.accumulate(sizes))  # linear: a stream has many
+            if ends[-1] != len(body):
                 raise ValueError("the chunks' sizes do not add up to the body")
-            ends = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
-            pieces = tuple(body[ends[i] : ends[i + 1]] for i in range(len(sizes)))
-            if key[0]:
+            pieces = tuple(body[a:b] for a, b in itertools.pairwise(ends))
+            if key:
                 self._pieces[key] = pieces
         return tuple(
             WireChunk(float(c[0]), d) for c, d in zip(pairs, pieces, strict=True)
